@@ -1,0 +1,323 @@
+// Command imgpipe resizes photos in bulk: a folder tree at a time
+// (imgpipe resize) or as they land in a folder (imgpipe watch).
+//
+// main.go wires flags and config.yaml to a pipeline.Config, picks the
+// source, and turns the run's outcome into a summary and an exit code. The
+// work itself is done by package pipeline, which other programs can use
+// the same way.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/imgpipe/imgpipe/pipeline"
+	"github.com/imgpipe/imgpipe/stages"
+)
+
+// Exit codes a script can rely on.
+const (
+	exitOK          = 0   // every input done (processed or skipped)
+	exitFailed      = 1   // some inputs failed; the rest were done
+	exitUsage       = 2   // bad flags or configuration, or nowhere to write
+	exitInterrupted = 130 // stopped by Ctrl-C or SIGTERM
+)
+
+func main() {
+	os.Exit(runMain(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// usageError marks errors that are the caller's to fix (exit 2).
+type usageError struct{ error }
+
+func runMain(args []string, stdout, stderr io.Writer) int {
+	code := exitOK
+	root := &cobra.Command{
+		Use:   "imgpipe",
+		Short: "Resize photos in bulk, fast, without losing any",
+		Long: `imgpipe resizes images in bulk: whole folder trees at once (imgpipe resize),
+or as they land in a folder (imgpipe watch). Photos come out upright, outputs
+are written atomically, broken files are reported and skipped, and memory
+stays bounded however large the photos are.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.SetArgs(args)
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
+	root.AddCommand(resizeCommand(&code, stderr), versionCommand(stdout))
+	if err := root.Execute(); err != nil {
+		fmt.Fprintf(stderr, "imgpipe: %v\n", err)
+		var u usageError
+		if errors.As(err, &u) || strings.Contains(err.Error(), "unknown command") {
+			fmt.Fprintln(stderr, "Run 'imgpipe --help' for usage.")
+			return exitUsage
+		}
+		return exitUsage
+	}
+	return code
+}
+
+func versionCommand(stdout io.Writer) *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print the version",
+		Args:  cobra.NoArgs,
+		Run: func(*cobra.Command, []string) {
+			v := "(devel)"
+			if bi, ok := debug.ReadBuildInfo(); ok {
+				v = bi.Main.Version
+				for _, s := range bi.Settings {
+					if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+						v += " " + s.Value[:12]
+					}
+				}
+			}
+			fmt.Fprintln(stdout, "imgpipe", v)
+		},
+	}
+}
+
+// options are the flags that are not fields of pipeline.Config.
+type options struct {
+	configFile string
+	report     string
+	verbose    bool
+	quiet      bool
+	progress   string
+	sizes      []int
+	workers    int
+}
+
+func resizeCommand(code *int, stderr io.Writer) *cobra.Command {
+	var cfg pipeline.Config
+	var o options
+	cmd := &cobra.Command{
+		Use:   "resize [flags] INPUT... -o OUTDIR",
+		Short: "Resize files and folder trees into an output folder",
+		Long: `Resize every image in the INPUT files and folders into OUTDIR, mirroring the
+folder tree. Images are found by their content, so IMG_1.JPG, photo.jpeg and
+files without an extension all count. Outputs newer than their input are
+skipped, so running the same command again only does what is left.`,
+		Example: `  # fit every photo inside 1600x1600, keep formats
+  imgpipe resize ~/Pictures/2024 -o ~/web/2024 --width 1600 --height 1600
+
+  # square 400px thumbnails as JPEG, cropped around the centre
+  imgpipe resize photos -o thumbs -w 400 -H 400 --fit fill --format jpeg -q 80
+
+  # srcset widths from one decode of each photo, with a CSV report
+  imgpipe resize photos -o web --sizes 320,640,1280 --report report.csv
+
+  # settings from a file; flags override it
+  imgpipe resize -c config.yaml testdata/photos`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := applyConfig(cmd.Flags(), &cfg, &o); err != nil {
+				return usageError{err}
+			}
+			*code = resize(cmd.Context(), cfg, o, args, stderr)
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.SortFlags = false
+	f.StringVarP(&o.configFile, "config", "c", "", "read settings from this YAML `file`; flags override it")
+	f.StringVarP(&cfg.OutDir, "out", "o", "", "output `folder` (required); the input tree is mirrored below it")
+	f.IntVarP(&cfg.Output.Width, "width", "w", 0, "fit within this `width` in pixels; 0 keeps the aspect ratio")
+	f.IntVarP(&cfg.Output.Height, "height", "H", 0, "fit within this `height` in pixels; 0 keeps the aspect ratio")
+	f.StringVar(&cfg.Output.Fit, "fit", stages.DefaultFit, "fit (inside the box), fill (cover it and crop) or stretch (exact size)")
+	f.StringVar(&cfg.Output.Anchor, "anchor", stages.DefaultAnchor, "part kept by --fit fill: center, top, bottom, left, right, top-left, ...")
+	f.BoolVar(&cfg.Output.Enlarge, "enlarge", false, "allow outputs larger than the input")
+	f.StringVar(&cfg.Output.Filter, "filter", stages.DefaultFilter, "resampling filter: lanczos, catmullrom, mitchell, linear, box, nearest")
+	f.StringVarP(&cfg.Output.Format, "format", "f", stages.DefaultFormat, "output format: same, jpeg, png, gif, tiff, bmp")
+	f.IntVarP(&cfg.Output.Quality, "quality", "q", stages.DefaultQuality, "JPEG quality, 1-100")
+	f.StringVar(&cfg.Output.Background, "background", "white", "colour under transparent pixels for formats without alpha (#rrggbb)")
+	f.StringVar(&cfg.Output.Name, "name", stages.DefaultName, "output name template: {name} {ext} {format} {width} {height}")
+	f.BoolVar(&cfg.Output.KeepMetadata, "keep-metadata", false, "copy EXIF (orientation reset) into JPEG outputs; by default it is stripped, the colour profile kept")
+	f.IntSliceVar(&o.sizes, "sizes", nil, "make several widths from one decode, e.g. 320,640,1280 (named {name}-{width}w.{ext})")
+	f.BoolVar(&cfg.Force, "force", false, "rewrite outputs even when they are newer than the input")
+	f.BoolVarP(&cfg.DryRun, "dry-run", "n", false, "print what would be written and why; write nothing")
+	f.BoolVar(&cfg.FailFast, "fail-fast", false, "stop at the first input that fails")
+	f.StringVar(&o.report, "report", "", "write one row per input to this `file` (.csv or .jsonl)")
+	f.Int64Var(&cfg.Decode.MaxPixels, "max-pixels", stages.DefaultMaxPixels, "refuse images with more pixels than this, from their header")
+	f.Var(&cfg.Decode.MaxFileSize, "max-file-size", "refuse input files larger than this `size` (e.g. 200MB); 0 = no limit")
+	f.Var(&cfg.MaxMemory, "max-memory", "memory budget for images in flight (e.g. 1GiB); default a quarter of RAM, at most 2GiB")
+	f.IntVarP(&o.workers, "workers", "j", 0, "workers for each of decode, resize and encode; default the number of cores")
+	f.BoolVar(&cfg.Scan.Hidden, "hidden", false, "include hidden files and folders")
+	f.BoolVar(&cfg.Scan.FollowSymlinks, "follow-symlinks", false, "descend into symlinked folders (each is visited once)")
+	f.StringVar(&o.progress, "progress", "auto", "progress bar: auto (on a terminal), always, never")
+	f.BoolVarP(&o.verbose, "verbose", "v", false, "print per-stage metrics at the end")
+	f.BoolVar(&o.quiet, "quiet", false, "print only errors")
+	return cmd
+}
+
+// applyConfig layers the settings: defaults, then the config file, then
+// the flags the user set.
+func applyConfig(flags *pflag.FlagSet, cfg *pipeline.Config, o *options) error {
+	if o.configFile != "" {
+		fileCfg, err := pipeline.LoadConfig(o.configFile)
+		if err != nil {
+			return err
+		}
+		flagCfg := *cfg
+		*cfg = fileCfg
+		overlay(flags, cfg, &flagCfg)
+	}
+	if o.workers < 0 {
+		return fmt.Errorf("--workers: must be >= 1, got %d", o.workers)
+	}
+	if o.workers > 0 {
+		cfg.Decode.Workers, cfg.Resize.Workers, cfg.Encode.Workers = o.workers, o.workers, o.workers
+	}
+	if len(o.sizes) > 0 {
+		if flags.Changed("width") || flags.Changed("height") || len(cfg.Outputs) > 0 {
+			return errors.New("--sizes: use either --sizes or --width/--height/outputs, not both")
+		}
+		cfg.Outputs = nil
+		for _, w := range o.sizes {
+			if w <= 0 {
+				return fmt.Errorf("--sizes: widths must be > 0, got %d", w)
+			}
+			name := cfg.Output.Name
+			if !flags.Changed("name") && name == stages.DefaultName {
+				name = "{name}-" + strconv.Itoa(w) + "w.{ext}"
+			}
+			cfg.Outputs = append(cfg.Outputs, stages.Output{Width: w, Name: name})
+		}
+	}
+	if cfg.OutDir == "" && !cfg.DryRun {
+		return errors.New("-o/--out: an output folder is required")
+	}
+	switch o.progress {
+	case "auto", "always", "never":
+	default:
+		return fmt.Errorf("--progress: must be auto, always or never, got %q", o.progress)
+	}
+	return cfg.Validate()
+}
+
+// overlay copies into cfg the flags the user set, taken from flagCfg.
+func overlay(flags *pflag.FlagSet, cfg, flagCfg *pipeline.Config) {
+	set := map[string]func(){
+		"out":             func() { cfg.OutDir = flagCfg.OutDir },
+		"width":           func() { cfg.Output.Width = flagCfg.Output.Width },
+		"height":          func() { cfg.Output.Height = flagCfg.Output.Height },
+		"fit":             func() { cfg.Output.Fit = flagCfg.Output.Fit },
+		"anchor":          func() { cfg.Output.Anchor = flagCfg.Output.Anchor },
+		"enlarge":         func() { cfg.Output.Enlarge = flagCfg.Output.Enlarge },
+		"filter":          func() { cfg.Output.Filter = flagCfg.Output.Filter },
+		"format":          func() { cfg.Output.Format = flagCfg.Output.Format },
+		"quality":         func() { cfg.Output.Quality = flagCfg.Output.Quality },
+		"background":      func() { cfg.Output.Background = flagCfg.Output.Background },
+		"name":            func() { cfg.Output.Name = flagCfg.Output.Name },
+		"keep-metadata":   func() { cfg.Output.KeepMetadata = flagCfg.Output.KeepMetadata },
+		"force":           func() { cfg.Force = flagCfg.Force },
+		"dry-run":         func() { cfg.DryRun = flagCfg.DryRun },
+		"fail-fast":       func() { cfg.FailFast = flagCfg.FailFast },
+		"max-pixels":      func() { cfg.Decode.MaxPixels = flagCfg.Decode.MaxPixels },
+		"max-file-size":   func() { cfg.Decode.MaxFileSize = flagCfg.Decode.MaxFileSize },
+		"max-memory":      func() { cfg.MaxMemory = flagCfg.MaxMemory },
+		"hidden":          func() { cfg.Scan.Hidden = flagCfg.Scan.Hidden },
+		"follow-symlinks": func() { cfg.Scan.FollowSymlinks = flagCfg.Scan.FollowSymlinks },
+	}
+	flags.Visit(func(f *pflag.Flag) {
+		if fn, ok := set[f.Name]; ok {
+			fn()
+		}
+	})
+}
+
+// resize runs a batch and returns the exit code.
+func resize(ctx context.Context, cfg pipeline.Config, o options, inputs []string, stderr io.Writer) int {
+	ctx, stop := signalContext(ctx, cfg.OutDir, stderr)
+	defer stop()
+
+	cfg.Scan.Exclude = []string{cfg.OutDir} // re-runs never take outputs for inputs
+	ui := newConsole(stderr, o)
+	opts := []pipeline.Option{pipeline.OnResult(ui.result), pipeline.WithLogger(slog.New(slog.DiscardHandler))}
+	if o.report != "" {
+		f, err := os.Create(o.report)
+		if err != nil {
+			fmt.Fprintf(stderr, "imgpipe: --report: %v\n", err)
+			return exitUsage
+		}
+		defer f.Close()
+		rep, err := pipeline.NewReport(f, "", o.report)
+		if err != nil {
+			fmt.Fprintf(stderr, "imgpipe: --report: %v\n", err)
+			return exitUsage
+		}
+		defer func() {
+			if err := rep.Flush(); err != nil {
+				fmt.Fprintf(stderr, "imgpipe: --report: %v\n", err)
+			}
+		}()
+		ui.report = rep.Add
+	}
+	p, err := pipeline.New(cfg, opts...)
+	if err != nil {
+		fmt.Fprintf(stderr, "imgpipe: %v\n", err)
+		return exitUsage
+	}
+	ui.start(p)
+	sum, err := p.Run(ctx, pipeline.Dirs(inputs, cfg.Scan.ScanOptions))
+	ui.stop()
+	ui.summary(sum, err)
+	switch {
+	case errors.Is(err, context.Canceled):
+		return exitInterrupted
+	case err != nil && sum.Total() == 0:
+		fmt.Fprintf(stderr, "imgpipe: %v\n", err)
+		return exitUsage
+	case err != nil:
+		fmt.Fprintf(stderr, "imgpipe: stopped: %v\n", err)
+		return exitFailed
+	case sum.Failed > 0:
+		return exitFailed
+	}
+	return exitOK
+}
+
+// signalContext is cancelled by the first SIGINT or SIGTERM, which lets
+// in-flight files finish or be abandoned cleanly. A second signal exits at
+// once, after removing this process's temporary files from outDir.
+func signalContext(ctx context.Context, outDir string, stderr io.Writer) (context.Context, func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	sig := make(chan os.Signal, 2)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() {
+		select {
+		case <-sig:
+		case <-done:
+			return
+		}
+		fmt.Fprintln(stderr, "\nimgpipe: stopping: finishing files in flight (Ctrl-C again to quit now)")
+		cancel()
+		select {
+		case <-sig:
+			stages.RemoveTemp(outDir, os.Getpid())
+			fmt.Fprintln(stderr, "imgpipe: interrupted")
+			os.Exit(exitInterrupted)
+		case <-done:
+		}
+	}()
+	return ctx, func() {
+		signal.Stop(sig)
+		close(done)
+		cancel()
+	}
+}

@@ -1,0 +1,232 @@
+package pipeline
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/imgpipe/imgpipe/stages"
+)
+
+// Config is everything a run needs to know, as read from config.yaml, set
+// by the command-line flags, or filled in by a library user. Zero values
+// mean the defaults, which suit a laptop: they are derived from the number
+// of cores and the size of the memory.
+type Config struct {
+	// OutDir is the output folder. The input tree is mirrored below it.
+	// Required unless the pipeline has a sink (WithSink).
+	OutDir string `yaml:"out_dir"`
+	// Force rewrites outputs that are newer than their input. By default
+	// such inputs are skipped, so a re-run only does what is left.
+	Force bool `yaml:"force"`
+	// DryRun reports what would be written, and why, writing nothing.
+	DryRun bool `yaml:"dry_run"`
+	// FailFast stops the run at the first failed input. By default a bad
+	// input is reported and the batch goes on.
+	FailFast bool `yaml:"fail_fast"`
+	// MaxMemory is the budget, in bytes, for images in flight. Each input is
+	// charged its decoded size from its header before it is decoded, so many
+	// small images run in parallel while a huge one waits its turn. Default:
+	// a quarter of the machine's memory, at most 2 GiB.
+	MaxMemory ByteSize `yaml:"max_memory"`
+
+	// Output is the rendition made of every input. With Outputs, it holds
+	// the defaults that each entry's unset fields take.
+	Output stages.Output `yaml:"output"`
+	// Outputs lists several renditions made from one decode of each input
+	// (srcset sizes, a thumbnail and a preview, ...).
+	Outputs []stages.Output `yaml:"outputs"`
+
+	Scan   ScanConfig   `yaml:"scan"`
+	Decode DecodeConfig `yaml:"decode"`
+	Resize StageConfig  `yaml:"resize"`
+	Encode StageConfig  `yaml:"encode"`
+	Save   SaveConfig   `yaml:"save"`
+	Watch  WatchConfig  `yaml:"watch"` // see watch.go
+}
+
+// StageConfig sizes one stage.
+type StageConfig struct {
+	// Workers is how many inputs the stage works on at once. Default: the
+	// number of cores (GOMAXPROCS), 2 for save (it waits on the disk).
+	Workers int `yaml:"workers"`
+	// Buffer is how many finished items may wait between this stage and the
+	// next. Default 0: a direct hand-off. Buffers can smooth out uneven
+	// stages, but each waiting item holds its pixels in memory.
+	Buffer int `yaml:"buffer"`
+}
+
+// ScanConfig sizes and configures the scan stage (one walker).
+type ScanConfig struct {
+	// Buffer is how many found files may wait for decode. Default 64:
+	// paths are cheap, and a full queue lets decode start at once.
+	Buffer             int `yaml:"buffer"`
+	stages.ScanOptions `yaml:",inline"`
+}
+
+// DecodeConfig sizes and configures the decode stage.
+type DecodeConfig struct {
+	StageConfig          `yaml:",inline"`
+	stages.DecodeOptions `yaml:",inline"`
+}
+
+// SaveConfig sizes and configures the save stage.
+type SaveConfig struct {
+	StageConfig        `yaml:",inline"`
+	stages.SaveOptions `yaml:",inline"`
+}
+
+
+// LoadConfig reads a YAML configuration file strictly: an unknown key is an
+// error naming the key and its line.
+func LoadConfig(path string) (Config, error) {
+	var c Config
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return c, err
+	}
+	err = c.UnmarshalYAMLStrict(data)
+	if err != nil {
+		return c, fmt.Errorf("%s: %w", path, err)
+	}
+	return c, nil
+}
+
+// UnmarshalYAMLStrict fills c from YAML, refusing unknown keys.
+func (c *Config) UnmarshalYAMLStrict(data []byte) error {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) { // io.EOF: an empty file
+		return err
+	}
+	return nil
+}
+
+// Validate reports the first invalid setting, naming its key
+// ("resize.workers: must be >= 0").
+func (c *Config) Validate() error {
+	stage := func(key string, s StageConfig) error {
+		if s.Workers < 0 {
+			return fmt.Errorf("%s.workers: must be >= 1 (or 0 for the default), got %d", key, s.Workers)
+		}
+		if s.Buffer < 0 {
+			return fmt.Errorf("%s.buffer: must be >= 0, got %d", key, s.Buffer)
+		}
+		return nil
+	}
+	for _, err := range []error{
+		stage("decode", c.Decode.StageConfig), stage("resize", c.Resize), stage("encode", c.Encode),
+		stage("save", c.Save.StageConfig), stage("scan", StageConfig{Buffer: c.Scan.Buffer}),
+	} {
+		if err != nil {
+			return err
+		}
+	}
+	switch {
+	case c.MaxMemory < 0:
+		return fmt.Errorf("max_memory: must be >= 0, got %d", c.MaxMemory)
+	case c.Decode.MaxPixels < 0:
+		return fmt.Errorf("decode.max_pixels: must be >= 0, got %d", c.Decode.MaxPixels)
+	case c.Decode.MaxFileSize < 0:
+		return fmt.Errorf("decode.max_file_size: must be >= 0, got %d", c.Decode.MaxFileSize)
+	}
+	if err := c.Output.Validate("output"); err != nil {
+		return err
+	}
+	for i, o := range c.renditions() {
+		if err := o.Validate(fmt.Sprintf("outputs[%d]", i)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// renditions returns the outputs to make: Outputs with unset fields taken
+// from Output, or just Output.
+func (c *Config) renditions() []stages.Output {
+	if len(c.Outputs) == 0 {
+		return []stages.Output{c.Output}
+	}
+	out := make([]stages.Output, len(c.Outputs))
+	for i, o := range c.Outputs {
+		d := c.Output
+		inherit(&o.Width, d.Width)
+		inherit(&o.Height, d.Height)
+		inherit(&o.Quality, d.Quality)
+		inherit(&o.Fit, d.Fit)
+		inherit(&o.Anchor, d.Anchor)
+		inherit(&o.Filter, d.Filter)
+		inherit(&o.Format, d.Format)
+		inherit(&o.Background, d.Background)
+		inherit(&o.Name, d.Name)
+		o.Enlarge = o.Enlarge || d.Enlarge
+		o.KeepMetadata = o.KeepMetadata || d.KeepMetadata
+		out[i] = o
+	}
+	return out
+}
+
+func inherit[T comparable](v *T, d T) {
+	var zero T
+	if *v == zero {
+		*v = d
+	}
+}
+
+// withDefaults returns c with every zero sizing set to its default.
+func (c Config) withDefaults() Config {
+	n := runtime.GOMAXPROCS(0)
+	def := func(v *int, d int) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	def(&c.Scan.Buffer, 64)
+	def(&c.Decode.Workers, n)
+	def(&c.Resize.Workers, n)
+	def(&c.Encode.Workers, n)
+	def(&c.Save.Workers, 2)
+	if c.MaxMemory == 0 {
+		c.MaxMemory = defaultMaxMemory()
+	}
+	return c
+}
+
+// defaultMaxMemory is a quarter of physical memory, between 256 MiB and 2 GiB.
+func defaultMaxMemory() ByteSize {
+	const lo, hi = 256 << 20, 2 << 30
+	total := physicalMemory()
+	if total <= 0 {
+		return 1 << 30
+	}
+	return ByteSize(min(max(total/4, lo), hi))
+}
+
+// physicalMemory reads MemTotal from /proc/meminfo; 0 where there is none.
+func physicalMemory() int64 {
+	data, err := os.ReadFile("/proc/meminfo")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == "MemTotal:" {
+			kb, _ := strconv.ParseInt(f[1], 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
+}
+
+// ByteSize is a number of bytes that reads and prints with units:
+// "512MiB", "2GB", "1.5G", or a plain number.
+type ByteSize = stages.ByteSize
+
+// ParseByteSize reads a size such as "512MiB", "2GB", "1.5G" or "1048576".
+func ParseByteSize(s string) (ByteSize, error) { return stages.ParseByteSize(s) }

@@ -1,0 +1,402 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+	"golang.org/x/sync/semaphore"
+
+	"github.com/imgpipe/imgpipe/stages"
+)
+
+// Pipeline resizes images: scan → decode → resize → [steps] → encode →
+// save (or sink), each stage a fixed pool of workers joined to the next by a
+// channel. Build one with New; it may be Run many times, and several
+// pipelines may run at once in one process: they share nothing. A Pipeline
+// changes no process-wide setting.
+type Pipeline struct {
+	cfg     Config
+	outputs []stages.Output
+	sink    Sink
+	steps   []Step
+	hook    func(Result)
+	log     *slog.Logger
+	budget  *semaphore.Weighted // the memory budget, shared by concurrent runs
+	current atomic.Pointer[[]*stats]
+}
+
+// Sink receives each input's encoded outputs instead of the save stage:
+// e.Files[i] is the file for e.Targets[i] (whose Name, Format, Width and
+// Height describe it). A web handler can send them in its response, a
+// program can put them in object storage. It is called from Config.Save's
+// workers concurrently; returning an error fails that input.
+type Sink func(ctx context.Context, e *stages.Encoded) error
+
+// Step is a caller's own per-input step, run after resize and before
+// encode on every rendition of an input: a watermark, a face blur, a colour
+// grade. Fn may replace r.Images[i] or change it in place. It runs on
+// Workers goroutines (default 1) and may be called concurrently.
+type Step struct {
+	Name    string
+	Workers int
+	Buffer  int
+	Fn      func(ctx context.Context, r *stages.Resized) error
+}
+
+// Option configures what a Config cannot: hooks and code.
+type Option func(*Pipeline)
+
+// WithSink sends encoded outputs to fn instead of writing them below
+// Config.OutDir.
+func WithSink(fn Sink) Option { return func(p *Pipeline) { p.sink = fn } }
+
+// WithStep adds a custom step after resize; steps run in the order added.
+func WithStep(s Step) Option { return func(p *Pipeline) { p.steps = append(p.steps, s) } }
+
+// OnResult calls fn with each input's result as it ends. Calls come from
+// one goroutine, one at a time, so fn needs no locking; a slow fn slows the
+// run down.
+func OnResult(fn func(Result)) Option { return func(p *Pipeline) { p.hook = fn } }
+
+// WithLogger logs debug details (panic stacks, skipped folders) to l.
+// Default: nothing is logged. The pipeline never prints.
+func WithLogger(l *slog.Logger) Option { return func(p *Pipeline) { p.log = l } }
+
+// New checks cfg and returns a pipeline for it.
+func New(cfg Config, opts ...Option) (*Pipeline, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	p := &Pipeline{cfg: cfg.withDefaults(), hook: func(Result) {}, log: slog.New(slog.DiscardHandler)}
+	for _, o := range opts {
+		o(p)
+	}
+	p.outputs = cfg.renditions()
+	for i, s := range p.steps {
+		if s.Fn == nil || s.Name == "" {
+			return nil, fmt.Errorf("step %d: needs a Name and a Fn", i+1)
+		}
+		if s.Workers <= 0 {
+			p.steps[i].Workers = 1
+		}
+	}
+	if p.sink == nil && p.cfg.OutDir == "" && !p.cfg.DryRun {
+		return nil, errors.New("out_dir: an output folder is required (-o DIR)")
+	}
+	p.budget = semaphore.NewWeighted(int64(p.cfg.MaxMemory))
+	return p, nil
+}
+
+// Config returns the configuration in force, defaults filled in.
+func (p *Pipeline) Config() Config { return p.cfg }
+
+// Metrics returns live figures for each stage of the latest run, in
+// pipeline order; nil before the first run. Safe to call at any time.
+func (p *Pipeline) Metrics() []StageMetrics {
+	s := p.current.Load()
+	if s == nil {
+		return nil
+	}
+	out := make([]StageMetrics, len(*s))
+	for i, st := range *s {
+		out[i] = st.snapshot()
+	}
+	return out
+}
+
+// Run processes every image src finds and returns when all are done, or
+// when ctx is cancelled, or at the first failure with FailFast. Every
+// goroutine it starts has ended when it returns.
+//
+// Per-input failures do not make Run fail: they are Results with status
+// failed. Run returns an error only when the run as a whole stopped: ctx's
+// error if it was cancelled, the first failure's *Error with FailFast, or
+// an output folder that cannot be written (ErrOutput).
+func (p *Pipeline) Run(ctx context.Context, src Source) (Summary, error) {
+	start := time.Now()
+	if p.sink == nil && !p.cfg.DryRun {
+		if err := checkWritable(p.cfg.OutDir); err != nil {
+			return Summary{}, err
+		}
+	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	r := &run{p: p, cancel: cancel, results: make(chan Result, 16)}
+	collected := make(chan Summary)
+	go r.collect(collected)
+
+	g, gctx := errgroup.WithContext(ctx)
+	cfg := &p.cfg
+	planner := &stages.Planner{Outputs: p.outputs, OutDir: cfg.OutDir, Force: cfg.Force, DryRun: cfg.DryRun}
+	if p.sink != nil {
+		planner.OutDir = ""
+	}
+	decodeOpts := cfg.Decode.DecodeOptions
+	decodeOpts.Planner, decodeOpts.Reserve = planner, p.reserve
+
+	files := source(gctx, g, r, cfg.Scan.Buffer, src)
+	decoded := stage(gctx, g, r, "decode", cfg.Decode.StageConfig, files, stages.Decode(decodeOpts))
+	resized := stage(gctx, g, r, "resize", cfg.Resize, decoded, stages.Resize())
+	for _, s := range p.steps {
+		resized = stage(gctx, g, r, s.Name, StageConfig{s.Workers, s.Buffer}, resized, step(s.Fn))
+	}
+	encoded := stage(gctx, g, r, "encode", cfg.Encode, resized, stages.Encode())
+	var saved <-chan *stages.Saved
+	if p.sink != nil {
+		saved = stage(gctx, g, r, "sink", cfg.Save.StageConfig, encoded, sinkStage(p.sink))
+	} else {
+		saveOpts := cfg.Save.SaveOptions
+		saveOpts.OutDir = cfg.OutDir
+		saved = stage(gctx, g, r, "save", cfg.Save.StageConfig, encoded, stages.Save(saveOpts))
+	}
+	g.Go(func() error { return r.finish(gctx, saved) })
+	p.current.Store(&r.stats)
+
+	err := g.Wait()
+	close(r.results)
+	sum := <-collected
+	sum.Elapsed = time.Since(start)
+	sum.Stages = p.Metrics()
+	if cause := context.Cause(ctx); cause != nil && (err == nil || errors.Is(err, context.Canceled)) {
+		err = cause // cancelled by the caller, or by FailFast with the failure
+	}
+	return sum, err
+}
+
+// reserve charges n bytes to the memory budget, waiting until they are
+// free. An input bigger than the whole budget is charged the whole budget,
+// so it runs alone.
+func (p *Pipeline) reserve(ctx context.Context, n int64) (func(), error) {
+	n = min(n, int64(p.cfg.MaxMemory))
+	if err := p.budget.Acquire(ctx, n); err != nil {
+		return nil, err
+	}
+	return sync.OnceFunc(func() { p.budget.Release(n) }), nil
+}
+
+// run is the state of one Run.
+type run struct {
+	p       *Pipeline
+	cancel  context.CancelCauseFunc
+	results chan Result // closed by Run once every stage has ended
+	stats   []*stats
+}
+
+// collect hands results to the hook and totals them until results is
+// closed. With FailFast, the first failure cancels the run.
+func (r *run) collect(done chan<- Summary) {
+	var sum Summary
+	for res := range r.results {
+		sum.add(res)
+		r.p.hook(res)
+		if res.Status == StatusFailed && r.p.cfg.FailFast {
+			r.cancel(res.Err)
+		}
+	}
+	done <- sum
+}
+
+// report sends a result. It never blocks for long: collect drains results
+// until every stage has ended, so results are never lost, even when the
+// run is cancelled.
+func (r *run) report(res Result) { r.results <- res }
+
+// fail reports item v as failed in stage and gives back its memory. It
+// returns an error when the failure ends the run.
+func (r *run) fail(stage string, v any, err error, took time.Duration) error {
+	in, d := describe(v)
+	res := Result{Input: in.Path, Status: StatusFailed, Stage: stage, BytesIn: in.Size, Duration: took}
+	if d != nil {
+		res.Duration += d.Elapsed
+	}
+	var skip *stages.Skip
+	switch {
+	case errors.As(err, &skip):
+		res.Status, res.Stage, res.Reason = StatusSkipped, "", skip.Reason
+		for _, o := range skip.Outputs {
+			res.Outputs = append(res.Outputs, Rendition{Path: o})
+		}
+	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
+		// Abandoned, not failed: the run is stopping.
+		if d != nil {
+			d.Release()
+		}
+		return err
+	default:
+		res.Err = &Error{Stage: stage, Path: in.Path, Err: err}
+	}
+	if d != nil {
+		res.Format, res.Width, res.Height = d.Format, d.Width, d.Height
+		d.Release()
+	}
+	r.report(res)
+	if errors.Is(err, stages.ErrOutput) {
+		return res.Err
+	}
+	return nil
+}
+
+// finish turns each saved input into an ok result.
+func (r *run) finish(ctx context.Context, saved <-chan *stages.Saved) error {
+	for {
+		select {
+		case s, ok := <-saved:
+			if !ok {
+				return nil
+			}
+			res := Result{
+				Input: s.File.Path, Status: StatusOK, Format: s.Format, Width: s.Width, Height: s.Height,
+				Outputs: renditions(s.Decoded, s.Paths, s.Files), BytesIn: s.File.Size,
+				Duration: s.Elapsed, Notes: s.Notes,
+			}
+			for _, o := range res.Outputs {
+				res.BytesOut += o.Bytes
+			}
+			s.Release()
+			r.report(res)
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// describe finds the input behind any stage's item.
+func describe(v any) (stages.File, *stages.Decoded) {
+	switch v := v.(type) {
+	case stages.File:
+		return v, nil
+	case *stages.Decoded:
+		return v.File, v
+	case *stages.Resized:
+		return v.File, v.Decoded
+	case *stages.Encoded:
+		return v.File, v.Decoded
+	case *stages.Saved:
+		return v.File, v.Decoded
+	}
+	panic(fmt.Sprintf("pipeline: unknown item %T", v))
+}
+
+// stage starts cfg.Workers goroutines that apply fn to each item of in and
+// send the results on the channel it returns, which it closes once they
+// have all returned. Failed items become Results and go no further.
+func stage[In, Out any](ctx context.Context, g *errgroup.Group, r *run, name string, cfg StageConfig,
+	in <-chan In, fn func(context.Context, In) (Out, error)) <-chan Out {
+	out := make(chan Out, cfg.Buffer)
+	workers := max(cfg.Workers, 1)
+	st := &stats{name: name, workers: workers, buffer: cfg.Buffer, queue: func() int { return len(in) }}
+	r.stats = append(r.stats, st)
+	var wg sync.WaitGroup
+	wg.Add(workers)
+	for range workers {
+		g.Go(func() error {
+			defer wg.Done()
+			return work(ctx, r, st, in, out, fn)
+		})
+	}
+	g.Go(func() error {
+		wg.Wait()
+		close(out)
+		return nil
+	})
+	return out
+}
+
+// work is one worker of a stage.
+func work[In, Out any](ctx context.Context, r *run, st *stats, in <-chan In, out chan<- Out,
+	fn func(context.Context, In) (Out, error)) error {
+	for {
+		t := time.Now()
+		var v In
+		var ok bool
+		select {
+		case v, ok = <-in:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		since(t, &st.waitIn)
+		if !ok {
+			return nil
+		}
+		st.in.Add(1)
+		t = time.Now()
+		res, err := call(ctx, r.p.log, fn, v)
+		took := time.Since(t)
+		st.busy.Add(int64(took))
+		if err != nil {
+			st.failed.Add(1)
+			if err := r.fail(st.name, v, err, took); err != nil {
+				return err
+			}
+			continue
+		}
+		if d, ok := any(res).(interface{ AddElapsed(time.Duration) }); ok {
+			d.AddElapsed(took)
+		}
+		t = time.Now()
+		select {
+		case out <- res:
+			st.out.Add(1)
+		case <-ctx.Done():
+			_, d := describe(res)
+			if d != nil {
+				d.Release()
+			}
+			return ctx.Err()
+		}
+		since(t, &st.waitOut)
+	}
+}
+
+// call runs fn, turning a panic into an error wrapping ErrPanic: one bad
+// input must not take the batch down.
+func call[In, Out any](ctx context.Context, log *slog.Logger, fn func(context.Context, In) (Out, error), v In) (out Out, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("%w: %v", stages.ErrPanic, p)
+			in, _ := describe(v)
+			log.Debug("recovered a panic", "input", in.Path, "panic", p, "stack", string(debug.Stack()))
+		}
+	}()
+	return fn(ctx, v)
+}
+
+// step adapts a custom Step's function to a stage function.
+func step(fn func(context.Context, *stages.Resized) error) func(context.Context, *stages.Resized) (*stages.Resized, error) {
+	return func(ctx context.Context, r *stages.Resized) (*stages.Resized, error) {
+		return r, fn(ctx, r)
+	}
+}
+
+// sinkStage adapts a Sink to a stage function.
+func sinkStage(sink Sink) func(context.Context, *stages.Encoded) (*stages.Saved, error) {
+	return func(ctx context.Context, e *stages.Encoded) (*stages.Saved, error) {
+		if err := sink(ctx, e); err != nil {
+			return nil, err
+		}
+		return &stages.Saved{Encoded: e}, nil
+	}
+}
+
+// checkWritable makes sure dir exists and a file can be created in it, so
+// a run with nowhere to write fails at once, not once per input.
+func checkWritable(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("%w: %w", ErrOutput, err)
+	}
+	f, err := os.CreateTemp(dir, stages.TempPrefix+"probe-*.tmp")
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrOutput, err)
+	}
+	f.Close()
+	return os.Remove(filepath.Clean(f.Name()))
+}

@@ -1,0 +1,113 @@
+package pipeline
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// ReportColumns are the columns of a report, one row per input.
+var ReportColumns = []string{
+	"input", "output", "status", "stage", "error", "format", "src_width", "src_height",
+	"width", "height", "bytes_in", "bytes_out", "ms", "outputs", "notes",
+}
+
+// Report writes one row per Result to w as CSV (with a header) or JSON
+// Lines: use it as an OnResult hook. output, width and height describe the
+// first output; outputs lists every output path, separated by "|". Not safe
+// for concurrent use, which OnResult never needs.
+type Report struct {
+	csv  *csv.Writer
+	json *json.Encoder
+	err  error
+}
+
+// NewReport returns a report writing format "csv" or "jsonl" to w; with
+// format "", the extension of name picks it.
+func NewReport(w io.Writer, format, name string) (*Report, error) {
+	if format == "" {
+		format = strings.TrimPrefix(strings.ToLower(filepath.Ext(name)), ".")
+	}
+	switch format {
+	case "csv":
+		r := &Report{csv: csv.NewWriter(w)}
+		r.err = r.csv.Write(ReportColumns)
+		return r, nil
+	case "jsonl", "json", "ndjson":
+		return &Report{json: json.NewEncoder(w)}, nil
+	}
+	return nil, fmt.Errorf("report %s: format must be .csv or .jsonl", name)
+}
+
+// Add writes res's row. The first write error is kept and returned by Flush.
+func (r *Report) Add(res Result) {
+	if r.err != nil {
+		return
+	}
+	row := r.row(res)
+	if r.csv != nil {
+		r.err = r.csv.Write(row)
+		r.csv.Flush() // a row per input as it ends: a killed run keeps its report
+		if r.err == nil {
+			r.err = r.csv.Error()
+		}
+		return
+	}
+	m := make(map[string]any, len(row))
+	for i, c := range ReportColumns {
+		m[c] = row[i]
+		if n, err := strconv.ParseInt(row[i], 10, 64); err == nil && i >= 6 && i <= 12 {
+			m[c] = n
+		}
+	}
+	if res.Outputs != nil {
+		outs := make([]string, len(res.Outputs))
+		for i, o := range res.Outputs {
+			outs[i] = o.Path
+		}
+		m["outputs"] = outs
+	}
+	m["notes"] = res.Notes
+	r.err = r.json.Encode(m)
+}
+
+// Flush writes anything buffered and returns the first error met.
+func (r *Report) Flush() error {
+	if r.csv != nil && r.err == nil {
+		r.csv.Flush()
+		r.err = r.csv.Error()
+	}
+	return r.err
+}
+
+func (r *Report) row(res Result) []string {
+	var out, w, h, errText string
+	var outs []string
+	for i, o := range res.Outputs {
+		if i == 0 {
+			out, w, h = o.Path, itoa(o.Width), itoa(o.Height)
+		}
+		outs = append(outs, o.Path)
+	}
+	if res.Err != nil {
+		errText = res.Err.Error()
+	} else if res.Reason != "" {
+		errText = res.Reason
+	}
+	return []string{
+		res.Input, out, string(res.Status), res.Stage, errText, res.Format, itoa(res.Width), itoa(res.Height),
+		w, h, strconv.FormatInt(res.BytesIn, 10), strconv.FormatInt(res.BytesOut, 10),
+		strconv.FormatInt(res.Duration.Milliseconds(), 10), strings.Join(outs, "|"), strings.Join(res.Notes, "; "),
+	}
+}
+
+func itoa(n int) string {
+	if n == 0 {
+		return ""
+	}
+	return strconv.Itoa(n)
+}

@@ -1,0 +1,160 @@
+package pipeline
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"io/fs"
+	"path"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/imgpipe/imgpipe/stages"
+)
+
+// Source finds inputs and hands each to emit, in order, until it has no
+// more or ctx is done. It must return emit's error when emit returns one.
+// The constructors below cover folders, the watcher, lists of paths, an
+// fs.FS and in-memory bytes; any function of this type will do.
+type Source func(ctx context.Context, emit stages.Emit) error
+
+// Dirs scans files and folder trees (the scan stage): images are picked by
+// their bytes, the tree below each folder is mirrored in the output.
+func Dirs(roots []string, opts stages.ScanOptions) Source {
+	return func(ctx context.Context, emit stages.Emit) error {
+		return stages.Scan(ctx, roots, opts, emit)
+	}
+}
+
+// Paths emits each path as an input, without looking into folders or
+// sniffing; outputs are named after each path's base name.
+func Paths(paths ...string) Source {
+	return Dirs(paths, stages.ScanOptions{})
+}
+
+// FS walks root in fsys and emits every file with an image extension or
+// image bytes; outputs mirror the tree below root. Hidden files are skipped.
+func FS(fsys fs.FS, root string) Source {
+	return func(ctx context.Context, emit stages.Emit) error {
+		return fs.WalkDir(fsys, root, func(p string, d fs.DirEntry, err error) error {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			if err != nil {
+				return emit(stages.File{Path: p, Rel: p}, err)
+			}
+			if p != root && stages.IsHidden(d.Name()) {
+				if d.IsDir() {
+					return fs.SkipDir
+				}
+				return nil
+			}
+			if !d.Type().IsRegular() {
+				return nil
+			}
+			rel := p
+			if root != "." && root != p {
+				rel = p[len(root)+1:]
+			} else if root == p {
+				rel = path.Base(p)
+			}
+			f := stages.File{Path: p, Rel: rel, Open: func() (io.ReadCloser, error) { return fsys.Open(p) }}
+			if info, err := d.Info(); err == nil {
+				f.Size, f.ModTime = info.Size(), info.ModTime()
+			}
+			if head, err := readHead(fsys, p); err == nil {
+				f.Format = stages.Sniff(head)
+			}
+			if f.Format == "" && !stages.HasImageExt(p) {
+				return nil
+			}
+			return emit(f, nil)
+		})
+	}
+}
+
+func readHead(fsys fs.FS, p string) ([]byte, error) {
+	f, err := fsys.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	head := make([]byte, 32)
+	n, err := io.ReadFull(f, head)
+	if err == io.ErrUnexpectedEOF || err == io.EOF {
+		err = nil
+	}
+	return head[:n], err
+}
+
+// Bytes emits one in-memory image, named name (outputs are named after
+// it). An upload handler has bytes, not files.
+func Bytes(name string, data []byte) Source {
+	return func(ctx context.Context, emit stages.Emit) error {
+		return emit(stages.File{
+			Path: name, Rel: path.Base(name), Size: int64(len(data)), Format: stages.Sniff(data),
+			Open: func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil },
+		}, nil)
+	}
+}
+
+// Reader emits one image read from r, named name. r is read once, whole,
+// when the source runs.
+func Reader(name string, r io.Reader) Source {
+	return func(ctx context.Context, emit stages.Emit) error {
+		data, err := io.ReadAll(r)
+		if err != nil {
+			return emit(stages.File{Path: name, Rel: path.Base(name)}, err)
+		}
+		return Bytes(name, data)(ctx, emit)
+	}
+}
+
+// Concat runs sources one after the other.
+func Concat(sources ...Source) Source {
+	return func(ctx context.Context, emit stages.Emit) error {
+		for _, s := range sources {
+			if err := s(ctx, emit); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+}
+
+// source runs src on its own goroutine and returns the channel of what it
+// finds, closed when src returns. Files src cannot read become failed
+// results at once.
+func source(ctx context.Context, g *errgroup.Group, r *run, buffer int, src Source) <-chan stages.File {
+	out := make(chan stages.File, buffer)
+	st := &stats{name: "scan", workers: 1, buffer: buffer}
+	r.stats = append(r.stats, st)
+	g.Go(func() error {
+		defer close(out)
+		start := time.Now()
+		var waited time.Duration
+		err := src(ctx, func(f stages.File, err error) error {
+			if err != nil {
+				st.failed.Add(1)
+				r.report(Result{Input: f.Path, Status: StatusFailed, Stage: "scan",
+					Err: &Error{Stage: "scan", Path: f.Path, Err: err}})
+				return ctx.Err()
+			}
+			st.in.Add(1)
+			t := time.Now()
+			select {
+			case out <- f:
+				st.out.Add(1)
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+			waited += time.Since(t)
+			return nil
+		})
+		st.waitOut.Add(int64(waited))
+		st.busy.Add(int64(time.Since(start) - waited))
+		return err
+	})
+	return out
+}

@@ -1,0 +1,221 @@
+package stages
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"image/color"
+	"io"
+	"strings"
+	"time"
+
+	// The decoders imgpipe reads, registered with package image:
+	// JPEG, PNG and GIF from the standard library; BMP, TIFF and WebP
+	// (lossy, lossless, alpha; not animated) from golang.org/x/image.
+	_ "image/gif"
+	"image/jpeg"
+	"image/png"
+
+	"golang.org/x/image/bmp"
+	"golang.org/x/image/tiff"
+	_ "golang.org/x/image/webp"
+
+	"github.com/imgpipe/imgpipe/internal/meta"
+)
+
+// DecodeOptions controls the decode stage. The zero value is the default.
+type DecodeOptions struct {
+	// MaxPixels refuses images with more pixels than this, from their
+	// header, before any pixel memory is allocated. Default 100 megapixels:
+	// above any camera of today, below what fits comfortably in memory.
+	MaxPixels int64 `yaml:"max_pixels"`
+	// MaxFileSize refuses input files larger than this many bytes.
+	// Default 0: no limit other than MaxPixels.
+	MaxFileSize ByteSize `yaml:"max_file_size"`
+	// IgnoreOrientation leaves EXIF-rotated photos as stored. By default
+	// they are turned upright.
+	IgnoreOrientation bool `yaml:"ignore_orientation"`
+
+	// Planner decides each input's outputs from its header. Required.
+	Planner *Planner `yaml:"-"`
+	// Reserve is called with the memory an input will need once decoded,
+	// before its pixels are allocated; it blocks until that much is free
+	// and returns the function that gives it back. Nil means no budget.
+	Reserve func(ctx context.Context, bytes int64) (release func(), err error) `yaml:"-"`
+}
+
+// DefaultMaxPixels is the default of DecodeOptions.MaxPixels.
+const DefaultMaxPixels = 100_000_000
+
+// Decoded is an input read into memory, upright.
+type Decoded struct {
+	File   File
+	Format string // the sniffed source format
+	// Width and Height are the upright size of the source at full
+	// resolution, whatever size Image was decoded at.
+	Width, Height int
+	// Image holds the upright pixels. It may be smaller than Width x Height
+	// when the decoder could shrink on load. The resize stage drops it.
+	Image   image.Image
+	Meta    meta.Info // colour profile and EXIF of the source
+	Gray    bool      // the source is greyscale: outputs stay greyscale
+	Targets []Target  // the outputs to make
+
+	// Elapsed is the time spent on this input in the stages so far.
+	Elapsed time.Duration
+
+	// release gives back the memory reserved for this input.
+	release func()
+}
+
+// AddElapsed adds t to the time spent on d. The pipeline calls it after
+// each stage.
+func (d *Decoded) AddElapsed(t time.Duration) { d.Elapsed += t }
+
+// Release gives back the memory reserved for d. The pipeline calls it once
+// the input is finished, successfully or not; calling it again does nothing.
+func (d *Decoded) Release() {
+	if d.release != nil {
+		d.release()
+	}
+}
+
+// Decode returns the decode stage: it reads a File, checks its header
+// against the limits, plans its outputs (which may end it as a *Skip),
+// reserves memory, decodes the pixels and turns them upright.
+//
+// Memory: the input file's bytes plus its decoded pixels, about 4 bytes a
+// pixel, twice while it is being rotated.
+func Decode(opts DecodeOptions) func(context.Context, File) (*Decoded, error) {
+	if opts.MaxPixels == 0 {
+		opts.MaxPixels = DefaultMaxPixels
+	}
+	return func(ctx context.Context, f File) (*Decoded, error) {
+		return decode(ctx, f, &opts)
+	}
+}
+
+func decode(ctx context.Context, f File, opts *DecodeOptions) (*Decoded, error) {
+	if opts.MaxFileSize > 0 && f.Size > int64(opts.MaxFileSize) {
+		return nil, fmt.Errorf("%w: file is %d bytes, over the %d byte limit (max_file_size)", ErrTooLarge, f.Size, opts.MaxFileSize)
+	}
+	data, err := readAll(f, int64(opts.MaxFileSize))
+	if err != nil {
+		return nil, err
+	}
+	format := Sniff(data)
+	switch format {
+	case "":
+		if len(data) == 0 {
+			return nil, fmt.Errorf("%w: the file is empty", ErrNotImage)
+		}
+		return nil, fmt.Errorf("%w: its bytes are not JPEG, PNG, GIF, BMP, TIFF or WebP", ErrNotImage)
+	case "heif", "avif":
+		return nil, fmt.Errorf("%w: %s cannot be read yet", ErrUnsupportedFormat, format)
+	}
+	cfg, _, err := image.DecodeConfig(bytes.NewReader(data))
+	if err != nil {
+		return nil, classify(err)
+	}
+	info, _ := meta.Read(bytes.NewReader(data), format) // malformed metadata is ignored, never fatal
+	if opts.IgnoreOrientation {
+		info.Orientation = 0
+	}
+	w, h := cfg.Width, cfg.Height
+	if info.Orientation >= 5 && info.Orientation <= 8 {
+		w, h = h, w
+	}
+	if w <= 0 || h <= 0 {
+		return nil, corrupt(fmt.Errorf("header says %dx%d", w, h))
+	}
+	if px := int64(w) * int64(h); px > opts.MaxPixels {
+		return nil, fmt.Errorf("%w: %dx%d is %.1f megapixels, over the %.1f megapixel limit (max_pixels)",
+			ErrTooLarge, w, h, float64(px)/1e6, float64(opts.MaxPixels)/1e6)
+	}
+	targets, err := opts.Planner.Plan(f, format, w, h)
+	if err != nil {
+		return nil, err
+	}
+
+	release := func() {}
+	if opts.Reserve != nil {
+		if release, err = opts.Reserve(ctx, memoryNeed(w, h, targets, len(data), info.Orientation)); err != nil {
+			return nil, err
+		}
+	}
+	img, err := decodePixels(data)
+	if err != nil {
+		release()
+		return nil, err
+	}
+	gray := img.ColorModel() == color.GrayModel || img.ColorModel() == color.Gray16Model
+	img = meta.Apply(img, info.Orientation)
+	return &Decoded{File: f, Format: format, Width: w, Height: h, Image: img, Meta: info, Gray: gray,
+		Targets: targets, release: release}, nil
+}
+
+// decodePixels decodes data with the registered decoders.
+func decodePixels(data []byte) (image.Image, error) {
+	img, _, err := image.Decode(bytes.NewReader(data))
+	if err != nil {
+		return nil, classify(err)
+	}
+	return img, nil
+}
+
+// memoryNeed estimates the peak bytes an input needs between decode and
+// save: the file, the decoded pixels (twice if they are rotated), and each
+// output's pixels plus its encoded bytes.
+func memoryNeed(w, h int, targets []Target, fileSize, orientation int) int64 {
+	n := int64(fileSize) + 4*int64(w)*int64(h)
+	if orientation >= 2 && orientation <= 8 {
+		n *= 2
+	}
+	for _, t := range targets {
+		n += 5 * int64(t.Width) * int64(t.Height)
+	}
+	return n
+}
+
+// readAll reads the whole input, refusing more than limit bytes when
+// limit > 0 (the size in File may be stale or unknown).
+func readAll(f File, limit int64) ([]byte, error) {
+	rc, err := f.open()
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	r := io.Reader(rc)
+	if limit > 0 {
+		r = io.LimitReader(rc, limit+1)
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, max(f.Size, 512)+1))
+	if _, err := buf.ReadFrom(r); err != nil {
+		return nil, err
+	}
+	if limit > 0 && int64(buf.Len()) > limit {
+		return nil, fmt.Errorf("%w: file is over the %d byte limit (max_file_size)", ErrTooLarge, limit)
+	}
+	return buf.Bytes(), nil
+}
+
+// classify maps a decoder's error to imgpipe's error classes.
+func classify(err error) error {
+	var (
+		jpegU jpeg.UnsupportedError
+		pngU  png.UnsupportedError
+		tiffU tiff.UnsupportedError
+	)
+	switch {
+	case errors.Is(err, image.ErrFormat):
+		return fmt.Errorf("%w: %w", ErrNotImage, err)
+	case errors.As(err, &jpegU), errors.As(err, &pngU), errors.As(err, &tiffU), errors.Is(err, bmp.ErrUnsupported),
+		strings.Contains(err.Error(), "unsupported"): // webp, gif: plain errors.New texts
+		return fmt.Errorf("%w: %w", ErrUnsupportedFormat, err)
+	case errors.Is(err, io.EOF):
+		return corrupt(io.ErrUnexpectedEOF) // a header cut short is a truncated file
+	}
+	return corrupt(err)
+}

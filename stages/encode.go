@@ -1,0 +1,163 @@
+package stages
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"image"
+	"image/color"
+	"image/draw"
+	"image/gif"
+	"image/jpeg"
+	"image/png"
+	"strconv"
+	"strings"
+
+	"golang.org/x/image/bmp"
+	"golang.org/x/image/tiff"
+
+	"github.com/imgpipe/imgpipe/internal/meta"
+)
+
+// Encoded is an input with every target encoded: one file's bytes per
+// target, in target order. The pixels have been dropped.
+type Encoded struct {
+	*Decoded
+	Files [][]byte
+	// Notes says what could not be carried over, e.g. a colour profile
+	// that the output format cannot hold.
+	Notes []string
+}
+
+// Encode returns the encode stage: each image is flattened onto the
+// target's background if the format has no alpha, converted to grey if the
+// source was grey, and encoded; the source's colour profile (and, with
+// KeepMetadata, its EXIF with the orientation reset) goes into JPEG and PNG
+// outputs.
+//
+// Memory: the encoded bytes, and a flattened copy of images with alpha.
+func Encode() func(context.Context, *Resized) (*Encoded, error) {
+	return func(ctx context.Context, r *Resized) (*Encoded, error) {
+		out := &Encoded{Decoded: r.Decoded, Files: make([][]byte, len(r.Images))}
+		for i, img := range r.Images {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+			t := r.Targets[i]
+			data, note, err := encodeOne(img, t, r.Decoded)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", t.Name, err)
+			}
+			if note != "" {
+				out.Notes = append(out.Notes, note)
+			}
+			out.Files[i] = data
+		}
+		r.Images = nil
+		return out, nil
+	}
+}
+
+func encodeOne(img image.Image, t Target, d *Decoded) ([]byte, string, error) {
+	if d.Gray {
+		img = toGray(img)
+	}
+	if !hasAlpha(t.Format) && !opaque(img) {
+		bg, _ := ParseColor(t.Output.Background) // validated with the config
+		img = flatten(img, bg)
+	}
+	var buf bytes.Buffer
+	var err error
+	switch t.Format {
+	case "jpeg":
+		err = jpeg.Encode(&buf, img, &jpeg.Options{Quality: t.Output.Quality})
+	case "png":
+		err = (&png.Encoder{CompressionLevel: png.DefaultCompression}).Encode(&buf, img)
+	case "gif":
+		err = gif.Encode(&buf, img, nil)
+	case "tiff":
+		err = tiff.Encode(&buf, img, &tiff.Options{Compression: tiff.Deflate, Predictor: true})
+	case "bmp":
+		err = bmp.Encode(&buf, img)
+	default:
+		return nil, "", fmt.Errorf("%w: cannot write %s", ErrUnsupportedFormat, t.Format)
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	data := buf.Bytes()
+	icc, exif := d.Meta.ICC, []byte(nil)
+	if t.Output.KeepMetadata && d.Meta.EXIF != nil {
+		exif = meta.ResetOrientation(d.Meta.EXIF)
+	}
+	note := ""
+	switch t.Format {
+	case "jpeg":
+		if icc != nil || exif != nil {
+			data, err = meta.EmbedJPEG(data, icc, exif)
+		}
+	case "png":
+		if icc != nil || exif != nil {
+			data, err = meta.EmbedPNG(data, icc, exif)
+		}
+	default:
+		if icc != nil {
+			note = fmt.Sprintf("%s cannot carry the input's colour profile: colours may shift in colour-managed viewers", t.Format)
+		}
+	}
+	return data, note, err
+}
+
+// hasAlpha reports whether format can store transparency.
+func hasAlpha(format string) bool { return format == "png" || format == "gif" || format == "tiff" }
+
+func opaque(img image.Image) bool {
+	if o, ok := img.(interface{ Opaque() bool }); ok {
+		return o.Opaque()
+	}
+	return false
+}
+
+// flatten composites img over a solid background.
+func flatten(img image.Image, bg color.Color) image.Image {
+	b := img.Bounds()
+	dst := image.NewRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
+	draw.Draw(dst, dst.Bounds(), image.NewUniform(bg), image.Point{}, draw.Src)
+	draw.Draw(dst, dst.Bounds(), img, b.Min, draw.Over)
+	return dst
+}
+
+func toGray(img image.Image) image.Image {
+	if _, ok := img.(*image.Gray); ok {
+		return img
+	}
+	b := img.Bounds()
+	g := image.NewGray(image.Rect(0, 0, b.Dx(), b.Dy()))
+	draw.Draw(g, g.Bounds(), img, b.Min, draw.Src)
+	return g
+}
+
+// ParseColor reads "#rgb", "#rrggbb", "#rrggbbaa" or one of the names
+// white, black, transparent.
+func ParseColor(s string) (color.NRGBA, error) {
+	switch strings.ToLower(s) {
+	case "white":
+		return color.NRGBA{255, 255, 255, 255}, nil
+	case "black":
+		return color.NRGBA{0, 0, 0, 255}, nil
+	case "transparent":
+		return color.NRGBA{}, nil
+	}
+	h := strings.TrimPrefix(s, "#")
+	if len(h) == 3 {
+		h = string([]byte{h[0], h[0], h[1], h[1], h[2], h[2]})
+	}
+	if len(h) == 6 {
+		h += "ff"
+	}
+	v, err := strconv.ParseUint(h, 16, 32)
+	if len(h) != 8 || err != nil {
+		return color.NRGBA{}, fmt.Errorf("colour %q is not #rgb, #rrggbb, white or black", s)
+	}
+	return color.NRGBA{uint8(v >> 24), uint8(v >> 16), uint8(v >> 8), uint8(v)}, nil
+}

@@ -1,0 +1,117 @@
+package stages
+
+import (
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+	"sync"
+)
+
+// Target is one output planned for one input.
+type Target struct {
+	Output Output // the spec, with defaults filled in
+	Index  int    // position of Output in the configured list
+	Format string // format written
+	Width  int    // output size in pixels
+	Height int
+	// Name is the output path relative to the output folder, with forward
+	// slashes. With an output folder, the file is written there.
+	Name string
+}
+
+// Planner decides, from an input's header, what outputs it gets, whether
+// they are already up to date, and whether two inputs would write the same
+// file. One Planner serves one run; it is safe for concurrent use and keeps
+// one map entry per output name.
+type Planner struct {
+	Outputs []Output // at least one
+	OutDir  string   // "" when outputs go to a caller's sink
+	Force   bool     // rewrite outputs that are up to date
+	DryRun  bool     // plan only: every input ends as a Skip saying what would happen
+
+	mu      sync.Mutex
+	claimed map[string]string // output name -> input path
+}
+
+// Plan returns the targets for f, an upright w x h image in format. It
+// returns a *Skip when every output exists and is newer than the input (and
+// Force is off) or on a dry run, and an error wrapping ErrCollision when
+// another input already claimed one of the names.
+func (p *Planner) Plan(f File, format string, w, h int) ([]Target, error) {
+	targets := make([]Target, len(p.Outputs))
+	for i, o := range p.Outputs {
+		o = o.WithDefaults()
+		ow, oh, _ := o.Geometry(w, h)
+		of := o.OutputFormat(format)
+		name := o.FileName(cleanRel(f), of, ow, oh)
+		targets[i] = Target{Output: o, Index: i, Format: of, Width: ow, Height: oh, Name: name}
+	}
+	if err := p.claim(f, targets); err != nil {
+		return nil, err
+	}
+	if p.OutDir == "" {
+		return targets, nil
+	}
+	upToDate := !p.Force
+	names := make([]string, len(targets))
+	for i, t := range targets {
+		names[i] = filepath.Join(p.OutDir, filepath.FromSlash(t.Name))
+		if upToDate {
+			st, err := os.Stat(names[i])
+			upToDate = err == nil && !f.ModTime.IsZero() && !st.ModTime().Before(f.ModTime)
+		}
+	}
+	if upToDate {
+		return nil, &Skip{Reason: "output is up to date (use --force to rewrite)", Outputs: names}
+	}
+	if p.DryRun {
+		why := "new"
+		if _, err := os.Stat(names[0]); err == nil {
+			why = "replaces an older output"
+			if p.Force {
+				why = "forced"
+			}
+		}
+		return nil, &Skip{Reason: "dry run: would write (" + why + ")", Outputs: names}
+	}
+	return targets, nil
+}
+
+func (p *Planner) claim(f File, targets []Target) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.claimed == nil {
+		p.claimed = map[string]string{}
+	}
+	for i, t := range targets {
+		key := strings.ToLower(t.Name) // collide as case-insensitive disks (macOS, Windows) would
+		for _, u := range targets[:i] {
+			if strings.ToLower(u.Name) == key {
+				return fmt.Errorf("%w: outputs %d and %d are both named %s; give them distinct name templates", ErrCollision, u.Index+1, t.Index+1, t.Name)
+			}
+		}
+		if other, ok := p.claimed[key]; ok && other != f.Path {
+			return fmt.Errorf("%w: %s is also the output of %s; use --name with {format} or rename one", ErrCollision, t.Name, other)
+		}
+	}
+	for _, t := range targets {
+		p.claimed[strings.ToLower(t.Name)] = f.Path
+	}
+	return nil
+}
+
+// cleanRel returns f's relative path made safe to join below an output
+// folder: slash-separated, no leading slash, no "..", never empty.
+func cleanRel(f File) string {
+	rel := filepath.ToSlash(f.Rel)
+	if rel == "" {
+		rel = filepath.Base(f.Path)
+	}
+	rel = path.Clean("/" + rel)[1:] // rooting first drops every ".."
+	if rel == "" {
+		rel = "image"
+	}
+	return rel
+}

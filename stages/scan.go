@@ -1,0 +1,185 @@
+package stages
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+)
+
+// Emit receives what a source finds, in order. With err == nil, f is an
+// input to process. With err != nil, f.Path names something that could not
+// be read (an unreadable folder, a dangling link) and err says why, without
+// repeating the path (the pipeline's error adds it); the pipeline reports it
+// as a failed input and the source carries on.
+// Emit returns an error (the context's) once the run is stopping; a source
+// must then return it.
+type Emit func(f File, err error) error
+
+// ScanOptions controls how folder trees are walked. The zero value is the
+// default: skip hidden files, do not follow symlinked folders.
+type ScanOptions struct {
+	// Hidden includes dotfiles and dot-folders, which are skipped by default
+	// (".DS_Store", "._IMG_0001.JPG" and editor temp files are never photos).
+	Hidden bool `yaml:"hidden"`
+	// FollowSymlinks descends into symlinked folders. Each folder is visited
+	// at most once, so link loops end. Symlinks to files are always followed.
+	FollowSymlinks bool `yaml:"follow_symlinks"`
+	// Exclude lists folders never descended into, typically the output
+	// folder when it lies inside an input tree.
+	Exclude []string `yaml:"-"`
+}
+
+// Scan walks roots in order and emits every image it finds. A root may be a
+// file, which is emitted as it is (its Rel is its base name), or a folder,
+// walked in lexical order with Rel relative to it. Images are picked by
+// their leading bytes, so "IMG_1.JPG", "x.jpeg" and "scan" (no extension) are
+// all found; a file whose name says image but whose bytes are not one is
+// emitted too, so the decode stage reports it, while other files are skipped.
+//
+// Scan holds one open file at a time and memory proportional to the number of
+// folders visited.
+func Scan(ctx context.Context, roots []string, opts ScanOptions, emit Emit) error {
+	s := scanner{opts: opts, emit: emit, seenDirs: map[string]bool{}, seenFiles: map[string]bool{}}
+	for _, p := range opts.Exclude {
+		if abs, err := filepath.Abs(p); err == nil {
+			s.exclude = append(s.exclude, abs)
+		}
+	}
+	for _, root := range roots {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := s.root(ctx, root); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+type scanner struct {
+	opts      ScanOptions
+	emit      Emit
+	exclude   []string
+	seenDirs  map[string]bool // real paths of folders visited, against link loops
+	seenFiles map[string]bool // absolute paths emitted, against overlapping roots
+}
+
+func (s *scanner) root(ctx context.Context, root string) error {
+	info, err := os.Stat(root)
+	if err != nil {
+		return s.emit(File{Path: root, Rel: filepath.Base(root)}, err)
+	}
+	if !info.IsDir() {
+		return s.file(root, filepath.Base(root), info, true)
+	}
+	return s.dir(ctx, root, "")
+}
+
+// dir walks one folder; rel is its path below the root, with slashes.
+func (s *scanner) dir(ctx context.Context, dir, rel string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	real, err := filepath.EvalSymlinks(dir)
+	if err == nil {
+		real, err = filepath.Abs(real)
+	}
+	if err != nil {
+		return s.emit(File{Path: dir, Rel: rel}, err)
+	}
+	if s.seenDirs[real] || s.excluded(real) {
+		return nil
+	}
+	s.seenDirs[real] = true
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		if e := s.emit(File{Path: dir, Rel: rel}, err); e != nil {
+			return e
+		}
+		// ReadDir returns what it could read before the error: go on with it.
+	}
+	for _, e := range entries {
+		name := e.Name()
+		if IsHidden(name) && !s.opts.Hidden {
+			continue
+		}
+		p := filepath.Join(dir, name)
+		r := path.Join(rel, name)
+		switch {
+		case e.IsDir():
+			err = s.dir(ctx, p, r)
+		case e.Type()&fs.ModeSymlink != 0:
+			err = s.link(ctx, p, r)
+		case e.Type().IsRegular():
+			var info fs.FileInfo
+			if info, err = e.Info(); err == nil {
+				err = s.file(p, r, info, false)
+			} else if !errors.Is(err, fs.ErrNotExist) { // deleted since ReadDir: nothing to do
+				err = s.emit(File{Path: p, Rel: r}, err)
+			} else {
+				err = nil
+			}
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// link handles a symlink met inside a folder.
+func (s *scanner) link(ctx context.Context, p, rel string) error {
+	info, err := os.Stat(p)
+	if err != nil {
+		if !HasImageExt(p) { // a dangling link to something that is not a photo is no loss
+			return nil
+		}
+		return s.emit(File{Path: p, Rel: rel}, err)
+	}
+	if info.IsDir() {
+		if !s.opts.FollowSymlinks {
+			return nil
+		}
+		return s.dir(ctx, p, rel)
+	}
+	if !info.Mode().IsRegular() {
+		return nil
+	}
+	return s.file(p, rel, info, false)
+}
+
+// file emits p if it is an image, or if it is named like one, or if it was
+// named on the command line (explicit).
+func (s *scanner) file(p, rel string, info fs.FileInfo, explicit bool) error {
+	if abs, err := filepath.Abs(p); err == nil {
+		if s.seenFiles[abs] {
+			return nil
+		}
+		s.seenFiles[abs] = true
+	}
+	f := File{Path: p, Rel: rel, Size: info.Size(), ModTime: info.ModTime()}
+	format, err := SniffFile(p)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil // deleted while we looked
+		}
+		return s.emit(f, err)
+	}
+	f.Format = format
+	if format == "" && !explicit && !HasImageExt(p) {
+		return nil
+	}
+	return s.emit(f, nil)
+}
+
+func (s *scanner) excluded(abs string) bool {
+	for _, x := range s.exclude {
+		if abs == x {
+			return true
+		}
+	}
+	return false
+}

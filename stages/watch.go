@@ -1,0 +1,758 @@
+package stages
+
+import (
+	"container/heap"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/fsnotify/fsnotify"
+)
+
+// WatchOptions controls Watch. Zero values mean the defaults.
+type WatchOptions struct {
+	// Settle is the quiet time after the last change to a file before it is
+	// emitted; default 1s. Copies and downloads write in many small steps
+	// with pauses between them, and nothing portable says "closed for
+	// writing", so a file counts as complete once it has been left alone
+	// this long.
+	//
+	// A file that appears already full (renamed or linked in, the atomic
+	// write pattern: write "x.tmp", rename to "x.jpg") waits only
+	// min(Settle/10, 50ms); any write to it switches it back to Settle.
+	Settle time.Duration `yaml:"settle"`
+	// Scan sets Hidden, FollowSymlinks and Exclude as for Scan. Exclude
+	// holds the output folder(s): nothing below them is watched or emitted,
+	// even when they lie inside a watched root or do not exist yet.
+	Scan ScanOptions `yaml:"-"`
+	// Ignore lists extra base-name glob patterns (filepath.Match syntax) of
+	// files and folders to ignore, on top of the built-in temporary and
+	// partial names: dotfiles (unless Scan.Hidden), "._*", "*.part",
+	// "*.crdownload", "*.tmp", "*~" and "*.swp".
+	Ignore []string `yaml:"ignore"`
+	// Logger receives warnings: watch limits reached, event overflows and
+	// the rescans they cause. Nil discards them.
+	Logger *slog.Logger `yaml:"-"`
+	// OnRemove is called, from Watch's goroutine, once for each emitted
+	// image that is deleted or renamed away (a whole folder at a time
+	// included), a Settle after it went and only if it has not come back by
+	// then, so an editor's save-by-rename is not a removal. It backs
+	// --delete-outputs. Nil means no-op.
+	OnRemove func(File) `yaml:"-"`
+}
+
+// defaultSettle is WatchOptions.Settle's default: long enough to bridge the
+// pauses of a copy from a camera card or a network share, short enough that
+// a photo saved into the folder shows up resized almost at once.
+const defaultSettle = time.Second
+
+// builtinIgnore are the suffixes of temporary and partial files (lower
+// case): browser downloads, rsync/curl partials, editor swap and backup files.
+var builtinIgnore = []string{".part", ".crdownload", ".tmp", "~", ".swp"}
+
+// Watch emits every image already under roots (catch-up: exactly like Scan,
+// with Rel relative to its root), then every image that is created, renamed
+// in, or modified, once it has settled, until ctx is done; then it returns
+// ctx.Err(). If emit returns an error, Watch returns that error.
+//
+// Watches are added to every folder first and the folders are walked after,
+// so nothing created during start-up is missed; folders created or moved in
+// later are watched, and what they already hold is emitted, as soon as they
+// appear. A catch-up file modified less than Settle ago is treated as still
+// being written and waits like a new one. Per-folder problems (permission
+// denied) are reported through emit(File{Path: dir}, err) and the watch goes
+// on; so does it when the system's watch limits are reached, after one
+// warning on opts.Logger saying which limit to raise. If the kernel's event
+// queue overflows, changes were lost: Watch logs a warning and rescans every
+// root, emitting everything again (the pipeline skips up-to-date outputs).
+//
+// Watch calls emit and opts.OnRemove from its own goroutine only, one call at
+// a time. A blocked emit is back-pressure: meanwhile events wait in fsnotify
+// and the kernel's queue (an overflow then means a rescan), and no event is
+// lost because of it. Watch starts one helper goroutine (it collects
+// fsnotify's errors so fsnotify never blocks holding its lock) and uses a
+// single timer; all are stopped, and the fsnotify watcher closed, before it
+// returns.
+//
+// Memory: one watch and a few hundred bytes per folder, one entry per emitted
+// image (to skip duplicates and report removals), one per file waiting to
+// settle.
+func Watch(ctx context.Context, roots []string, opts WatchOptions, emit Emit) error {
+	if opts.Settle <= 0 {
+		opts.Settle = defaultSettle
+	}
+	for _, p := range opts.Ignore {
+		if _, err := filepath.Match(p, ""); err != nil {
+			return fmt.Errorf("watch: ignore pattern %q: %w", p, err)
+		}
+	}
+	w := &watcher{
+		opts:     opts,
+		emit:     emit,
+		log:      opts.Logger,
+		onRemove: opts.OnRemove,
+		settle:   opts.Settle,
+		short:    min(opts.Settle/10, 50*time.Millisecond),
+		dirs:     map[string]*watchedDir{},
+		realDirs: map[string]string{},
+		known:    map[string]map[string]File{},
+		pending:  map[string]*pendingFile{},
+		reported: map[string]bool{},
+		warned:   map[string]bool{},
+		errq:     errQueue{ready: make(chan struct{}, 1)},
+	}
+	if w.log == nil {
+		w.log = slog.New(slog.DiscardHandler)
+	}
+	if w.onRemove == nil {
+		w.onRemove = func(File) {}
+	}
+	for _, r := range roots {
+		w.roots = append(w.roots, filepath.Clean(r))
+	}
+
+	fw, err := fsnotify.NewWatcher()
+	if err != nil {
+		return fmt.Errorf("watch: %w%s", err, limitHint(err))
+	}
+	w.fw = fw
+	// fsnotify's reader can send on Errors while holding the lock that
+	// Add and Remove take; draining Errors on another goroutine means the
+	// event loop can never deadlock against it.
+	errsDone := make(chan struct{})
+	go func() {
+		defer close(errsDone)
+		for err := range fw.Errors {
+			w.errq.put(err)
+		}
+	}()
+	defer func() {
+		fw.Close() // ends fsnotify's reader, which closes Errors
+		<-errsDone
+	}()
+	return w.run(ctx)
+}
+
+// watcher is the state of one Watch call, owned by its goroutine (except
+// errq).
+type watcher struct {
+	opts     WatchOptions
+	emit     Emit
+	log      *slog.Logger
+	onRemove func(File)
+	settle   time.Duration // wait after a write
+	short    time.Duration // wait after a file appeared whole (renamed in)
+	roots    []string
+	fw       *fsnotify.Watcher
+	exclude  []string // absolute and resolved forms of opts.Scan.Exclude
+
+	dirs     map[string]*watchedDir     // watched folders by (cleaned) path
+	realDirs map[string]string          // resolved path → watched path, against loops and stale names
+	known    map[string]map[string]File // emitted images: folder path → base name → File
+	pending  map[string]*pendingFile    // files waiting to settle, by path
+	queue    pendingQueue               // the same files, earliest deadline first
+	reported map[string]bool            // paths whose error was emitted, so it is emitted once
+	warned   map[string]bool            // limit warnings already logged
+	rescan   map[string]bool            // during a rescan: paths emitted again
+	errq     errQueue
+}
+
+type watchedDir struct {
+	rel  string              // relative to its root, with slashes
+	real string              // absolute, symlinks resolved
+	subs map[string]struct{} // watched child folders
+}
+
+// pendingFile is a file waiting for Settle to pass without change.
+type pendingFile struct {
+	path, rel string
+	size      int64     // at the last event, to notice changes that sent none
+	mod       time.Time // ditto
+	due       time.Time
+	index     int // in queue
+}
+
+// run is the event loop: catch-up, then events, errors and deadlines until
+// ctx is done or emit fails.
+func (w *watcher) run(ctx context.Context) error {
+	if err := w.catchUp(ctx); err != nil {
+		return err
+	}
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	defer timer.Stop()
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		var due <-chan time.Time
+		if len(w.queue) > 0 {
+			timer.Reset(time.Until(w.queue[0].due))
+			due = timer.C
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case ev, ok := <-w.fw.Events:
+			if !ok {
+				return errors.New("watch: fsnotify stopped")
+			}
+			if err := w.event(ctx, ev); err != nil {
+				return err
+			}
+		case <-w.errq.ready:
+			if err := w.errors(ctx); err != nil {
+				return err
+			}
+		case <-due:
+			// Take the events already delivered first: a write queued
+			// behind a create must cut the create's short settle.
+		drain:
+			for range 1024 {
+				select {
+				case ev, ok := <-w.fw.Events:
+					if !ok {
+						return errors.New("watch: fsnotify stopped")
+					}
+					if err := w.event(ctx, ev); err != nil {
+						return err
+					}
+				default:
+					break drain
+				}
+			}
+			if err := w.fire(ctx); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// catchUp adds watches to every folder under the roots, then emits what
+// they hold with Scan. It runs at start and after an event overflow.
+func (w *watcher) catchUp(ctx context.Context) error {
+	w.loadExcludes()
+	seen := map[string]bool{}
+	var scanRoots []string
+	for _, root := range w.roots {
+		info, err := os.Stat(root)
+		if err != nil {
+			if err := w.report(File{Path: root, Rel: filepath.Base(root)}, err); err != nil {
+				return err
+			}
+			continue
+		}
+		scanRoots = append(scanRoots, root)
+		if !info.IsDir() {
+			w.warnOnce("file:"+root, "watch: not a folder: emitted once, not watched for changes", "path", root)
+			continue
+		}
+		if err := w.addTree(ctx, root, "", false, seen); err != nil {
+			return err
+		}
+	}
+	opts := w.opts.Scan
+	opts.Exclude = w.exclude
+	return Scan(ctx, scanRoots, opts, func(f File, err error) error {
+		if err != nil {
+			return w.reportErr(f, err)
+		}
+		if w.ignoredRel(f.Rel) {
+			return nil
+		}
+		if time.Since(f.ModTime) < w.settle { // maybe still being written
+			w.schedule(f.Path, f.Rel, f.Size, f.ModTime, w.settle)
+			return nil
+		}
+		if w.rescan != nil {
+			w.rescan[f.Path] = true
+		}
+		return w.send(f)
+	})
+}
+
+// addTree watches dir and the folders below it; with files set, it also
+// queues the files it finds, as for a folder created after start. seen holds
+// the resolved folders of this walk, against symlink loops.
+func (w *watcher) addTree(ctx context.Context, dir, rel string, files bool, seen map[string]bool) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	real, err := realPath(dir)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) { // gone again already
+			return nil
+		}
+		return w.report(File{Path: dir, Rel: rel}, err)
+	}
+	if w.excluded(dir, real) || seen[real] {
+		return nil
+	}
+	seen[real] = true
+	if other, ok := w.realDirs[real]; ok && other != dir {
+		if r, err := realPath(other); err == nil && r == real {
+			return nil // watched under another name (a link)
+		}
+		w.forgetDir(other) // moved without our hearing of it (overflow)
+	}
+	if _, ok := w.dirs[dir]; !ok {
+		if err := w.fw.Add(dir); err != nil {
+			switch {
+			case errors.Is(err, fs.ErrNotExist):
+				return nil
+			case limitHint(err) != "":
+				// Go on without a watch: what is there now is still emitted.
+				w.warnOnce(limitHint(err), "watch: limit reached, folders from here on are not watched for changes: raise it"+limitHint(err),
+					"path", dir, "err", err)
+			default:
+				return w.report(File{Path: dir, Rel: rel}, err)
+			}
+		} else {
+			w.dirs[dir] = &watchedDir{rel: rel, real: real}
+			w.realDirs[real] = dir
+			if parent, ok := w.dirs[filepath.Dir(dir)]; ok && filepath.Dir(dir) != dir {
+				if parent.subs == nil {
+					parent.subs = map[string]struct{}{}
+				}
+				parent.subs[dir] = struct{}{}
+			}
+			delete(w.reported, dir)
+		}
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		if err := w.report(File{Path: dir, Rel: rel}, err); err != nil {
+			return err
+		}
+		// ReadDir returns what it could read before the error: go on with it.
+	}
+	for _, e := range entries {
+		name := e.Name()
+		if w.ignoredName(name) {
+			continue
+		}
+		p, r := filepath.Join(dir, name), path.Join(rel, name)
+		info, err := e.Info()
+		if err != nil {
+			continue // deleted since ReadDir
+		}
+		if info.Mode()&fs.ModeSymlink != 0 {
+			if info, err = os.Stat(p); err != nil {
+				continue // dangling: Scan reports the ones named like images
+			}
+			if info.IsDir() && !w.opts.Scan.FollowSymlinks {
+				continue
+			}
+		}
+		switch {
+		case info.IsDir():
+			if err := w.addTree(ctx, p, r, files, seen); err != nil {
+				return err
+			}
+		case files && info.Mode().IsRegular():
+			w.schedule(p, r, info.Size(), info.ModTime(), w.settle)
+		}
+	}
+	return nil
+}
+
+// forgetDir drops a deleted or moved folder and those below it from the
+// watch list, and checks, a Settle later, whether their images are gone.
+func (w *watcher) forgetDir(dir string) {
+	d, ok := w.dirs[dir]
+	if !ok {
+		return
+	}
+	for sub := range d.subs {
+		w.forgetDir(sub)
+	}
+	delete(w.dirs, dir)
+	if w.realDirs[d.real] == dir {
+		delete(w.realDirs, d.real)
+	}
+	if parent, ok := w.dirs[filepath.Dir(dir)]; ok {
+		delete(parent.subs, dir)
+	}
+	// A moved folder keeps its inotify watch under the old name; drop it
+	// so that moving it back in gets a watch with the right name. For a
+	// deleted one this is a no-op (the error says so).
+	_ = w.fw.Remove(dir)
+	for name, f := range w.known[dir] {
+		w.schedule(filepath.Join(dir, name), f.Rel, -1, time.Time{}, w.settle)
+	}
+}
+
+// event handles one fsnotify event.
+func (w *watcher) event(ctx context.Context, ev fsnotify.Event) error {
+	name := filepath.Clean(ev.Name)
+	if ev.Has(fsnotify.Remove) || ev.Has(fsnotify.Rename) {
+		if _, ok := w.dirs[name]; ok {
+			w.forgetDir(name)
+		} else if f, ok := w.knownFile(name); ok {
+			w.schedule(name, f.Rel, -1, time.Time{}, w.settle)
+		} else if p, ok := w.pending[name]; ok {
+			w.schedule(name, p.rel, -1, time.Time{}, w.settle)
+		}
+	}
+	if !ev.Has(fsnotify.Create) && !ev.Has(fsnotify.Write) && !ev.Has(fsnotify.Chmod) {
+		return nil
+	}
+	dir, ok := w.dirs[filepath.Dir(name)]
+	if !ok || name == filepath.Dir(name) {
+		return nil // from a folder no longer watched
+	}
+	base := filepath.Base(name)
+	if w.ignoredName(base) {
+		return nil
+	}
+	rel := path.Join(dir.rel, base)
+	if ev.Has(fsnotify.Create) {
+		info, err := os.Lstat(name)
+		if err != nil {
+			return nil // gone again; if it was waiting, its deadline sees to it
+		}
+		if info.Mode()&fs.ModeSymlink != 0 {
+			if info, err = os.Stat(name); err != nil {
+				return nil
+			}
+			if info.IsDir() && !w.opts.Scan.FollowSymlinks {
+				return nil
+			}
+		}
+		if info.IsDir() {
+			return w.addTree(ctx, name, rel, true, map[string]bool{})
+		}
+		if !info.Mode().IsRegular() {
+			return nil
+		}
+		wait := w.settle
+		if info.Size() > 0 { // arrived whole (a rename); a write soon after means it did not
+			wait = w.short
+		}
+		w.schedule(name, rel, info.Size(), info.ModTime(), wait)
+		return nil
+	}
+	// Write, or Chmod (touch, cp -p setting the time) on a file we wait for.
+	if _, ok := w.pending[name]; !ok && !ev.Has(fsnotify.Write) {
+		return nil
+	}
+	info, err := os.Stat(name)
+	if err != nil {
+		return nil
+	}
+	if info.Mode().IsRegular() {
+		w.schedule(name, rel, info.Size(), info.ModTime(), w.settle)
+	}
+	return nil
+}
+
+// errors handles what fsnotify reported on its Errors channel.
+func (w *watcher) errors(ctx context.Context) error {
+	errs, overflow := w.errq.take()
+	for _, err := range errs {
+		w.log.Warn("watch: "+err.Error(), "err", err)
+	}
+	if !overflow {
+		return nil
+	}
+	w.log.Warn("watch: too many changes at once, some were missed (raise fs.inotify.max_queued_events); rescanning all folders",
+		"err", fsnotify.ErrEventOverflow)
+	w.rescan = map[string]bool{}
+	defer func() { w.rescan = nil }()
+	if err := w.catchUp(ctx); err != nil {
+		return err
+	}
+	// Images not found again may have been removed unheard of: check them.
+	for dir, files := range w.known {
+		for name, f := range files {
+			p := filepath.Join(dir, name)
+			if _, ok := w.pending[p]; !ok && !w.rescan[p] {
+				w.schedule(p, f.Rel, -1, time.Time{}, w.settle)
+			}
+		}
+	}
+	return nil
+}
+
+// fire handles the files whose deadline has passed: emits those that
+// settled, waits again for those that changed without an event, and reports
+// the images that are gone.
+func (w *watcher) fire(ctx context.Context) error {
+	now := time.Now()
+	for len(w.queue) > 0 && !w.queue[0].due.After(now) {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		p := w.queue[0]
+		info, err := os.Stat(p.path)
+		if err == nil && (info.Size() != p.size || !info.ModTime().Equal(p.mod)) && info.Mode().IsRegular() {
+			w.schedule(p.path, p.rel, info.Size(), info.ModTime(), w.settle) // changed unannounced
+			continue
+		}
+		heap.Pop(&w.queue)
+		delete(w.pending, p.path)
+		if err != nil && errors.Is(err, fs.ErrNotExist) {
+			if f, ok := w.knownFile(p.path); ok {
+				w.forget(p.path)
+				w.onRemove(f)
+			}
+			continue
+		}
+		if err != nil {
+			if err := w.report(File{Path: p.path, Rel: p.rel}, err); err != nil {
+				return err
+			}
+			continue
+		}
+		if !info.Mode().IsRegular() {
+			continue
+		}
+		if f, ok := w.knownFile(p.path); ok && f.Size == info.Size() && f.ModTime.Equal(info.ModTime()) {
+			continue // emitted as it is already
+		}
+		f := File{Path: p.path, Rel: p.rel, Size: info.Size(), ModTime: info.ModTime()}
+		if f.Format, err = SniffFile(p.path); err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				continue // and its Remove event is on its way
+			}
+			if err := w.report(f, err); err != nil {
+				return err
+			}
+			continue
+		}
+		if f.Format == "" && !HasImageExt(p.path) {
+			continue
+		}
+		if err := w.send(f); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// schedule (re)starts the wait of the file at p: it is looked at again
+// after wait, and emitted if its size and time are still size and mod
+// (size -1: the file went away, see whether it is back).
+func (w *watcher) schedule(p, rel string, size int64, mod time.Time, wait time.Duration) {
+	f, ok := w.pending[p]
+	if !ok {
+		f = &pendingFile{path: p}
+		w.pending[p] = f
+	}
+	f.rel, f.size, f.mod, f.due = rel, size, mod, time.Now().Add(wait)
+	if ok {
+		heap.Fix(&w.queue, f.index)
+	} else {
+		heap.Push(&w.queue, f)
+	}
+}
+
+// send emits an image and remembers it.
+func (w *watcher) send(f File) error {
+	if err := w.emit(f, nil); err != nil {
+		return err
+	}
+	dir, name := filepath.Split(f.Path)
+	dir = filepath.Clean(dir)
+	if w.known[dir] == nil {
+		w.known[dir] = map[string]File{}
+	}
+	f.Open = nil
+	w.known[dir][name] = f
+	delete(w.reported, f.Path)
+	return nil
+}
+
+func (w *watcher) knownFile(p string) (File, bool) {
+	f, ok := w.known[filepath.Dir(p)][filepath.Base(p)]
+	return f, ok
+}
+
+func (w *watcher) forget(p string) {
+	dir := filepath.Dir(p)
+	delete(w.known[dir], filepath.Base(p))
+	if len(w.known[dir]) == 0 {
+		delete(w.known, dir)
+	}
+}
+
+// report emits err for f, wrapped as "watch <path>: <cause>", once per path.
+func (w *watcher) report(f File, err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err
+	}
+	return w.reportErr(f, fmt.Errorf("watch %s: %w", f.Path, err))
+}
+
+// reportErr emits an already wrapped error once per path: a folder we could
+// not watch is also one Scan cannot read.
+func (w *watcher) reportErr(f File, err error) error {
+	if w.reported[f.Path] {
+		return nil
+	}
+	w.reported[f.Path] = true
+	return w.emit(f, err)
+}
+
+func (w *watcher) warnOnce(key, msg string, args ...any) {
+	if w.warned[key] {
+		return
+	}
+	w.warned[key] = true
+	w.log.Warn(msg, args...)
+}
+
+// ignoredName reports whether a file or folder name is hidden, temporary,
+// partial, or matches an Ignore pattern.
+func (w *watcher) ignoredName(name string) bool {
+	if strings.HasPrefix(name, "._") || IsHidden(name) && !w.opts.Scan.Hidden {
+		return true
+	}
+	lower := strings.ToLower(name)
+	for _, suffix := range builtinIgnore {
+		if strings.HasSuffix(lower, suffix) {
+			return true
+		}
+	}
+	for _, pat := range w.opts.Ignore {
+		if ok, _ := filepath.Match(pat, name); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// ignoredRel reports whether any element of a slash-separated relative path
+// is ignored.
+func (w *watcher) ignoredRel(rel string) bool {
+	for _, name := range strings.Split(rel, "/") {
+		if w.ignoredName(name) {
+			return true
+		}
+	}
+	return false
+}
+
+// loadExcludes resolves opts.Scan.Exclude, as given and with symlinks
+// resolved; for a folder that does not exist yet, its nearest existing
+// parent is resolved.
+func (w *watcher) loadExcludes() {
+	w.exclude = w.exclude[:0]
+	for _, x := range w.opts.Scan.Exclude {
+		abs, err := filepath.Abs(x)
+		if err != nil {
+			continue
+		}
+		w.exclude = append(w.exclude, abs)
+		var rest []string
+		for p := abs; ; p = filepath.Dir(p) {
+			if real, err := filepath.EvalSymlinks(p); err == nil {
+				if real = filepath.Join(append([]string{real}, rest...)...); real != abs {
+					w.exclude = append(w.exclude, real)
+				}
+				break
+			}
+			if filepath.Dir(p) == p {
+				break
+			}
+			rest = append([]string{filepath.Base(p)}, rest...)
+		}
+	}
+}
+
+// excluded reports whether a folder is an excluded one, by its path as
+// given or resolved.
+func (w *watcher) excluded(dir, real string) bool {
+	abs, _ := filepath.Abs(dir)
+	for _, x := range w.exclude {
+		if x == abs || x == real {
+			return true
+		}
+	}
+	return false
+}
+
+func realPath(p string) (string, error) {
+	real, err := filepath.EvalSymlinks(p)
+	if err != nil {
+		return "", err
+	}
+	return filepath.Abs(real)
+}
+
+// limitHint says which system limit err means and how to raise it, or ""
+// when err is not about a limit.
+func limitHint(err error) string {
+	switch {
+	case errors.Is(err, syscall.ENOSPC), strings.Contains(err.Error(), "no space left on device"):
+		return " (inotify watches: fs.inotify.max_user_watches; sudo sysctl fs.inotify.max_user_watches=524288)"
+	case errors.Is(err, syscall.EMFILE), errors.Is(err, syscall.ENFILE), strings.Contains(err.Error(), "too many open files"):
+		return " (inotify instances: fs.inotify.max_user_instances; sudo sysctl fs.inotify.max_user_instances=1024; " +
+			"on macOS and BSD the open-file limit: ulimit -n)"
+	}
+	return ""
+}
+
+// errQueue passes fsnotify's errors to the event loop without ever blocking
+// the sender: overflows collapse into one flag, other errors are kept up to
+// a bound (they are only logged).
+type errQueue struct {
+	mu       sync.Mutex
+	errs     []error
+	overflow bool
+	ready    chan struct{} // capacity 1: "something to take"
+}
+
+func (q *errQueue) put(err error) {
+	q.mu.Lock()
+	if errors.Is(err, fsnotify.ErrEventOverflow) {
+		q.overflow = true
+	} else if len(q.errs) < 100 {
+		q.errs = append(q.errs, err)
+	}
+	q.mu.Unlock()
+	select {
+	case q.ready <- struct{}{}:
+	default:
+	}
+}
+
+func (q *errQueue) take() ([]error, bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	errs, overflow := q.errs, q.overflow
+	q.errs, q.overflow = nil, false
+	return errs, overflow
+}
+
+// pendingQueue is a min-heap of pending files by deadline.
+type pendingQueue []*pendingFile
+
+func (q pendingQueue) Len() int           { return len(q) }
+func (q pendingQueue) Less(i, j int) bool { return q[i].due.Before(q[j].due) }
+func (q pendingQueue) Swap(i, j int) {
+	q[i], q[j] = q[j], q[i]
+	q[i].index, q[j].index = i, j
+}
+func (q *pendingQueue) Push(x any) {
+	f := x.(*pendingFile)
+	f.index = len(*q)
+	*q = append(*q, f)
+}
+func (q *pendingQueue) Pop() any {
+	old := *q
+	f := old[len(old)-1]
+	old[len(old)-1] = nil
+	*q = old[:len(old)-1]
+	return f
+}
