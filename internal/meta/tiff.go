@@ -41,6 +41,7 @@ type ifdEntry struct {
 	tag, typ uint16
 	count    uint64
 	valPos   int64 // position of the first value byte (inline or pointed to)
+	inline   bool  // the value sits in the entry's own value field
 }
 
 func newTIFFReader(src source) (*tiffReader, bool) {
@@ -136,7 +137,7 @@ func (t *tiffReader) ifd(off int64) (entries []ifdEntry, nextPos int64) {
 		if size == 0 || en.count == 0 || en.count > 1<<40 {
 			en.valPos = -1 // unknown type or no value: unusable
 		} else if size*en.count <= uint64(valSize) {
-			en.valPos = pos
+			en.valPos, en.inline = pos, true
 		} else {
 			var p uint64
 			if t.big {
@@ -178,15 +179,52 @@ func (t *tiffReader) uint(e ifdEntry) (uint64, bool) {
 	return 0, false
 }
 
-// orientation returns the Orientation tag of IFD0 (1..8), or 0.
-func (t *tiffReader) orientation(entries []ifdEntry) int {
+// orientationEntry returns the first Orientation entry of IFD0 if its value
+// can be used: inside the data and, when stored out of line, not
+// overlapping the header or the IFD0 structure (which only hostile blocks
+// do, and which ResetOrientation could not rewrite without changing the
+// structure).
+func (t *tiffReader) orientationEntry(entries []ifdEntry, nextPos int64) (ifdEntry, bool) {
 	for _, e := range entries {
 		if e.tag == tagOrientation {
-			if v, ok := t.uint(e); ok && v >= 1 && v <= 8 {
-				return int(v)
-			}
-			return 0
+			return e, t.usable(e, nextPos)
 		}
+	}
+	return ifdEntry{}, false
+}
+
+// usable reports whether the first value of e lies inside the data and may
+// be rewritten without touching the header or IFD0 structure.
+func (t *tiffReader) usable(e ifdEntry, nextPos int64) bool {
+	if e.valPos < 0 {
+		return false
+	}
+	n := int64(typeSize(e.typ))
+	hdrEnd, linkSize := int64(8), int64(4)
+	if t.big {
+		hdrEnd, linkSize = 16, 8
+	}
+	if e.valPos < hdrEnd || int64(len(t.src.at(e.valPos, n))) < n {
+		return false
+	}
+	if e.inline {
+		return true
+	}
+	ifdEnd := nextPos + linkSize
+	if nextPos < 0 {
+		ifdEnd = 1 << 62 // truncated IFD: it runs to the end of the data
+	}
+	return e.valPos >= ifdEnd || e.valPos+n <= t.ifd0
+}
+
+// orientation returns the Orientation tag of IFD0 (1..8), or 0.
+func (t *tiffReader) orientation(entries []ifdEntry, nextPos int64) int {
+	e, ok := t.orientationEntry(entries, nextPos)
+	if !ok {
+		return 0
+	}
+	if v, ok := t.uint(e); ok && v >= 1 && v <= 8 {
+		return int(v)
 	}
 	return 0
 }
@@ -201,8 +239,8 @@ func Orientation(exif []byte) int {
 	if !ok {
 		return 0
 	}
-	entries, _ := t.ifd(t.ifd0)
-	return t.orientation(entries)
+	entries, nextPos := t.ifd(t.ifd0)
+	return t.orientation(entries, nextPos)
 }
 
 // ResetOrientation returns a copy of the EXIF block with every Orientation
@@ -229,14 +267,7 @@ func ResetOrientation(exif []byte) []byte {
 		return out
 	}
 	entries, nextPos := t.ifd(t.ifd0)
-	for _, e := range entries {
-		if e.tag != tagOrientation || e.valPos < 0 {
-			continue
-		}
-		size := typeSize(e.typ)
-		if e.valPos+int64(size) > int64(len(body)) {
-			continue
-		}
+	set1 := func(e ifdEntry) {
 		v := body[e.valPos:]
 		switch e.typ {
 		case 1, 6, 7:
@@ -249,12 +280,27 @@ func ResetOrientation(exif []byte) []byte {
 			t.bo.PutUint64(v, 1)
 		}
 	}
+	// Writes go only to usable values (never into the header or the IFD0
+	// structure), so the structure is the same afterwards. The first entry,
+	// the one Orientation reads, is written last in case duplicates overlap.
+	for _, e := range entries {
+		if e.tag == tagOrientation && t.usable(e, nextPos) {
+			set1(e)
+		}
+	}
+	if e, ok := t.orientationEntry(entries, nextPos); ok {
+		set1(e)
+	}
+	hdrEnd := int64(8)
+	if t.big {
+		hdrEnd = 16
+	}
 	if nextPos >= 0 {
 		n := int64(4)
 		if t.big {
 			n = 8
 		}
-		if nextPos+n <= int64(len(body)) {
+		if nextPos >= hdrEnd && nextPos+n <= int64(len(body)) {
 			clear(body[nextPos : nextPos+n])
 		}
 	}
@@ -266,8 +312,8 @@ func readTIFF(r io.Reader, info *Info) error {
 	src := newFileSource(r)
 	t, ok := newTIFFReader(src)
 	if ok {
-		entries, _ := t.ifd(t.ifd0)
-		info.Orientation = t.orientation(entries)
+		entries, nextPos := t.ifd(t.ifd0)
+		info.Orientation = t.orientation(entries, nextPos)
 		for _, e := range entries {
 			if e.tag == tagICC && (e.typ == 1 || e.typ == 7) && e.valPos >= 0 && e.count <= maxICC {
 				if icc := src.at(e.valPos, int64(e.count)); uint64(len(icc)) == e.count {
