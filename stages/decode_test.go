@@ -1,0 +1,161 @@
+package stages
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"runtime"
+	"testing"
+)
+
+// decodeFile runs the decode stage on a file of ../testdata with a planner
+// for one full-size output and no output folder.
+func decodeFile(t *testing.T, path string, opts DecodeOptions) (*Decoded, error) {
+	t.Helper()
+	info, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if opts.Planner == nil {
+		opts.Planner = &Planner{Outputs: []Output{{}}}
+	}
+	return Decode(opts)(context.Background(), File{Path: path, Rel: filepath.Base(path), Size: info.Size(), ModTime: info.ModTime()})
+}
+
+func TestDecode(t *testing.T) {
+	tests := []struct {
+		file   string
+		format string
+		w, h   int // upright
+		gray   bool
+	}{
+		{"photos/camera_Nikon_P6000_GPS.jpg", "jpeg", 640, 480, false},
+		{"photos/friends_by_Aitzol_Berasategi.jpg", "jpeg", 2056, 3088, false},
+		{"orientation/Landscape_6.jpg", "jpeg", 36, 24, false},
+		{"orientation/Portrait_8.jpg", "jpeg", 24, 36, false},
+		{"formats/alpha.png", "png", 0, 0, false},
+		{"formats/video.gif", "gif", 150, 103, false},
+		{"formats/8bpp.bmp", "bmp", 0, 0, false},
+		{"formats/paletted.tiff", "tiff", 0, 0, false},
+		{"formats/lossless.webp", "webp", 0, 0, false},
+		{"formats/lossy_alpha.webp", "webp", 0, 0, false},
+		{"formats/cmyk.jpeg", "jpeg", 150, 103, false},
+		{"formats/progressive.jpeg", "jpeg", 200, 133, false},
+		{"edge/no_extension_jpeg", "jpeg", 320, 200, false},
+		{"edge/IMG_0001.JPG", "jpeg", 320, 200, false},
+		{"edge/1x1.png", "png", 1, 1, false},
+		{"edge/3x3_420.jpg", "jpeg", 3, 3, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			d, err := decodeFile(t, filepath.Join("..", "testdata", tt.file), DecodeOptions{})
+			if err != nil {
+				t.Fatalf("decode: %v", err)
+			}
+			if d.Format != tt.format {
+				t.Errorf("format %q, want %q", d.Format, tt.format)
+			}
+			if tt.w != 0 && (d.Width != tt.w || d.Height != tt.h) {
+				t.Errorf("size %dx%d, want %dx%d", d.Width, d.Height, tt.w, tt.h)
+			}
+			if b := d.Image.Bounds(); b.Dx() != d.Width || b.Dy() != d.Height {
+				t.Errorf("image is %v, header said %dx%d", b, d.Width, d.Height)
+			}
+			if d.Gray != tt.gray {
+				t.Errorf("gray = %v, want %v", d.Gray, tt.gray)
+			}
+		})
+	}
+}
+
+func TestDecodeBroken(t *testing.T) {
+	tests := []struct {
+		file string
+		want error
+	}{
+		{"bad/empty.jpg", ErrNotImage},
+		{"bad/not_an_image.png", ErrNotImage},
+		{"bad/html_404_page.jpg", ErrNotImage},
+		{"bad/truncated_header_only.jpg", ErrCorrupt},
+		{"bad/bad_crc_ihdr.png", ErrCorrupt},
+		{"bad/truncated_50pct_rgb8.png", ErrCorrupt},
+		{"bad/png_header_65535x65535_rgba.png", ErrTooLarge},
+		{"bad/jpeg_65500x65500.jpg", ErrTooLarge},
+		{"bad/gif_65535x65535.gif", ErrTooLarge},
+		{"bad/png_50000x50000_1bit_zeros.png", ErrTooLarge},
+		{"bad/tiff_60000x60000.tif", ErrTooLarge},
+		{"bad/webp_16383x16383.webp", ErrTooLarge},
+		{"formats/unsupported.avif", ErrUnsupportedFormat},
+		{"formats/arithmetic.jpg", ErrUnsupportedFormat},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			_, err := decodeFile(t, filepath.Join("..", "testdata", tt.file), DecodeOptions{})
+			if !errors.Is(err, tt.want) {
+				t.Fatalf("error %v, want %v", err, tt.want)
+			}
+		})
+	}
+}
+
+// A decompression bomb is refused from its header: decoding it must not
+// allocate anything like its claimed size (2.5 GB for the 50000x50000 PNG).
+func TestDecodeBombAllocatesLittle(t *testing.T) {
+	for _, f := range []string{"bad/png_50000x50000_1bit_zeros.png", "bad/jpeg_65500x65500.jpg", "bad/tiff_60000x60000.tif"} {
+		t.Run(f, func(t *testing.T) {
+			var before, after runtime.MemStats
+			runtime.GC()
+			runtime.ReadMemStats(&before)
+			_, err := decodeFile(t, filepath.Join("..", "testdata", f), DecodeOptions{})
+			runtime.ReadMemStats(&after)
+			if !errors.Is(err, ErrTooLarge) {
+				t.Fatalf("error %v, want ErrTooLarge", err)
+			}
+			if n := after.TotalAlloc - before.TotalAlloc; n > 4<<20 {
+				t.Errorf("allocated %d bytes refusing a bomb; want < 4 MiB", n)
+			}
+		})
+	}
+}
+
+func TestDecodeLimits(t *testing.T) {
+	path := filepath.Join("..", "testdata", "photos", "camera_Nikon_P6000_GPS.jpg")
+	if _, err := decodeFile(t, path, DecodeOptions{MaxPixels: 640*480 - 1}); !errors.Is(err, ErrTooLarge) {
+		t.Errorf("max_pixels: error %v, want ErrTooLarge", err)
+	}
+	if _, err := decodeFile(t, path, DecodeOptions{MaxFileSize: 1000}); !errors.Is(err, ErrTooLarge) {
+		t.Errorf("max_file_size: error %v, want ErrTooLarge", err)
+	}
+	if _, err := decodeFile(t, path, DecodeOptions{MaxPixels: 640 * 480}); err != nil {
+		t.Errorf("at the limit: %v", err)
+	}
+}
+
+func TestDecodeReservesBeforeDecoding(t *testing.T) {
+	path := filepath.Join("..", "testdata", "photos", "camera_Nikon_P6000_GPS.jpg")
+	var reserved int64
+	released := 0
+	d, err := decodeFile(t, path, DecodeOptions{Reserve: func(ctx context.Context, n int64) (func(), error) {
+		reserved = n
+		return func() { released++ }, nil
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if reserved < 4*640*480 {
+		t.Errorf("reserved %d bytes, want at least the decoded size %d", reserved, 4*640*480)
+	}
+	d.Release()
+	if released != 1 {
+		t.Errorf("release called %d times, want 1", released)
+	}
+
+	// A failed reservation (the run is cancelled) fails the input before decoding.
+	_, err = decodeFile(t, path, DecodeOptions{Reserve: func(ctx context.Context, n int64) (func(), error) {
+		return nil, context.Canceled
+	}})
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("error %v, want context.Canceled", err)
+	}
+}

@@ -1,0 +1,138 @@
+package stages
+
+import (
+	"context"
+	"image"
+	"image/color"
+	"math"
+	"path/filepath"
+	"testing"
+)
+
+// boxDown is an independent reference: the exact average of each f x f
+// block, computed in straight RGBA.
+func boxDown(img image.Image, f int) *image.RGBA {
+	b := img.Bounds()
+	w, h := b.Dx()/f, b.Dy()/f
+	out := image.NewRGBA(image.Rect(0, 0, w, h))
+	for y := range h {
+		for x := range w {
+			var s [4]uint32
+			for dy := range f {
+				for dx := range f {
+					r, g, bl, a := img.At(b.Min.X+x*f+dx, b.Min.Y+y*f+dy).RGBA()
+					s[0], s[1], s[2], s[3] = s[0]+r>>8, s[1]+g>>8, s[2]+bl>>8, s[3]+a>>8
+				}
+			}
+			n := uint32(f * f)
+			out.SetRGBA(x, y, color.RGBA{uint8((s[0] + n/2) / n), uint8((s[1] + n/2) / n), uint8((s[2] + n/2) / n), uint8((s[3] + n/2) / n)})
+		}
+	}
+	return out
+}
+
+// psnr compares two images of the same size over R, G and B.
+func psnr(t *testing.T, a, b image.Image) float64 {
+	t.Helper()
+	if a.Bounds().Size() != b.Bounds().Size() {
+		t.Fatalf("sizes differ: %v vs %v", a.Bounds(), b.Bounds())
+	}
+	var se float64
+	ab, bb := a.Bounds(), b.Bounds()
+	for y := 0; y < ab.Dy(); y++ {
+		for x := 0; x < ab.Dx(); x++ {
+			r1, g1, b1, _ := a.At(ab.Min.X+x, ab.Min.Y+y).RGBA()
+			r2, g2, b2, _ := b.At(bb.Min.X+x, bb.Min.Y+y).RGBA()
+			for _, d := range []float64{float64(r1>>8) - float64(r2>>8), float64(g1>>8) - float64(g2>>8), float64(b1>>8) - float64(b2>>8)} {
+				se += d * d
+			}
+		}
+	}
+	mse := se / float64(3*ab.Dx()*ab.Dy())
+	if mse == 0 {
+		return math.Inf(1)
+	}
+	return 10 * math.Log10(255*255/mse)
+}
+
+// Each filter's downscale by an integer factor must be close to the exact
+// box average: a resampling bug (offset, wrong weights, aliasing, swapped
+// channels) cannot pass.
+func TestResizeMatchesBoxReference(t *testing.T) {
+	d, err := decodeFile(t, filepath.Join("..", "testdata", "photos", "plasma_FallenLeaf_2560x1600.jpg"), DecodeOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := d.Image
+	floors := map[string]float64{"box": 40, "linear": 33, "lanczos": 30, "catmullrom": 30, "mitchell": 33, "nearest": 20}
+	for _, factor := range []int{2, 4, 8} {
+		ref := boxDown(src, factor)
+		for name, floor := range floors {
+			w, h := ref.Bounds().Dx(), ref.Bounds().Dy()
+			got := resample(src, src.Bounds(), w, h, filters[name])
+			if p := psnr(t, got, ref); p < floor {
+				t.Errorf("factor %d, %s: PSNR %.1f dB against the box average, want >= %.0f", factor, name, p, floor)
+			}
+		}
+	}
+}
+
+// Transparent pixels must not darken their neighbours: resampling works on
+// premultiplied colour.
+func TestResizeNoDarkFringes(t *testing.T) {
+	src := image.NewNRGBA(image.Rect(0, 0, 64, 64))
+	for y := range 64 {
+		for x := range 64 {
+			if x < 32 {
+				src.SetNRGBA(x, y, color.NRGBA{255, 255, 255, 255}) // opaque white
+			} else {
+				src.SetNRGBA(x, y, color.NRGBA{0, 0, 0, 0}) // transparent black
+			}
+		}
+	}
+	got := resample(src, src.Bounds(), 16, 16, filters["lanczos"])
+	for y := range 16 {
+		for x := range 16 {
+			c := color.NRGBAModel.Convert(got.At(x, y)).(color.NRGBA)
+			if c.A > 8 && (c.R < 245 || c.G < 245 || c.B < 245) {
+				t.Fatalf("pixel (%d,%d) = %v: a dark fringe at the alpha edge", x, y, c)
+			}
+		}
+	}
+}
+
+func TestResizeStage(t *testing.T) {
+	d, err := decodeFile(t, filepath.Join("..", "testdata", "photos", "camera_Nikon_P6000_GPS.jpg"), DecodeOptions{
+		Planner: &Planner{Outputs: []Output{{Width: 100, Name: "a/{name}.{ext}"}, {Width: 64, Height: 64, Fit: "fill", Name: "b/{name}.{ext}"}, {}}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := Resize()(context.Background(), d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []image.Point{{100, 75}, {64, 64}, {640, 480}}
+	for i, img := range r.Images {
+		if got := img.Bounds().Size(); got != want[i] {
+			t.Errorf("output %d is %v, want %v", i, got, want[i])
+		}
+	}
+	if d.Image != nil {
+		t.Error("the source pixels were kept after resize")
+	}
+}
+
+func BenchmarkResize(b *testing.B) {
+	d, err := Decode(DecodeOptions{Planner: &Planner{Outputs: []Output{{Width: 800, Height: 800}}}})(
+		context.Background(), File{Path: filepath.Join("..", "testdata", "photos", "plasma_FallenLeaf_2560x1600.jpg")})
+	if err != nil {
+		b.Fatal(err)
+	}
+	src := d.Image
+	b.ReportAllocs()
+	for b.Loop() {
+		resample(src, src.Bounds(), 800, 500, filters["lanczos"])
+	}
+	b.ReportMetric(float64(b.N)*2560*1600/1e6/b.Elapsed().Seconds(), "MP/s")
+}

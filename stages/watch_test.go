@@ -1,0 +1,901 @@
+package stages
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/fsnotify/fsnotify"
+	"go.uber.org/goleak"
+)
+
+// testSettle is the Settle used by the watch tests: short, yet far longer
+// than the scheduling hiccups of a loaded machine.
+const testSettle = 150 * time.Millisecond
+
+// waitLimit bounds every wait for a result; waits poll and end as soon as
+// the condition holds, so a generous limit costs nothing when all is well.
+const waitLimit = 20 * time.Second
+
+func watchTestdata(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", "watch", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// recorder records what a Watch emits and removes.
+type recorder struct {
+	mu      sync.Mutex
+	files   []File
+	errs    []error
+	removed []File
+}
+
+func (r *recorder) emit(f File, err error) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err != nil {
+		r.errs = append(r.errs, err)
+	} else {
+		r.files = append(r.files, f)
+	}
+	return nil
+}
+
+func (r *recorder) onRemove(f File) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.removed = append(r.removed, f)
+}
+
+// count returns how often rel was emitted.
+func (r *recorder) count(rel string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for _, f := range r.files {
+		if f.Rel == rel {
+			n++
+		}
+	}
+	return n
+}
+
+// last returns the last emit of rel.
+func (r *recorder) last(rel string) (File, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for i := len(r.files) - 1; i >= 0; i-- {
+		if r.files[i].Rel == rel {
+			return r.files[i], true
+		}
+	}
+	return File{}, false
+}
+
+func (r *recorder) removedCount(rel string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for _, f := range r.removed {
+		if f.Rel == rel {
+			n++
+		}
+	}
+	return n
+}
+
+// rels lists the emitted Rels, without sentinels, for assertions and
+// failure messages.
+func (r *recorder) rels() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var rels []string
+	for _, f := range r.files {
+		if !strings.HasPrefix(f.Rel, "zz-sentinel-") {
+			rels = append(rels, f.Rel)
+		}
+	}
+	return rels
+}
+
+func (r *recorder) errors() []error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.errs)
+}
+
+func (r *recorder) String() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var b strings.Builder
+	fmt.Fprintf(&b, "emitted:")
+	for _, f := range r.files {
+		fmt.Fprintf(&b, " %s(%d)", f.Rel, f.Size)
+	}
+	fmt.Fprintf(&b, "\nremoved:")
+	for _, f := range r.removed {
+		fmt.Fprintf(&b, " %s", f.Rel)
+	}
+	fmt.Fprintf(&b, "\nerrors: %v", r.errs)
+	return b.String()
+}
+
+// syncBuffer is a bytes.Buffer safe for the logger and the test to share.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// watchRun is one Watch running in the background of a test.
+type watchRun struct {
+	t        *testing.T
+	root     string
+	rec      *recorder
+	log      *syncBuffer
+	cancel   context.CancelFunc
+	done     chan error
+	png      []byte
+	sentinel int
+}
+
+// startWatch runs Watch on root with opts (Settle defaults to testSettle,
+// OnRemove and Logger to the run's recorder and buffer), emitting to the
+// run's recorder, or to what wrap makes of the recorder's emit. When the test ends it cancels the run, checks that Watch
+// returned context.Canceled promptly, and that no goroutine outlived it.
+func startWatch(t *testing.T, root string, opts WatchOptions, wrap func(Emit) Emit) *watchRun {
+	t.Helper()
+	leaks := goleak.IgnoreCurrent()
+	ctx, cancel := context.WithCancel(context.Background())
+	w := &watchRun{t: t, root: root, rec: &recorder{}, log: &syncBuffer{}, cancel: cancel,
+		done: make(chan error, 1), png: watchTestdata(t, "1x1.png")}
+	if opts.Settle == 0 {
+		opts.Settle = testSettle
+	}
+	if opts.OnRemove == nil {
+		opts.OnRemove = w.rec.onRemove
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.NewTextHandler(w.log, nil))
+	}
+	emit := Emit(w.rec.emit)
+	if wrap != nil {
+		emit = wrap(emit)
+	}
+	go func() { w.done <- Watch(ctx, []string{root}, opts, emit) }()
+	t.Cleanup(func() {
+		if err := w.stop(); !errors.Is(err, context.Canceled) {
+			t.Errorf("Watch returned %v, want context.Canceled", err)
+		}
+		goleak.VerifyNone(t, leaks)
+	})
+	return w
+}
+
+// stop cancels the run and returns Watch's error; it fails the test if Watch
+// does not return within a few seconds.
+func (w *watchRun) stop() error {
+	w.t.Helper()
+	w.cancel()
+	select {
+	case err := <-w.done:
+		w.done <- err // for a second stop
+		return err
+	case <-time.After(5 * time.Second):
+		w.t.Fatal("Watch did not return within 5s of cancel")
+		return nil
+	}
+}
+
+// waitFor polls cond every 10ms until it holds or waitLimit passes.
+func (w *watchRun) waitFor(what string, cond func() bool) {
+	w.t.Helper()
+	deadline := time.Now().Add(waitLimit)
+	for !cond() {
+		if time.Now().After(deadline) {
+			w.t.Fatalf("timed out after %v waiting for %s\n%s", waitLimit, what, w.rec)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// waitEmitted waits until every rel was emitted at least once.
+func (w *watchRun) waitEmitted(rels ...string) {
+	w.t.Helper()
+	for _, rel := range rels {
+		w.waitFor("emit of "+rel, func() bool { return w.rec.count(rel) > 0 })
+	}
+}
+
+// sync writes a new image at the top of the root and waits for its emit.
+// Events are handled in order and all files wait the same Settle, so once
+// it is out, every change made before sync was called has been handled: a
+// file not emitted by then never will be. The first sync also shows that
+// catch-up is over and the event loop runs.
+func (w *watchRun) sync() {
+	w.t.Helper()
+	w.sentinel++
+	rel := "zz-sentinel-" + strconv.Itoa(w.sentinel) + ".png"
+	write(w.t, filepath.Join(w.root, rel), w.png)
+	w.waitEmitted(rel)
+}
+
+// wantOnce checks that each rel was emitted exactly once.
+func (w *watchRun) wantOnce(rels ...string) {
+	w.t.Helper()
+	for _, rel := range rels {
+		if n := w.rec.count(rel); n != 1 {
+			w.t.Errorf("%s emitted %d times, want 1\n%s", rel, n, w.rec)
+		}
+	}
+}
+
+// wantNone checks that nothing emitted matches any of the patterns (path.Match
+// on Rel, or a prefix ending in "/").
+func (w *watchRun) wantNone(patterns ...string) {
+	w.t.Helper()
+	for _, rel := range w.rec.rels() {
+		for _, p := range patterns {
+			if ok, _ := filepath.Match(p, rel); ok || strings.HasSuffix(p, "/") && strings.HasPrefix(rel, p) {
+				w.t.Errorf("%s emitted, want it never emitted (matches %q)", rel, p)
+			}
+		}
+	}
+}
+
+func write(t *testing.T, p string, data []byte) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// writeOld writes a file dated an hour ago, so catch-up emits it at once
+// rather than waiting Settle in case it is still being written.
+func writeOld(t *testing.T, p string, data []byte) {
+	t.Helper()
+	write(t, p, data)
+	old := time.Now().Add(-time.Hour)
+	if err := os.Chtimes(p, old, old); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestWatchCatchUp(t *testing.T) {
+	jpg, png := watchTestdata(t, "canon_100x68.jpg"), watchTestdata(t, "1x1.png")
+	root := t.TempDir()
+	writeOld(t, filepath.Join(root, "a.jpg"), jpg)
+	writeOld(t, filepath.Join(root, "sub", "deeper", "b.png"), png)
+	write(t, filepath.Join(root, "sub", "recent.png"), png) // may be half copied: waits Settle
+	writeOld(t, filepath.Join(root, "sub", "notes.txt"), []byte("not a photo"))
+	writeOld(t, filepath.Join(root, ".hidden.jpg"), jpg)
+
+	w := startWatch(t, root, WatchOptions{}, nil)
+	w.waitEmitted("a.jpg", "sub/deeper/b.png", "sub/recent.png")
+	w.sync()
+	w.wantOnce("a.jpg", "sub/deeper/b.png", "sub/recent.png")
+	if got := w.rec.rels(); len(got) != 3 {
+		t.Errorf("emitted %q, want only a.jpg, sub/deeper/b.png and sub/recent.png", got)
+	}
+	f, _ := w.rec.last("sub/deeper/b.png")
+	if want := filepath.Join(root, "sub", "deeper", "b.png"); f.Path != want || f.Format != "png" || f.Size != int64(len(png)) {
+		t.Errorf("got %+v, want Path %s, Format png, Size %d", f, want, len(png))
+	}
+	if errs := w.rec.errors(); len(errs) > 0 {
+		t.Errorf("errors: %v", errs)
+	}
+}
+
+func TestWatchSlowWrite(t *testing.T) {
+	jpg := watchTestdata(t, "canon_100x68.jpg")
+	data := append(slices.Clone(jpg), make([]byte, 200_000)...) // trailing bytes after EOI are harmless
+	const chunks, gap = 20, 30 * time.Millisecond
+	root := t.TempDir()
+	settle := 300 * time.Millisecond // well above gap, below chunks*gap
+	w := startWatch(t, root, WatchOptions{Settle: settle}, nil)
+	w.sync()
+
+	f, err := os.Create(filepath.Join(root, "big.jpg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	step := (len(data) + chunks - 1) / chunks
+	for i := 0; i < len(data); i += step {
+		if _, err := f.Write(data[i:min(i+step, len(data))]); err != nil {
+			t.Fatal(err)
+		}
+		if w.rec.count("big.jpg") > 0 {
+			t.Fatalf("big.jpg emitted after %d of %d bytes", i+step, len(data))
+		}
+		time.Sleep(gap) // the scenario: a slow writer
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	w.waitEmitted("big.jpg")
+	w.sync()
+	w.wantOnce("big.jpg")
+	if got, _ := w.rec.last("big.jpg"); got.Size != int64(len(data)) || got.Format != "jpeg" {
+		t.Errorf("emitted Size %d Format %q, want %d jpeg", got.Size, got.Format, len(data))
+	}
+}
+
+func TestWatchRenameIn(t *testing.T) {
+	jpg := watchTestdata(t, "canon_100x68.jpg")
+	root := t.TempDir()
+	writeOld(t, filepath.Join(root, "ready.jpg"), jpg)
+	// A long Settle: emits well before it show renames take the short path.
+	settle := 10 * time.Second
+	w := startWatch(t, root, WatchOptions{Settle: settle}, nil)
+	w.waitEmitted("ready.jpg") // catch-up is over: the watches are in place
+
+	for _, c := range []struct{ tmp, final string }{
+		{"x.jpg.tmp", "x.jpg"},
+		{".y.jpg.part", "y.jpg"},
+		{"z.jpg.crdownload", "z.jpg"},
+	} {
+		start := time.Now()
+		tmp := filepath.Join(root, c.tmp)
+		write(t, tmp, jpg)
+		if err := os.Rename(tmp, filepath.Join(root, c.final)); err != nil {
+			t.Fatal(err)
+		}
+		w.waitEmitted(c.final)
+		if d := time.Since(start); d >= settle {
+			t.Errorf("%s emitted after %v, want well before Settle (%v)", c.final, d, settle)
+		}
+	}
+	w.wantOnce("x.jpg", "y.jpg", "z.jpg")
+	w.wantNone("*.tmp", ".*", "*.part", "*.crdownload")
+}
+
+func TestWatchManyFiles(t *testing.T) {
+	jpg, png := watchTestdata(t, "canon_100x68.jpg"), watchTestdata(t, "1x1.png")
+	root := t.TempDir()
+	w := startWatch(t, root, WatchOptions{}, nil)
+	w.sync()
+
+	var rels []string
+	for i := range 200 {
+		rel, data := fmt.Sprintf("img%03d.jpg", i), jpg
+		if i%2 == 1 {
+			rel, data = fmt.Sprintf("img%03d.png", i), png
+		}
+		write(t, filepath.Join(root, rel), data)
+		rels = append(rels, rel)
+	}
+	w.waitEmitted(rels...)
+	w.sync()
+	w.wantOnce(rels...)
+}
+
+func TestWatchNewFolders(t *testing.T) {
+	jpg, png := watchTestdata(t, "canon_100x68.jpg"), watchTestdata(t, "1x1.png")
+	t.Run("mkdir -p", func(t *testing.T) {
+		root := t.TempDir()
+		w := startWatch(t, root, WatchOptions{}, nil)
+		w.sync()
+		if err := os.MkdirAll(filepath.Join(root, "a", "b", "c"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		write(t, filepath.Join(root, "a", "b", "c", "1.jpg"), jpg)
+		write(t, filepath.Join(root, "a", "b", "2.png"), png)
+		write(t, filepath.Join(root, "a", "3.jpg"), jpg)
+		w.waitEmitted("a/b/c/1.jpg", "a/b/2.png", "a/3.jpg")
+		// All at once, files included, as MkdirAll plus WriteFile do.
+		write(t, filepath.Join(root, "d", "e", "f", "4.jpg"), jpg)
+		w.waitEmitted("d/e/f/4.jpg")
+		w.sync()
+		w.wantOnce("a/b/c/1.jpg", "a/b/2.png", "a/3.jpg", "d/e/f/4.jpg")
+	})
+	t.Run("tree moved in, then moved within", func(t *testing.T) {
+		tmp := t.TempDir()
+		root := filepath.Join(tmp, "root")
+		if err := os.Mkdir(root, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		w := startWatch(t, root, WatchOptions{}, nil)
+		w.sync()
+
+		outside := filepath.Join(tmp, "elsewhere", "t1")
+		write(t, filepath.Join(outside, "y.png"), png)
+		write(t, filepath.Join(outside, "s", "x.jpg"), jpg)
+		write(t, filepath.Join(outside, "s", "u", "v.jpg"), jpg)
+		if err := os.Rename(outside, filepath.Join(root, "t1")); err != nil {
+			t.Fatal(err)
+		}
+		w.waitEmitted("t1/y.png", "t1/s/x.jpg", "t1/s/u/v.jpg")
+		// The folders that came in are watched.
+		write(t, filepath.Join(root, "t1", "s", "u", "new.png"), png)
+		w.waitEmitted("t1/s/u/new.png")
+
+		// Moved within the root: watched under the new name, and the old
+		// names are removed.
+		if err := os.Rename(filepath.Join(root, "t1"), filepath.Join(root, "t2")); err != nil {
+			t.Fatal(err)
+		}
+		w.waitEmitted("t2/y.png", "t2/s/x.jpg", "t2/s/u/v.jpg", "t2/s/u/new.png")
+		write(t, filepath.Join(root, "t2", "s", "u", "after.png"), png)
+		w.waitEmitted("t2/s/u/after.png")
+		if f, _ := w.rec.last("t2/s/u/after.png"); f.Path != filepath.Join(root, "t2", "s", "u", "after.png") {
+			t.Errorf("Path %s, want it below t2", f.Path)
+		}
+		for _, rel := range []string{"t1/y.png", "t1/s/x.jpg", "t1/s/u/v.jpg", "t1/s/u/new.png"} {
+			w.waitFor("OnRemove of "+rel, func() bool { return w.rec.removedCount(rel) > 0 })
+		}
+		w.sync()
+		w.wantOnce("t1/y.png", "t1/s/x.jpg", "t1/s/u/v.jpg", "t1/s/u/new.png",
+			"t2/y.png", "t2/s/x.jpg", "t2/s/u/v.jpg", "t2/s/u/new.png", "t2/s/u/after.png")
+		if errs := w.rec.errors(); len(errs) > 0 {
+			t.Errorf("errors: %v", errs)
+		}
+	})
+	t.Run("folder deleted", func(t *testing.T) {
+		root := t.TempDir()
+		write(t, filepath.Join(root, "gone", "sub", "a.jpg"), jpg)
+		w := startWatch(t, root, WatchOptions{}, nil)
+		w.sync()
+		if err := os.RemoveAll(filepath.Join(root, "gone")); err != nil {
+			t.Fatal(err)
+		}
+		// A new folder of the same name is watched afresh.
+		write(t, filepath.Join(root, "gone", "sub", "b.jpg"), jpg)
+		w.waitEmitted("gone/sub/b.jpg")
+		w.sync()
+		if errs := w.rec.errors(); len(errs) > 0 {
+			t.Errorf("errors: %v", errs)
+		}
+		if s := w.log.String(); s != "" {
+			t.Errorf("log: %s", s)
+		}
+	})
+}
+
+func TestWatchExclude(t *testing.T) {
+	png := watchTestdata(t, "1x1.png")
+	tmp := t.TempDir()
+	root := filepath.Join(tmp, "root")
+	write(t, filepath.Join(root, "out", "old.png"), png)
+	// "later" does not exist yet, and is named through a symlink.
+	if err := os.Symlink(root, filepath.Join(tmp, "link")); err != nil {
+		t.Fatal(err)
+	}
+	opts := WatchOptions{Scan: ScanOptions{Exclude: []string{
+		filepath.Join(root, "out"),
+		filepath.Join(tmp, "link", "later"),
+	}}}
+	w := startWatch(t, root, opts, nil)
+	w.sync()
+
+	write(t, filepath.Join(root, "out", "a.png"), png)
+	write(t, filepath.Join(root, "out", "sub", "b.png"), png)
+	write(t, filepath.Join(root, "later", "c.png"), png)
+	write(t, filepath.Join(root, "later", "sub", "d.png"), png)
+	write(t, filepath.Join(root, "in.png"), png)
+	w.waitEmitted("in.png")
+	w.sync()
+	w.wantNone("out/", "later/")
+}
+
+func TestWatchTempNames(t *testing.T) {
+	jpg := watchTestdata(t, "canon_100x68.jpg")
+	names := []string{"a.jpg.part", "b.jpg.crdownload", "c.tmp", "C.JPG.TMP", "d.jpg~", ".e.jpg.swp", "f.jpg.swp",
+		"._g.jpg", ".hidden.jpg", "h-draft.jpg", "drafts-x/i.jpg", ".dotdir/j.jpg"}
+	root := t.TempDir()
+	for _, n := range names {
+		write(t, filepath.Join(root, "before", n), jpg)
+	}
+	w := startWatch(t, root, WatchOptions{Ignore: []string{"*-draft.jpg", "drafts-*"}}, nil)
+	w.sync()
+	for _, n := range names {
+		write(t, filepath.Join(root, "after", n), jpg)
+	}
+	write(t, filepath.Join(root, "after", "ok.jpg"), jpg)
+	w.waitEmitted("after/ok.jpg")
+	w.sync()
+	if got := w.rec.rels(); !slices.Equal(got, []string{"after/ok.jpg"}) {
+		t.Errorf("emitted %q, want only after/ok.jpg", got)
+	}
+}
+
+func TestWatchHidden(t *testing.T) {
+	jpg := watchTestdata(t, "canon_100x68.jpg")
+	root := t.TempDir()
+	w := startWatch(t, root, WatchOptions{Scan: ScanOptions{Hidden: true}}, nil)
+	w.sync()
+	write(t, filepath.Join(root, ".hidden.jpg"), jpg)
+	write(t, filepath.Join(root, ".dir", "x.jpg"), jpg)
+	write(t, filepath.Join(root, "._x.jpg"), jpg) // AppleDouble: never a photo
+	w.waitEmitted(".hidden.jpg", ".dir/x.jpg")
+	w.sync()
+	w.wantNone("._*")
+}
+
+func TestWatchNonImage(t *testing.T) {
+	jpg, png := watchTestdata(t, "canon_100x68.jpg"), watchTestdata(t, "1x1.png")
+	root := t.TempDir()
+	w := startWatch(t, root, WatchOptions{}, nil)
+	w.sync()
+	write(t, filepath.Join(root, "notes.txt"), []byte("shopping list"))
+	write(t, filepath.Join(root, "data.bin"), bytes.Repeat([]byte{0}, 100))
+	write(t, filepath.Join(root, "scan0001"), png)                    // no extension: sniffed
+	write(t, filepath.Join(root, "broken.jpg"), []byte("not a jpeg")) // named like one: decode reports it
+	write(t, filepath.Join(root, "photo.jpg"), jpg)
+	w.waitEmitted("scan0001", "broken.jpg", "photo.jpg")
+	w.sync()
+	w.wantNone("notes.txt", "data.bin")
+	if f, _ := w.rec.last("scan0001"); f.Format != "png" {
+		t.Errorf("scan0001: Format %q, want png", f.Format)
+	}
+	if f, _ := w.rec.last("broken.jpg"); f.Format != "" {
+		t.Errorf("broken.jpg: Format %q, want \"\"", f.Format)
+	}
+}
+
+func TestWatchModified(t *testing.T) {
+	jpg := watchTestdata(t, "canon_100x68.jpg")
+	root := t.TempDir()
+	w := startWatch(t, root, WatchOptions{}, nil)
+	w.sync()
+	p := filepath.Join(root, "a.jpg")
+	write(t, p, jpg)
+	w.waitEmitted("a.jpg")
+	w.sync()
+	w.wantOnce("a.jpg")
+
+	write(t, p, append(slices.Clone(jpg), 0, 0, 0)) // rewritten in place
+	w.waitFor("second emit of a.jpg", func() bool { return w.rec.count("a.jpg") == 2 })
+	if f, _ := w.rec.last("a.jpg"); f.Size != int64(len(jpg)+3) {
+		t.Errorf("second emit: Size %d, want %d", f.Size, len(jpg)+3)
+	}
+
+	// Replaced by rename, as atomic writers do.
+	write(t, filepath.Join(root, "a.jpg.tmp"), jpg)
+	if err := os.Rename(filepath.Join(root, "a.jpg.tmp"), p); err != nil {
+		t.Fatal(err)
+	}
+	w.waitFor("third emit of a.jpg", func() bool { return w.rec.count("a.jpg") == 3 })
+	w.sync()
+	if n := w.rec.count("a.jpg"); n != 3 {
+		t.Errorf("a.jpg emitted %d times, want 3\n%s", n, w.rec)
+	}
+	if n := w.rec.removedCount("a.jpg"); n != 0 {
+		t.Errorf("OnRemove(a.jpg) called %d times, want 0", n)
+	}
+}
+
+func TestWatchRemove(t *testing.T) {
+	jpg, png := watchTestdata(t, "canon_100x68.jpg"), watchTestdata(t, "1x1.png")
+	tmp := t.TempDir()
+	root, away := filepath.Join(tmp, "root"), filepath.Join(tmp, "away")
+	write(t, filepath.Join(root, "a.jpg"), jpg)
+	write(t, filepath.Join(root, "dir", "c.jpg"), jpg)
+	write(t, filepath.Join(root, "dir", "d.png"), png)
+	write(t, filepath.Join(root, "e.jpg"), jpg)
+	write(t, filepath.Join(root, "rmdir", "f.jpg"), jpg)
+	write(t, filepath.Join(away, "keep.txt"), nil)
+	w := startWatch(t, root, WatchOptions{}, nil)
+	write(t, filepath.Join(root, "b.png"), png)
+	write(t, filepath.Join(root, "notes.txt"), []byte("not a photo"))
+	w.waitEmitted("a.jpg", "b.png", "dir/c.jpg", "dir/d.png", "e.jpg", "rmdir/f.jpg")
+	w.sync()
+
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(os.Remove(filepath.Join(root, "a.jpg")))                               // deleted
+	must(os.Rename(filepath.Join(root, "b.png"), filepath.Join(away, "b.png"))) // renamed away
+	must(os.Rename(filepath.Join(root, "dir"), filepath.Join(away, "dir")))     // folder renamed away
+	must(os.RemoveAll(filepath.Join(root, "rmdir")))                            // folder deleted
+	must(os.Remove(filepath.Join(root, "notes.txt")))                           // never an image
+	// An editor's save: the old file renamed to a backup, a new one written.
+	must(os.Rename(filepath.Join(root, "e.jpg"), filepath.Join(root, "e.jpg~")))
+	write(t, filepath.Join(root, "e.jpg"), append(slices.Clone(jpg), 0))
+
+	gone := []string{"a.jpg", "b.png", "dir/c.jpg", "dir/d.png", "rmdir/f.jpg"}
+	for _, rel := range gone {
+		w.waitFor("OnRemove of "+rel, func() bool { return w.rec.removedCount(rel) > 0 })
+	}
+	w.waitFor("second emit of e.jpg", func() bool { return w.rec.count("e.jpg") == 2 })
+	w.sync()
+	w.sync() // a removal is confirmed a Settle after the file went: let any stray one come
+	for _, rel := range gone {
+		if n := w.rec.removedCount(rel); n != 1 {
+			t.Errorf("OnRemove(%s) called %d times, want 1", rel, n)
+		}
+	}
+	for _, rel := range []string{"e.jpg", "notes.txt"} {
+		if n := w.rec.removedCount(rel); n != 0 {
+			t.Errorf("OnRemove(%s) called %d times, want 0", rel, n)
+		}
+	}
+	if f, _ := w.rec.last("e.jpg"); f.Size != int64(len(jpg)+1) {
+		t.Errorf("e.jpg emitted with Size %d, want %d", f.Size, len(jpg)+1)
+	}
+}
+
+func TestWatchCancel(t *testing.T) {
+	png := watchTestdata(t, "1x1.png")
+	t.Run("idle", func(t *testing.T) {
+		root := t.TempDir()
+		w := startWatch(t, root, WatchOptions{}, nil)
+		w.sync()
+		start := time.Now()
+		if err := w.stop(); !errors.Is(err, context.Canceled) {
+			t.Errorf("Watch returned %v, want context.Canceled", err)
+		}
+		if d := time.Since(start); d > 2*time.Second {
+			t.Errorf("Watch took %v to return", d)
+		}
+	})
+	// emit blocks as the pipeline's does when it is full, until the run ends.
+	blocking := func(ctx context.Context, entered chan<- string) func(Emit) Emit {
+		return func(Emit) Emit {
+			return func(f File, err error) error {
+				select {
+				case entered <- f.Rel:
+				default:
+				}
+				<-ctx.Done()
+				return ctx.Err()
+			}
+		}
+	}
+	t.Run("emit blocked in catch-up", func(t *testing.T) {
+		root := t.TempDir()
+		for i := range 5 {
+			writeOld(t, filepath.Join(root, fmt.Sprintf("%d.png", i)), png)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		entered := make(chan string, 1)
+		w := startWatch(t, root, WatchOptions{}, blocking(ctx, entered))
+		select {
+		case <-entered:
+		case <-time.After(waitLimit):
+			t.Fatal("emit never called")
+		}
+		cancel()
+		if err := w.stop(); !errors.Is(err, context.Canceled) {
+			t.Errorf("Watch returned %v, want context.Canceled", err)
+		}
+	})
+	t.Run("emit blocked with events queued", func(t *testing.T) {
+		root := t.TempDir()
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		entered := make(chan string, 1)
+		w := startWatch(t, root, WatchOptions{}, blocking(ctx, entered))
+		write(t, filepath.Join(root, "first.png"), png)
+		select {
+		case <-entered:
+		case <-time.After(waitLimit):
+			t.Fatal("emit never called")
+		}
+		// The event loop is stuck in emit: fsnotify's reader backs up.
+		for i := range 300 {
+			write(t, filepath.Join(root, "more", fmt.Sprintf("%d.png", i)), png)
+		}
+		start := time.Now()
+		cancel()
+		if err := w.stop(); !errors.Is(err, context.Canceled) {
+			t.Errorf("Watch returned %v, want context.Canceled", err)
+		}
+		if d := time.Since(start); d > 2*time.Second {
+			t.Errorf("Watch took %v to return", d)
+		}
+	})
+}
+
+func TestWatchEmitError(t *testing.T) {
+	root := t.TempDir()
+	write(t, filepath.Join(root, "a.png"), watchTestdata(t, "1x1.png"))
+	stop := errors.New("pipeline stopped")
+	leaks := goleak.IgnoreCurrent()
+	done := make(chan error, 1)
+	go func() {
+		done <- Watch(context.Background(), []string{root}, WatchOptions{Settle: testSettle},
+			func(File, error) error { return stop })
+	}()
+	select {
+	case err := <-done:
+		if !errors.Is(err, stop) {
+			t.Errorf("Watch returned %v, want %v", err, stop)
+		}
+	case <-time.After(waitLimit):
+		t.Fatal("Watch did not return after emit failed")
+	}
+	goleak.VerifyNone(t, leaks)
+}
+
+func TestWatchBadIgnorePattern(t *testing.T) {
+	err := Watch(context.Background(), []string{t.TempDir()}, WatchOptions{Ignore: []string{"[x"}},
+		func(File, error) error { return nil })
+	if err == nil || !strings.Contains(err.Error(), `"[x"`) {
+		t.Errorf("got %v, want an error naming the pattern", err)
+	}
+}
+
+func TestWatchMissingRoot(t *testing.T) {
+	png := watchTestdata(t, "1x1.png")
+	tmp := t.TempDir()
+	missing := filepath.Join(tmp, "missing")
+	good := filepath.Join(tmp, "good")
+	writeOld(t, filepath.Join(good, "a.png"), png)
+	file := filepath.Join(tmp, "single.png") // a file: emitted, not watched
+	writeOld(t, file, png)
+	leaks := goleak.IgnoreCurrent()
+	w := &watchRun{t: t, rec: &recorder{}}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- Watch(ctx, []string{missing, good, file}, WatchOptions{Settle: testSettle}, w.rec.emit)
+	}()
+	w.waitEmitted("a.png", "single.png")
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Errorf("Watch returned %v, want context.Canceled", err)
+	}
+	errs := w.rec.errors()
+	if len(errs) != 1 || !errors.Is(errs[0], os.ErrNotExist) || errs[0].Error() != "watch "+missing+": no such file or directory" {
+		t.Errorf("errors %v, want one: watch %s: no such file or directory", errs, missing)
+	}
+	goleak.VerifyNone(t, leaks)
+}
+
+func TestWatchPermissionDenied(t *testing.T) {
+	if os.Geteuid() == 0 {
+		t.Skip("root reads every folder")
+	}
+	png := watchTestdata(t, "1x1.png")
+	root := t.TempDir()
+	locked := filepath.Join(root, "locked")
+	write(t, filepath.Join(locked, "a.png"), png)
+	if err := os.Chmod(locked, 0); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.Chmod(locked, 0o755) })
+	w := startWatch(t, root, WatchOptions{}, nil)
+	w.sync()
+	errs := w.rec.errors()
+	if len(errs) != 1 || !errors.Is(errs[0], os.ErrPermission) || !strings.HasPrefix(errs[0].Error(), "watch "+locked+": ") {
+		t.Errorf("errors %v, want one: watch %s: permission denied", errs, locked)
+	}
+}
+
+func TestWatchOverflow(t *testing.T) {
+	if testing.Short() {
+		t.Skip("creates tens of thousands of files")
+	}
+	b, err := os.ReadFile("/proc/sys/fs/inotify/max_queued_events")
+	if err != nil {
+		t.Skip("no inotify:", err)
+	}
+	queue, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil || queue > 50_000 {
+		t.Skipf("fs.inotify.max_queued_events = %q: too many files to overflow it", b)
+	}
+	png := watchTestdata(t, "1x1.png")
+	root := t.TempDir()
+	writeOld(t, filepath.Join(root, "a.png"), png)
+
+	// emit blocks on the first catch-up file until released, so events
+	// pile up in the kernel until its queue overflows.
+	release := make(chan struct{})
+	var once sync.Once
+	entered := make(chan struct{})
+	w := startWatch(t, root, WatchOptions{}, func(emit Emit) Emit {
+		return func(f File, err error) error {
+			once.Do(func() {
+				close(entered)
+				<-release
+			})
+			return emit(f, err)
+		}
+	})
+	<-entered
+	// Events in a folder watched already (a new one would not be yet);
+	// fsnotify reads up to 4096 events ahead of the queue.
+	for i := range queue + 4096 + 1000 {
+		f, err := os.Create(filepath.Join(root, "flood"+strconv.Itoa(i)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+	}
+	write(t, filepath.Join(root, "late.png"), png) // its events are lost
+	close(release)
+	w.waitFor("overflow warning", func() bool { return strings.Contains(w.log.String(), "rescanning") })
+	w.waitFor("rescan", func() bool { return w.rec.count("a.png") == 2 })
+	w.waitEmitted("late.png")
+}
+
+func TestWatchLimit(t *testing.T) {
+	png := watchTestdata(t, "1x1.png")
+	tmp := t.TempDir()
+	root := filepath.Join(tmp, "root")
+	writeOld(t, filepath.Join(root, "limited-1", "a.png"), png)
+	writeOld(t, filepath.Join(root, "limited-2", "b.png"), png)
+	writeOld(t, filepath.Join(root, "ok", "c.png"), png)
+	// Folders named limited-* cannot be watched, as when
+	// fs.inotify.max_user_watches is reached.
+	orig := addWatch
+	addWatch = func(w *fsnotify.Watcher, dir string) error {
+		if strings.HasPrefix(filepath.Base(dir), "limited-") {
+			return syscall.ENOSPC
+		}
+		return orig(w, dir)
+	}
+	t.Cleanup(func() { addWatch = orig }) // runs after Watch has returned
+	w := startWatch(t, root, WatchOptions{}, nil)
+	w.waitEmitted("limited-1/a.png", "limited-2/b.png", "ok/c.png")
+
+	// A folder moved in that cannot be watched: what it holds is emitted.
+	writeOld(t, filepath.Join(tmp, "limited-3", "d.png"), png)
+	if err := os.Rename(filepath.Join(tmp, "limited-3"), filepath.Join(root, "limited-3")); err != nil {
+		t.Fatal(err)
+	}
+	w.waitEmitted("limited-3/d.png")
+	// The others are still watched.
+	write(t, filepath.Join(root, "ok", "e.png"), png)
+	w.waitEmitted("ok/e.png")
+	w.sync()
+
+	log := w.log.String()
+	if n := strings.Count(log, "level=WARN"); n != 1 || !strings.Contains(log, "sudo sysctl fs.inotify.max_user_watches=524288") {
+		t.Errorf("want one warning naming max_user_watches and how to raise it, got %d:\n%s", n, log)
+	}
+	if errs := w.rec.errors(); len(errs) > 0 {
+		t.Errorf("errors: %v", errs)
+	}
+}
+
+func TestLimitHint(t *testing.T) {
+	for _, c := range []struct {
+		err  error
+		want string
+	}{
+		{syscall.ENOSPC, "sysctl fs.inotify.max_user_watches=524288"},
+		{fmt.Errorf("add: %w", syscall.ENOSPC), "max_user_watches"},
+		{syscall.EMFILE, "sysctl fs.inotify.max_user_instances="},
+		{errors.New("couldn't initialize inotify: too many open files"), "max_user_instances"},
+		{syscall.EACCES, ""},
+	} {
+		got := limitHint(c.err)
+		if c.want == "" && got != "" || !strings.Contains(got, c.want) {
+			t.Errorf("limitHint(%v) = %q, want it to contain %q", c.err, got, c.want)
+		}
+	}
+}
