@@ -176,6 +176,9 @@ func applyConfig(flags *pflag.FlagSet, cfg *pipeline.Config, o *options) error {
 		*cfg = fileCfg
 		overlay(flags, cfg, &flagCfg)
 	}
+	if flags.Changed("quality") && cfg.Output.Quality < 1 {
+		return fmt.Errorf("--quality: must be 1-100, got %d", cfg.Output.Quality)
+	}
 	if o.workers < 0 {
 		return fmt.Errorf("--workers: must be >= 1, got %d", o.workers)
 	}

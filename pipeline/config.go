@@ -83,7 +83,6 @@ type SaveConfig struct {
 	stages.SaveOptions `yaml:",inline"`
 }
 
-
 // LoadConfig reads a YAML configuration file strictly: an unknown key is an
 // error naming the key and its line.
 func LoadConfig(path string) (Config, error) {

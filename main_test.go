@@ -1,0 +1,360 @@
+package main
+
+import (
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"image"
+	_ "image/gif"
+	_ "image/jpeg"
+	_ "image/png"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	_ "golang.org/x/image/bmp"
+	_ "golang.org/x/image/tiff"
+
+	"github.com/imgpipe/imgpipe/stages"
+)
+
+var binary string
+
+// TestMain builds the imgpipe binary once: the end-to-end tests run it as a
+// user would.
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "imgpipe-bin")
+	if err != nil {
+		panic(err)
+	}
+	binary = filepath.Join(dir, "imgpipe")
+	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
+		panic("go build: " + err.Error() + "\n" + string(out))
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// imgpipe runs the binary and returns its exit code and output.
+func imgpipe(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return code, stdout.String(), stderr.String()
+}
+
+// tree copies files of testdata into a new temp folder.
+func tree(t *testing.T, files ...string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for _, f := range files {
+		data, err := os.ReadFile(filepath.Join("testdata", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		dst := filepath.Join(dir, f)
+		os.MkdirAll(filepath.Dir(dst), 0o755)
+		if err := os.WriteFile(dst, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// hashTree records every file's bytes below dir, to prove inputs are never
+// modified.
+func hashTree(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	m := map[string]string{}
+	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() {
+			data, _ := os.ReadFile(p)
+			m[p] = string(data)
+		}
+		return nil
+	})
+	return m
+}
+
+func sameTree(t *testing.T, before, after map[string]string) {
+	t.Helper()
+	if len(before) != len(after) {
+		t.Errorf("input tree changed: %d files before, %d after", len(before), len(after))
+	}
+	for p, b := range before {
+		if after[p] != b {
+			t.Errorf("input %s was modified", p)
+		}
+	}
+}
+
+func noTemp(t *testing.T, dir string) {
+	t.Helper()
+	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && stages.IsTemp(p) {
+			t.Errorf("temporary file left: %s", p)
+		}
+		return nil
+	})
+}
+
+func decodeSize(t *testing.T, path string) image.Point {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, _, err := image.Decode(f)
+	if err != nil {
+		t.Fatalf("%s does not decode: %v", path, err)
+	}
+	return img.Bounds().Size()
+}
+
+func TestResizeEndToEnd(t *testing.T) {
+	in := tree(t, "photos/camera_Nikon_P6000_GPS.jpg", "photos/friends_by_Aitzol_Berasategi.jpg",
+		"orientation/Landscape_6.jpg", "formats/alpha.png", "formats/video.gif", "formats/8bpp.bmp",
+		"formats/paletted.tiff", "formats/lossless.webp", "edge/no_extension_jpeg", "edge/IMG_0001.JPG",
+		"bad/empty.jpg", "bad/html_404_page.jpg", "bad/truncated_50pct_rgb8.png", "bad/png_50000x50000_1bit_zeros.png",
+		"formats/unsupported.avif")
+	// Things a real tree has that are not photos.
+	os.WriteFile(filepath.Join(in, "notes.txt"), []byte("not a photo"), 0o644)
+	os.WriteFile(filepath.Join(in, ".DS_Store"), []byte("junk"), 0o644)
+	os.Mkdir(filepath.Join(in, ".hidden"), 0o755)
+	os.WriteFile(filepath.Join(in, ".hidden", "x.jpg"), []byte("junk"), 0o644)
+	before := hashTree(t, in)
+	out := filepath.Join(t.TempDir(), "out")
+	report := filepath.Join(t.TempDir(), "report.csv")
+
+	// Flags after the inputs, GNU style.
+	code, _, stderr := imgpipe(t, "resize", in, "-o", out, "--width", "120", "--height", "120", "--report", report)
+	if code != 1 {
+		t.Fatalf("exit %d, want 1 (some inputs failed); stderr:\n%s", code, stderr)
+	}
+	if !strings.Contains(stderr, "10 processed, 0 skipped, 5 failed") {
+		t.Errorf("summary missing or wrong:\n%s", stderr)
+	}
+	if !strings.Contains(stderr, "failed: decode "+filepath.Join(in, "bad", "empty.jpg")+": not an image") {
+		t.Errorf("failure line should name stage, path and reason:\n%s", stderr)
+	}
+	f, err := os.Open(report)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(f).ReadAll()
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 16 || strings.Join(rows[0], ",") != "input,output,status,stage,error,format,src_width,src_height,width,height,bytes_in,bytes_out,ms,outputs,notes" {
+		t.Fatalf("report has %d rows, header %v", len(rows), rows[0])
+	}
+	statuses := map[string]int{}
+	for _, row := range rows[1:] {
+		statuses[row[2]]++
+		switch row[2] {
+		case "ok":
+			size := decodeSize(t, row[1])
+			if size.X > 120 || size.Y > 120 || row[8] == "" || row[9] == "" {
+				t.Errorf("%s: output %v, report %sx%s", row[0], size, row[8], row[9])
+			}
+			if st, err := os.Stat(row[1]); err != nil || row[11] != strconv.FormatInt(st.Size(), 10) {
+				t.Errorf("%s: bytes_out %s, file %v", row[0], row[11], err)
+			}
+		case "failed":
+			if row[3] != "decode" || row[4] == "" {
+				t.Errorf("%s: failed row without stage or error: %v", row[0], row)
+			}
+			if _, err := os.Stat(filepath.Join(out, "bad", filepath.Base(row[0]))); err == nil {
+				t.Errorf("%s: an output was written for a failed input", row[0])
+			}
+		}
+	}
+	if statuses["ok"] != 10 || statuses["failed"] != 5 {
+		t.Errorf("statuses %v", statuses)
+	}
+	if _, err := os.Stat(filepath.Join(out, "notes.txt")); err == nil {
+		t.Error("notes.txt was treated as an image")
+	}
+	if _, err := os.Stat(filepath.Join(out, ".hidden")); err == nil {
+		t.Error("hidden folder was scanned")
+	}
+	noTemp(t, out)
+	sameTree(t, before, hashTree(t, in))
+
+	// Again: everything done is skipped; the failures fail again.
+	code, _, stderr = imgpipe(t, "resize", in, "-o", out, "-w", "120", "-H", "120")
+	if code != 1 || !strings.Contains(stderr, "0 processed, 10 skipped, 5 failed") {
+		t.Errorf("re-run: exit %d:\n%s", code, stderr)
+	}
+}
+
+func TestExitCodes(t *testing.T) {
+	in := tree(t, "edge/IMG_0001.JPG")
+	out := t.TempDir()
+	badCfg := filepath.Join(t.TempDir(), "bad.yaml")
+	os.WriteFile(badCfg, []byte("output:\n  width: 10\n  widht: 20\n"), 0o644)
+	file := filepath.Join(t.TempDir(), "file")
+	os.WriteFile(file, nil, 0o644)
+	tests := []struct {
+		name   string
+		args   []string
+		code   int
+		stderr string
+	}{
+		{"ok", []string{"resize", in, "-o", out, "-w", "50"}, 0, "1 processed"},
+		{"no inputs", []string{"resize", "-o", out}, 2, "requires at least 1 arg"},
+		{"no output", []string{"resize", in}, 2, "output folder is required"},
+		{"unknown flag", []string{"resize", in, "-o", out, "--colour", "red"}, 2, "unknown flag: --colour"},
+		{"bad fit", []string{"resize", in, "-o", out, "--fit", "cover"}, 2, "output.fit: must be fit, fill or stretch"},
+		{"bad quality", []string{"resize", in, "-o", out, "-q", "0"}, 2, "--quality: must be 1-100"},
+		{"quality over 100", []string{"resize", in, "-o", out, "-q", "101"}, 2, "output.quality: must be 1-100"},
+		{"unknown config key", []string{"resize", in, "-o", out, "-c", badCfg}, 2, "line 3: field widht not found"},
+		{"missing config", []string{"resize", in, "-o", out, "-c", "nope.yaml"}, 2, "nope.yaml"},
+		{"unwritable output", []string{"resize", in, "-o", filepath.Join(file, "out")}, 2, "output folder not writable"},
+		{"missing input", []string{"resize", filepath.Join(in, "nope.jpg"), "-o", out}, 1, "scan " + filepath.Join(in, "nope.jpg") + ": no such file"},
+		{"unknown command", []string{"shrink"}, 2, "unknown command"},
+		{"version", []string{"version"}, 0, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, _, stderr := imgpipe(t, tt.args...)
+			if code != tt.code || !strings.Contains(stderr, tt.stderr) {
+				t.Errorf("exit %d, want %d; stderr %q should contain %q", code, tt.code, stderr, tt.stderr)
+			}
+		})
+	}
+}
+
+func TestHelp(t *testing.T) {
+	code, stdout, _ := imgpipe(t, "resize", "--help")
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	for _, want := range []string{"Usage:", "imgpipe resize [flags] INPUT... -o OUTDIR", "Examples:", "--width", "--fit", "--report", "--dry-run"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("--help lacks %q", want)
+		}
+	}
+}
+
+func TestConfigFileAndFlagsOverride(t *testing.T) {
+	in := tree(t, "photos/camera_Nikon_P6000_GPS.jpg")
+	out := t.TempDir()
+	cfg := filepath.Join(t.TempDir(), "c.yaml")
+	os.WriteFile(cfg, []byte("out_dir: "+out+"\noutput:\n  width: 64\n  format: png\n  name: \"{name}-{width}.{ext}\"\n"), 0o644)
+	if code, _, stderr := imgpipe(t, "resize", "-c", cfg, in); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if got := decodeSize(t, filepath.Join(out, "photos", "camera_Nikon_P6000_GPS-64.png")); got != image.Pt(64, 48) {
+		t.Errorf("config file: output %v", got)
+	}
+	// A flag overrides the file; the rest of the file still applies.
+	if code, _, stderr := imgpipe(t, "resize", "-c", cfg, in, "--width", "32"); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if got := decodeSize(t, filepath.Join(out, "photos", "camera_Nikon_P6000_GPS-32.png")); got != image.Pt(32, 24) {
+		t.Errorf("flag override: output %v", got)
+	}
+}
+
+// The documented example config runs as is on the bundled photos.
+func TestExampleConfig(t *testing.T) {
+	out := t.TempDir()
+	code, _, stderr := imgpipe(t, "resize", "-c", "config.yaml", "testdata/photos", "-o", out, "--workers", "1", "--dry-run")
+	if code != 0 || !strings.Contains(stderr, "5 skipped") || !strings.Contains(stderr, "dry run: would write (new)") {
+		t.Fatalf("exit %d:\n%s", code, stderr)
+	}
+	if entries, _ := os.ReadDir(out); len(entries) != 0 {
+		t.Errorf("dry run wrote %d files", len(entries))
+	}
+}
+
+func TestSizesAndJSONReport(t *testing.T) {
+	in := tree(t, "photos/camera_Nikon_P6000_GPS.jpg")
+	out := t.TempDir()
+	report := filepath.Join(t.TempDir(), "r.jsonl")
+	if code, _, stderr := imgpipe(t, "resize", in, "-o", out, "--sizes", "100,200", "--report", report); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for w, h := range map[int]int{100: 75, 200: 150} {
+		p := filepath.Join(out, "photos", "camera_Nikon_P6000_GPS-"+strconv.Itoa(w)+"w.jpg")
+		if got := decodeSize(t, p); got != image.Pt(w, h) {
+			t.Errorf("%s: %v", p, got)
+		}
+	}
+	data, _ := os.ReadFile(report)
+	var row map[string]any
+	if err := json.Unmarshal(bytes.TrimSpace(data), &row); err != nil {
+		t.Fatalf("report %q: %v", data, err)
+	}
+	if row["status"] != "ok" || len(row["outputs"].([]any)) != 2 || row["width"] != float64(100) {
+		t.Errorf("report row %v", row)
+	}
+}
+
+// SIGINT mid-run: exit 130, no temporary files, every output complete.
+func TestInterrupt(t *testing.T) {
+	in := t.TempDir()
+	data, _ := os.ReadFile("testdata/photos/friends_by_Aitzol_Berasategi.jpg")
+	for i := range 30 {
+		os.WriteFile(filepath.Join(in, "p"+strconv.Itoa(i)+".jpg"), data, 0o644)
+	}
+	out := t.TempDir()
+	cmd := exec.Command(binary, "resize", in, "-o", out, "-w", "300", "-j", "1")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// Wait for the first output, then interrupt.
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		entries, _ := os.ReadDir(out)
+		n := 0
+		for _, e := range entries {
+			if !stages.IsTemp(e.Name()) {
+				n++
+			}
+		}
+		if n > 0 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	cmd.Process.Signal(syscall.SIGINT)
+	err := cmd.Wait()
+	ee, ok := err.(*exec.ExitError)
+	if !ok || ee.ExitCode() != 130 {
+		t.Fatalf("exit %v, want 130; stderr:\n%s", err, stderr.String())
+	}
+	noTemp(t, out)
+	entries, _ := os.ReadDir(out)
+	if len(entries) == 0 || len(entries) >= 30 {
+		t.Errorf("%d outputs after an interrupt mid-run", len(entries))
+	}
+	for _, e := range entries {
+		decodeSize(t, filepath.Join(out, e.Name()))
+	}
+	// Re-running finishes the rest and skips what is done.
+	code, _, errOut := imgpipe(t, "resize", in, "-o", out, "-w", "300")
+	if code != 0 || !strings.Contains(errOut, strconv.Itoa(len(entries))+" skipped") {
+		t.Errorf("re-run: exit %d:\n%s", code, errOut)
+	}
+}
