@@ -51,9 +51,9 @@ func TestScan(t *testing.T) {
 		write(t, filepath.Join(root, p), jpg)
 	}
 	write(t, filepath.Join(root, "notes.txt"), []byte("hello"))
-	write(t, filepath.Join(root, "fake.png"), []byte("<html>"))   // named like an image: reported by decode
-	write(t, filepath.Join(root, "empty.gif"), nil)                 // likewise
-	os.Mkdir(filepath.Join(root, "folder.jpg"), 0o755)              // a folder named like an image
+	write(t, filepath.Join(root, "fake.png"), []byte("<html>")) // named like an image: reported by decode
+	write(t, filepath.Join(root, "empty.gif"), nil)             // likewise
+	os.Mkdir(filepath.Join(root, "folder.jpg"), 0o755)          // a folder named like an image
 	write(t, filepath.Join(root, "folder.jpg", "inside.jpg"), jpg)
 
 	got, failed := scanAll(t, []string{root}, ScanOptions{Exclude: []string{filepath.Join(root, "out")}})
@@ -103,12 +103,12 @@ func TestScanSymlinks(t *testing.T) {
 	write(t, filepath.Join(root, "real", "a.jpg"), jpg)
 	write(t, filepath.Join(other, "b.jpg"), jpg)
 	links := map[string]string{
-		"real/loop":      "..",                             // a loop back up the tree
-		"self":           ".",                              // a loop to itself
-		"elsewhere":      other,                            // a folder outside
+		"real/loop":      "..",                              // a loop back up the tree
+		"self":           ".",                               // a loop to itself
+		"elsewhere":      other,                             // a folder outside
 		"link.jpg":       filepath.Join(root, "real/a.jpg"), // a link to a file
-		"dangling.jpg":   filepath.Join(root, "gone.jpg"),  // to nothing, named like an image
-		"dangling-other": filepath.Join(root, "gone"),      // to nothing, not an image name
+		"dangling.jpg":   filepath.Join(root, "gone.jpg"),   // to nothing, named like an image
+		"dangling-other": filepath.Join(root, "gone"),       // to nothing, not an image name
 	}
 	for name, target := range links {
 		if err := os.Symlink(target, filepath.Join(root, name)); err != nil {

@@ -122,7 +122,10 @@ func Watch(ctx context.Context, roots []string, opts WatchOptions, emit Emit) er
 
 	fw, err := fsnotify.NewWatcher()
 	if err != nil {
-		return fmt.Errorf("watch: %w%s", err, limitHint(err))
+		if hint := limitHint(err); hint != "" {
+			return fmt.Errorf("watch: %w; to raise the limit%s", err, hint)
+		}
+		return fmt.Errorf("watch: %w", err)
 	}
 	w.fw = fw
 	// fsnotify's reader can send on Errors while holding the lock that
@@ -305,14 +308,14 @@ func (w *watcher) addTree(ctx context.Context, dir, rel string, files bool, seen
 		w.forgetDir(other) // moved without our hearing of it (overflow)
 	}
 	if _, ok := w.dirs[dir]; !ok {
-		if err := w.fw.Add(dir); err != nil {
-			switch {
+		if err := addWatch(w.fw, dir); err != nil {
+			switch hint := limitHint(err); {
 			case errors.Is(err, fs.ErrNotExist):
 				return nil
-			case limitHint(err) != "":
+			case hint != "":
 				// Go on without a watch: what is there now is still emitted.
-				w.warnOnce(limitHint(err), "watch: limit reached, folders from here on are not watched for changes: raise it"+limitHint(err),
-					"path", dir, "err", err)
+				w.warnOnce(hint, "watch: system limit reached, so this folder and others after it are not watched for changes;"+
+					" to raise the limit"+hint, "path", dir, "err", err)
 			default:
 				return w.report(File{Path: dir, Rel: rel}, err)
 			}
@@ -690,15 +693,21 @@ func realPath(p string) (string, error) {
 	return filepath.Abs(real)
 }
 
+// addWatch adds a watch on dir; tests replace it to play system limits.
+var addWatch = (*fsnotify.Watcher).Add
+
 // limitHint says which system limit err means and how to raise it, or ""
-// when err is not about a limit.
+// when err is not about a limit. inotify reports running out of watches as
+// "no space left on device".
 func limitHint(err error) string {
 	switch {
 	case errors.Is(err, syscall.ENOSPC), strings.Contains(err.Error(), "no space left on device"):
-		return " (inotify watches: fs.inotify.max_user_watches; sudo sysctl fs.inotify.max_user_watches=524288)"
+		return " of inotify watches per user (fs.inotify.max_user_watches), run:" +
+			" sudo sysctl fs.inotify.max_user_watches=524288 (and add it to /etc/sysctl.conf to keep it)"
 	case errors.Is(err, syscall.EMFILE), errors.Is(err, syscall.ENFILE), strings.Contains(err.Error(), "too many open files"):
-		return " (inotify instances: fs.inotify.max_user_instances; sudo sysctl fs.inotify.max_user_instances=1024; " +
-			"on macOS and BSD the open-file limit: ulimit -n)"
+		return " of inotify instances per user (fs.inotify.max_user_instances), run:" +
+			" sudo sysctl fs.inotify.max_user_instances=1024 (and add it to /etc/sysctl.conf to keep it);" +
+			" on macOS and BSD, raise the open-file limit (ulimit -n)"
 	}
 	return ""
 }

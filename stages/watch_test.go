@@ -20,13 +20,13 @@ import (
 	"go.uber.org/goleak"
 )
 
-// testSettle is the Settle used by the watch tests: short, yet far longer
+// watchSettle is the Settle used by the watch tests: short, yet far longer
 // than the scheduling hiccups of a loaded machine.
-const testSettle = 150 * time.Millisecond
+const watchSettle = 150 * time.Millisecond
 
-// waitLimit bounds every wait for a result; waits poll and end as soon as
+// watchWaitLimit bounds every wait for a result; waits poll and end as soon as
 // the condition holds, so a generous limit costs nothing when all is well.
-const waitLimit = 20 * time.Second
+const watchWaitLimit = 20 * time.Second
 
 func watchTestdata(t *testing.T, name string) []byte {
 	t.Helper()
@@ -37,15 +37,15 @@ func watchTestdata(t *testing.T, name string) []byte {
 	return b
 }
 
-// recorder records what a Watch emits and removes.
-type recorder struct {
+// watchRecorder records what a Watch emits and removes.
+type watchRecorder struct {
 	mu      sync.Mutex
 	files   []File
 	errs    []error
 	removed []File
 }
 
-func (r *recorder) emit(f File, err error) error {
+func (r *watchRecorder) emit(f File, err error) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if err != nil {
@@ -56,14 +56,14 @@ func (r *recorder) emit(f File, err error) error {
 	return nil
 }
 
-func (r *recorder) onRemove(f File) {
+func (r *watchRecorder) onRemove(f File) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.removed = append(r.removed, f)
 }
 
 // count returns how often rel was emitted.
-func (r *recorder) count(rel string) int {
+func (r *watchRecorder) count(rel string) int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	n := 0
@@ -76,7 +76,7 @@ func (r *recorder) count(rel string) int {
 }
 
 // last returns the last emit of rel.
-func (r *recorder) last(rel string) (File, bool) {
+func (r *watchRecorder) last(rel string) (File, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for i := len(r.files) - 1; i >= 0; i-- {
@@ -87,7 +87,7 @@ func (r *recorder) last(rel string) (File, bool) {
 	return File{}, false
 }
 
-func (r *recorder) removedCount(rel string) int {
+func (r *watchRecorder) removedCount(rel string) int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	n := 0
@@ -101,7 +101,7 @@ func (r *recorder) removedCount(rel string) int {
 
 // rels lists the emitted Rels, without sentinels, for assertions and
 // failure messages.
-func (r *recorder) rels() []string {
+func (r *watchRecorder) rels() []string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	var rels []string
@@ -113,13 +113,13 @@ func (r *recorder) rels() []string {
 	return rels
 }
 
-func (r *recorder) errors() []error {
+func (r *watchRecorder) errors() []error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return slices.Clone(r.errs)
 }
 
-func (r *recorder) String() string {
+func (r *watchRecorder) String() string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	var b strings.Builder
@@ -135,19 +135,19 @@ func (r *recorder) String() string {
 	return b.String()
 }
 
-// syncBuffer is a bytes.Buffer safe for the logger and the test to share.
-type syncBuffer struct {
+// watchLog is a bytes.Buffer safe for the logger and the test to share.
+type watchLog struct {
 	mu sync.Mutex
 	b  bytes.Buffer
 }
 
-func (s *syncBuffer) Write(p []byte) (int, error) {
+func (s *watchLog) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.Write(p)
 }
 
-func (s *syncBuffer) String() string {
+func (s *watchLog) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
@@ -157,26 +157,26 @@ func (s *syncBuffer) String() string {
 type watchRun struct {
 	t        *testing.T
 	root     string
-	rec      *recorder
-	log      *syncBuffer
+	rec      *watchRecorder
+	log      *watchLog
 	cancel   context.CancelFunc
 	done     chan error
 	png      []byte
 	sentinel int
 }
 
-// startWatch runs Watch on root with opts (Settle defaults to testSettle,
-// OnRemove and Logger to the run's recorder and buffer), emitting to the
-// run's recorder, or to what wrap makes of the recorder's emit. When the test ends it cancels the run, checks that Watch
+// startWatch runs Watch on root with opts (Settle defaults to watchSettle,
+// OnRemove and Logger to the run's watchRecorder and buffer), emitting to the
+// run's watchRecorder, or to what wrap makes of the watchRecorder's emit. When the test ends it cancels the run, checks that Watch
 // returned context.Canceled promptly, and that no goroutine outlived it.
 func startWatch(t *testing.T, root string, opts WatchOptions, wrap func(Emit) Emit) *watchRun {
 	t.Helper()
 	leaks := goleak.IgnoreCurrent()
 	ctx, cancel := context.WithCancel(context.Background())
-	w := &watchRun{t: t, root: root, rec: &recorder{}, log: &syncBuffer{}, cancel: cancel,
+	w := &watchRun{t: t, root: root, rec: &watchRecorder{}, log: &watchLog{}, cancel: cancel,
 		done: make(chan error, 1), png: watchTestdata(t, "1x1.png")}
 	if opts.Settle == 0 {
-		opts.Settle = testSettle
+		opts.Settle = watchSettle
 	}
 	if opts.OnRemove == nil {
 		opts.OnRemove = w.rec.onRemove
@@ -213,13 +213,13 @@ func (w *watchRun) stop() error {
 	}
 }
 
-// waitFor polls cond every 10ms until it holds or waitLimit passes.
+// waitFor polls cond every 10ms until it holds or watchWaitLimit passes.
 func (w *watchRun) waitFor(what string, cond func() bool) {
 	w.t.Helper()
-	deadline := time.Now().Add(waitLimit)
+	deadline := time.Now().Add(watchWaitLimit)
 	for !cond() {
 		if time.Now().After(deadline) {
-			w.t.Fatalf("timed out after %v waiting for %s\n%s", waitLimit, what, w.rec)
+			w.t.Fatalf("timed out after %v waiting for %s\n%s", watchWaitLimit, what, w.rec)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
@@ -242,7 +242,7 @@ func (w *watchRun) sync() {
 	w.t.Helper()
 	w.sentinel++
 	rel := "zz-sentinel-" + strconv.Itoa(w.sentinel) + ".png"
-	write(w.t, filepath.Join(w.root, rel), w.png)
+	watchWrite(w.t, filepath.Join(w.root, rel), w.png)
 	w.waitEmitted(rel)
 }
 
@@ -269,7 +269,7 @@ func (w *watchRun) wantNone(patterns ...string) {
 	}
 }
 
-func write(t *testing.T, p string, data []byte) {
+func watchWrite(t *testing.T, p string, data []byte) {
 	t.Helper()
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 		t.Fatal(err)
@@ -279,11 +279,11 @@ func write(t *testing.T, p string, data []byte) {
 	}
 }
 
-// writeOld writes a file dated an hour ago, so catch-up emits it at once
+// watchWriteOld writes a file dated an hour ago, so catch-up emits it at once
 // rather than waiting Settle in case it is still being written.
-func writeOld(t *testing.T, p string, data []byte) {
+func watchWriteOld(t *testing.T, p string, data []byte) {
 	t.Helper()
-	write(t, p, data)
+	watchWrite(t, p, data)
 	old := time.Now().Add(-time.Hour)
 	if err := os.Chtimes(p, old, old); err != nil {
 		t.Fatal(err)
@@ -293,11 +293,11 @@ func writeOld(t *testing.T, p string, data []byte) {
 func TestWatchCatchUp(t *testing.T) {
 	jpg, png := watchTestdata(t, "canon_100x68.jpg"), watchTestdata(t, "1x1.png")
 	root := t.TempDir()
-	writeOld(t, filepath.Join(root, "a.jpg"), jpg)
-	writeOld(t, filepath.Join(root, "sub", "deeper", "b.png"), png)
-	write(t, filepath.Join(root, "sub", "recent.png"), png) // may be half copied: waits Settle
-	writeOld(t, filepath.Join(root, "sub", "notes.txt"), []byte("not a photo"))
-	writeOld(t, filepath.Join(root, ".hidden.jpg"), jpg)
+	watchWriteOld(t, filepath.Join(root, "a.jpg"), jpg)
+	watchWriteOld(t, filepath.Join(root, "sub", "deeper", "b.png"), png)
+	watchWrite(t, filepath.Join(root, "sub", "recent.png"), png) // may be half copied: waits Settle
+	watchWriteOld(t, filepath.Join(root, "sub", "notes.txt"), []byte("not a photo"))
+	watchWriteOld(t, filepath.Join(root, ".hidden.jpg"), jpg)
 
 	w := startWatch(t, root, WatchOptions{}, nil)
 	w.waitEmitted("a.jpg", "sub/deeper/b.png", "sub/recent.png")
@@ -352,7 +352,7 @@ func TestWatchSlowWrite(t *testing.T) {
 func TestWatchRenameIn(t *testing.T) {
 	jpg := watchTestdata(t, "canon_100x68.jpg")
 	root := t.TempDir()
-	writeOld(t, filepath.Join(root, "ready.jpg"), jpg)
+	watchWriteOld(t, filepath.Join(root, "ready.jpg"), jpg)
 	// A long Settle: emits well before it show renames take the short path.
 	settle := 10 * time.Second
 	w := startWatch(t, root, WatchOptions{Settle: settle}, nil)
@@ -365,7 +365,7 @@ func TestWatchRenameIn(t *testing.T) {
 	} {
 		start := time.Now()
 		tmp := filepath.Join(root, c.tmp)
-		write(t, tmp, jpg)
+		watchWrite(t, tmp, jpg)
 		if err := os.Rename(tmp, filepath.Join(root, c.final)); err != nil {
 			t.Fatal(err)
 		}
@@ -390,7 +390,7 @@ func TestWatchManyFiles(t *testing.T) {
 		if i%2 == 1 {
 			rel, data = fmt.Sprintf("img%03d.png", i), png
 		}
-		write(t, filepath.Join(root, rel), data)
+		watchWrite(t, filepath.Join(root, rel), data)
 		rels = append(rels, rel)
 	}
 	w.waitEmitted(rels...)
@@ -407,12 +407,12 @@ func TestWatchNewFolders(t *testing.T) {
 		if err := os.MkdirAll(filepath.Join(root, "a", "b", "c"), 0o755); err != nil {
 			t.Fatal(err)
 		}
-		write(t, filepath.Join(root, "a", "b", "c", "1.jpg"), jpg)
-		write(t, filepath.Join(root, "a", "b", "2.png"), png)
-		write(t, filepath.Join(root, "a", "3.jpg"), jpg)
+		watchWrite(t, filepath.Join(root, "a", "b", "c", "1.jpg"), jpg)
+		watchWrite(t, filepath.Join(root, "a", "b", "2.png"), png)
+		watchWrite(t, filepath.Join(root, "a", "3.jpg"), jpg)
 		w.waitEmitted("a/b/c/1.jpg", "a/b/2.png", "a/3.jpg")
 		// All at once, files included, as MkdirAll plus WriteFile do.
-		write(t, filepath.Join(root, "d", "e", "f", "4.jpg"), jpg)
+		watchWrite(t, filepath.Join(root, "d", "e", "f", "4.jpg"), jpg)
 		w.waitEmitted("d/e/f/4.jpg")
 		w.sync()
 		w.wantOnce("a/b/c/1.jpg", "a/b/2.png", "a/3.jpg", "d/e/f/4.jpg")
@@ -427,15 +427,15 @@ func TestWatchNewFolders(t *testing.T) {
 		w.sync()
 
 		outside := filepath.Join(tmp, "elsewhere", "t1")
-		write(t, filepath.Join(outside, "y.png"), png)
-		write(t, filepath.Join(outside, "s", "x.jpg"), jpg)
-		write(t, filepath.Join(outside, "s", "u", "v.jpg"), jpg)
+		watchWrite(t, filepath.Join(outside, "y.png"), png)
+		watchWrite(t, filepath.Join(outside, "s", "x.jpg"), jpg)
+		watchWrite(t, filepath.Join(outside, "s", "u", "v.jpg"), jpg)
 		if err := os.Rename(outside, filepath.Join(root, "t1")); err != nil {
 			t.Fatal(err)
 		}
 		w.waitEmitted("t1/y.png", "t1/s/x.jpg", "t1/s/u/v.jpg")
 		// The folders that came in are watched.
-		write(t, filepath.Join(root, "t1", "s", "u", "new.png"), png)
+		watchWrite(t, filepath.Join(root, "t1", "s", "u", "new.png"), png)
 		w.waitEmitted("t1/s/u/new.png")
 
 		// Moved within the root: watched under the new name, and the old
@@ -444,7 +444,7 @@ func TestWatchNewFolders(t *testing.T) {
 			t.Fatal(err)
 		}
 		w.waitEmitted("t2/y.png", "t2/s/x.jpg", "t2/s/u/v.jpg", "t2/s/u/new.png")
-		write(t, filepath.Join(root, "t2", "s", "u", "after.png"), png)
+		watchWrite(t, filepath.Join(root, "t2", "s", "u", "after.png"), png)
 		w.waitEmitted("t2/s/u/after.png")
 		if f, _ := w.rec.last("t2/s/u/after.png"); f.Path != filepath.Join(root, "t2", "s", "u", "after.png") {
 			t.Errorf("Path %s, want it below t2", f.Path)
@@ -461,14 +461,14 @@ func TestWatchNewFolders(t *testing.T) {
 	})
 	t.Run("folder deleted", func(t *testing.T) {
 		root := t.TempDir()
-		write(t, filepath.Join(root, "gone", "sub", "a.jpg"), jpg)
+		watchWrite(t, filepath.Join(root, "gone", "sub", "a.jpg"), jpg)
 		w := startWatch(t, root, WatchOptions{}, nil)
 		w.sync()
 		if err := os.RemoveAll(filepath.Join(root, "gone")); err != nil {
 			t.Fatal(err)
 		}
 		// A new folder of the same name is watched afresh.
-		write(t, filepath.Join(root, "gone", "sub", "b.jpg"), jpg)
+		watchWrite(t, filepath.Join(root, "gone", "sub", "b.jpg"), jpg)
 		w.waitEmitted("gone/sub/b.jpg")
 		w.sync()
 		if errs := w.rec.errors(); len(errs) > 0 {
@@ -484,7 +484,7 @@ func TestWatchExclude(t *testing.T) {
 	png := watchTestdata(t, "1x1.png")
 	tmp := t.TempDir()
 	root := filepath.Join(tmp, "root")
-	write(t, filepath.Join(root, "out", "old.png"), png)
+	watchWrite(t, filepath.Join(root, "out", "old.png"), png)
 	// "later" does not exist yet, and is named through a symlink.
 	if err := os.Symlink(root, filepath.Join(tmp, "link")); err != nil {
 		t.Fatal(err)
@@ -496,11 +496,11 @@ func TestWatchExclude(t *testing.T) {
 	w := startWatch(t, root, opts, nil)
 	w.sync()
 
-	write(t, filepath.Join(root, "out", "a.png"), png)
-	write(t, filepath.Join(root, "out", "sub", "b.png"), png)
-	write(t, filepath.Join(root, "later", "c.png"), png)
-	write(t, filepath.Join(root, "later", "sub", "d.png"), png)
-	write(t, filepath.Join(root, "in.png"), png)
+	watchWrite(t, filepath.Join(root, "out", "a.png"), png)
+	watchWrite(t, filepath.Join(root, "out", "sub", "b.png"), png)
+	watchWrite(t, filepath.Join(root, "later", "c.png"), png)
+	watchWrite(t, filepath.Join(root, "later", "sub", "d.png"), png)
+	watchWrite(t, filepath.Join(root, "in.png"), png)
 	w.waitEmitted("in.png")
 	w.sync()
 	w.wantNone("out/", "later/")
@@ -512,14 +512,14 @@ func TestWatchTempNames(t *testing.T) {
 		"._g.jpg", ".hidden.jpg", "h-draft.jpg", "drafts-x/i.jpg", ".dotdir/j.jpg"}
 	root := t.TempDir()
 	for _, n := range names {
-		write(t, filepath.Join(root, "before", n), jpg)
+		watchWrite(t, filepath.Join(root, "before", n), jpg)
 	}
 	w := startWatch(t, root, WatchOptions{Ignore: []string{"*-draft.jpg", "drafts-*"}}, nil)
 	w.sync()
 	for _, n := range names {
-		write(t, filepath.Join(root, "after", n), jpg)
+		watchWrite(t, filepath.Join(root, "after", n), jpg)
 	}
-	write(t, filepath.Join(root, "after", "ok.jpg"), jpg)
+	watchWrite(t, filepath.Join(root, "after", "ok.jpg"), jpg)
 	w.waitEmitted("after/ok.jpg")
 	w.sync()
 	if got := w.rec.rels(); !slices.Equal(got, []string{"after/ok.jpg"}) {
@@ -532,9 +532,9 @@ func TestWatchHidden(t *testing.T) {
 	root := t.TempDir()
 	w := startWatch(t, root, WatchOptions{Scan: ScanOptions{Hidden: true}}, nil)
 	w.sync()
-	write(t, filepath.Join(root, ".hidden.jpg"), jpg)
-	write(t, filepath.Join(root, ".dir", "x.jpg"), jpg)
-	write(t, filepath.Join(root, "._x.jpg"), jpg) // AppleDouble: never a photo
+	watchWrite(t, filepath.Join(root, ".hidden.jpg"), jpg)
+	watchWrite(t, filepath.Join(root, ".dir", "x.jpg"), jpg)
+	watchWrite(t, filepath.Join(root, "._x.jpg"), jpg) // AppleDouble: never a photo
 	w.waitEmitted(".hidden.jpg", ".dir/x.jpg")
 	w.sync()
 	w.wantNone("._*")
@@ -545,11 +545,11 @@ func TestWatchNonImage(t *testing.T) {
 	root := t.TempDir()
 	w := startWatch(t, root, WatchOptions{}, nil)
 	w.sync()
-	write(t, filepath.Join(root, "notes.txt"), []byte("shopping list"))
-	write(t, filepath.Join(root, "data.bin"), bytes.Repeat([]byte{0}, 100))
-	write(t, filepath.Join(root, "scan0001"), png)                    // no extension: sniffed
-	write(t, filepath.Join(root, "broken.jpg"), []byte("not a jpeg")) // named like one: decode reports it
-	write(t, filepath.Join(root, "photo.jpg"), jpg)
+	watchWrite(t, filepath.Join(root, "notes.txt"), []byte("shopping list"))
+	watchWrite(t, filepath.Join(root, "data.bin"), bytes.Repeat([]byte{0}, 100))
+	watchWrite(t, filepath.Join(root, "scan0001"), png)                    // no extension: sniffed
+	watchWrite(t, filepath.Join(root, "broken.jpg"), []byte("not a jpeg")) // named like one: decode reports it
+	watchWrite(t, filepath.Join(root, "photo.jpg"), jpg)
 	w.waitEmitted("scan0001", "broken.jpg", "photo.jpg")
 	w.sync()
 	w.wantNone("notes.txt", "data.bin")
@@ -567,19 +567,19 @@ func TestWatchModified(t *testing.T) {
 	w := startWatch(t, root, WatchOptions{}, nil)
 	w.sync()
 	p := filepath.Join(root, "a.jpg")
-	write(t, p, jpg)
+	watchWrite(t, p, jpg)
 	w.waitEmitted("a.jpg")
 	w.sync()
 	w.wantOnce("a.jpg")
 
-	write(t, p, append(slices.Clone(jpg), 0, 0, 0)) // rewritten in place
+	watchWrite(t, p, append(slices.Clone(jpg), 0, 0, 0)) // rewritten in place
 	w.waitFor("second emit of a.jpg", func() bool { return w.rec.count("a.jpg") == 2 })
 	if f, _ := w.rec.last("a.jpg"); f.Size != int64(len(jpg)+3) {
 		t.Errorf("second emit: Size %d, want %d", f.Size, len(jpg)+3)
 	}
 
 	// Replaced by rename, as atomic writers do.
-	write(t, filepath.Join(root, "a.jpg.tmp"), jpg)
+	watchWrite(t, filepath.Join(root, "a.jpg.tmp"), jpg)
 	if err := os.Rename(filepath.Join(root, "a.jpg.tmp"), p); err != nil {
 		t.Fatal(err)
 	}
@@ -597,15 +597,15 @@ func TestWatchRemove(t *testing.T) {
 	jpg, png := watchTestdata(t, "canon_100x68.jpg"), watchTestdata(t, "1x1.png")
 	tmp := t.TempDir()
 	root, away := filepath.Join(tmp, "root"), filepath.Join(tmp, "away")
-	write(t, filepath.Join(root, "a.jpg"), jpg)
-	write(t, filepath.Join(root, "dir", "c.jpg"), jpg)
-	write(t, filepath.Join(root, "dir", "d.png"), png)
-	write(t, filepath.Join(root, "e.jpg"), jpg)
-	write(t, filepath.Join(root, "rmdir", "f.jpg"), jpg)
-	write(t, filepath.Join(away, "keep.txt"), nil)
+	watchWrite(t, filepath.Join(root, "a.jpg"), jpg)
+	watchWrite(t, filepath.Join(root, "dir", "c.jpg"), jpg)
+	watchWrite(t, filepath.Join(root, "dir", "d.png"), png)
+	watchWrite(t, filepath.Join(root, "e.jpg"), jpg)
+	watchWrite(t, filepath.Join(root, "rmdir", "f.jpg"), jpg)
+	watchWrite(t, filepath.Join(away, "keep.txt"), nil)
 	w := startWatch(t, root, WatchOptions{}, nil)
-	write(t, filepath.Join(root, "b.png"), png)
-	write(t, filepath.Join(root, "notes.txt"), []byte("not a photo"))
+	watchWrite(t, filepath.Join(root, "b.png"), png)
+	watchWrite(t, filepath.Join(root, "notes.txt"), []byte("not a photo"))
 	w.waitEmitted("a.jpg", "b.png", "dir/c.jpg", "dir/d.png", "e.jpg", "rmdir/f.jpg")
 	w.sync()
 
@@ -622,7 +622,7 @@ func TestWatchRemove(t *testing.T) {
 	must(os.Remove(filepath.Join(root, "notes.txt")))                           // never an image
 	// An editor's save: the old file renamed to a backup, a new one written.
 	must(os.Rename(filepath.Join(root, "e.jpg"), filepath.Join(root, "e.jpg~")))
-	write(t, filepath.Join(root, "e.jpg"), append(slices.Clone(jpg), 0))
+	watchWrite(t, filepath.Join(root, "e.jpg"), append(slices.Clone(jpg), 0))
 
 	gone := []string{"a.jpg", "b.png", "dir/c.jpg", "dir/d.png", "rmdir/f.jpg"}
 	for _, rel := range gone {
@@ -676,7 +676,7 @@ func TestWatchCancel(t *testing.T) {
 	t.Run("emit blocked in catch-up", func(t *testing.T) {
 		root := t.TempDir()
 		for i := range 5 {
-			writeOld(t, filepath.Join(root, fmt.Sprintf("%d.png", i)), png)
+			watchWriteOld(t, filepath.Join(root, fmt.Sprintf("%d.png", i)), png)
 		}
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
@@ -684,7 +684,7 @@ func TestWatchCancel(t *testing.T) {
 		w := startWatch(t, root, WatchOptions{}, blocking(ctx, entered))
 		select {
 		case <-entered:
-		case <-time.After(waitLimit):
+		case <-time.After(watchWaitLimit):
 			t.Fatal("emit never called")
 		}
 		cancel()
@@ -698,15 +698,15 @@ func TestWatchCancel(t *testing.T) {
 		defer cancel()
 		entered := make(chan string, 1)
 		w := startWatch(t, root, WatchOptions{}, blocking(ctx, entered))
-		write(t, filepath.Join(root, "first.png"), png)
+		watchWrite(t, filepath.Join(root, "first.png"), png)
 		select {
 		case <-entered:
-		case <-time.After(waitLimit):
+		case <-time.After(watchWaitLimit):
 			t.Fatal("emit never called")
 		}
 		// The event loop is stuck in emit: fsnotify's reader backs up.
 		for i := range 300 {
-			write(t, filepath.Join(root, "more", fmt.Sprintf("%d.png", i)), png)
+			watchWrite(t, filepath.Join(root, "more", fmt.Sprintf("%d.png", i)), png)
 		}
 		start := time.Now()
 		cancel()
@@ -721,12 +721,12 @@ func TestWatchCancel(t *testing.T) {
 
 func TestWatchEmitError(t *testing.T) {
 	root := t.TempDir()
-	write(t, filepath.Join(root, "a.png"), watchTestdata(t, "1x1.png"))
+	watchWrite(t, filepath.Join(root, "a.png"), watchTestdata(t, "1x1.png"))
 	stop := errors.New("pipeline stopped")
 	leaks := goleak.IgnoreCurrent()
 	done := make(chan error, 1)
 	go func() {
-		done <- Watch(context.Background(), []string{root}, WatchOptions{Settle: testSettle},
+		done <- Watch(context.Background(), []string{root}, WatchOptions{Settle: watchSettle},
 			func(File, error) error { return stop })
 	}()
 	select {
@@ -734,7 +734,7 @@ func TestWatchEmitError(t *testing.T) {
 		if !errors.Is(err, stop) {
 			t.Errorf("Watch returned %v, want %v", err, stop)
 		}
-	case <-time.After(waitLimit):
+	case <-time.After(watchWaitLimit):
 		t.Fatal("Watch did not return after emit failed")
 	}
 	goleak.VerifyNone(t, leaks)
@@ -753,15 +753,15 @@ func TestWatchMissingRoot(t *testing.T) {
 	tmp := t.TempDir()
 	missing := filepath.Join(tmp, "missing")
 	good := filepath.Join(tmp, "good")
-	writeOld(t, filepath.Join(good, "a.png"), png)
+	watchWriteOld(t, filepath.Join(good, "a.png"), png)
 	file := filepath.Join(tmp, "single.png") // a file: emitted, not watched
-	writeOld(t, file, png)
+	watchWriteOld(t, file, png)
 	leaks := goleak.IgnoreCurrent()
-	w := &watchRun{t: t, rec: &recorder{}}
+	w := &watchRun{t: t, rec: &watchRecorder{}}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		done <- Watch(ctx, []string{missing, good, file}, WatchOptions{Settle: testSettle}, w.rec.emit)
+		done <- Watch(ctx, []string{missing, good, file}, WatchOptions{Settle: watchSettle}, w.rec.emit)
 	}()
 	w.waitEmitted("a.png", "single.png")
 	cancel()
@@ -782,7 +782,7 @@ func TestWatchPermissionDenied(t *testing.T) {
 	png := watchTestdata(t, "1x1.png")
 	root := t.TempDir()
 	locked := filepath.Join(root, "locked")
-	write(t, filepath.Join(locked, "a.png"), png)
+	watchWrite(t, filepath.Join(locked, "a.png"), png)
 	if err := os.Chmod(locked, 0); err != nil {
 		t.Fatal(err)
 	}
@@ -809,7 +809,7 @@ func TestWatchOverflow(t *testing.T) {
 	}
 	png := watchTestdata(t, "1x1.png")
 	root := t.TempDir()
-	writeOld(t, filepath.Join(root, "a.png"), png)
+	watchWriteOld(t, filepath.Join(root, "a.png"), png)
 
 	// emit blocks on the first catch-up file until released, so events
 	// pile up in the kernel until its queue overflows.
@@ -835,7 +835,7 @@ func TestWatchOverflow(t *testing.T) {
 		}
 		f.Close()
 	}
-	write(t, filepath.Join(root, "late.png"), png) // its events are lost
+	watchWrite(t, filepath.Join(root, "late.png"), png) // its events are lost
 	close(release)
 	w.waitFor("overflow warning", func() bool { return strings.Contains(w.log.String(), "rescanning") })
 	w.waitFor("rescan", func() bool { return w.rec.count("a.png") == 2 })
@@ -846,9 +846,9 @@ func TestWatchLimit(t *testing.T) {
 	png := watchTestdata(t, "1x1.png")
 	tmp := t.TempDir()
 	root := filepath.Join(tmp, "root")
-	writeOld(t, filepath.Join(root, "limited-1", "a.png"), png)
-	writeOld(t, filepath.Join(root, "limited-2", "b.png"), png)
-	writeOld(t, filepath.Join(root, "ok", "c.png"), png)
+	watchWriteOld(t, filepath.Join(root, "limited-1", "a.png"), png)
+	watchWriteOld(t, filepath.Join(root, "limited-2", "b.png"), png)
+	watchWriteOld(t, filepath.Join(root, "ok", "c.png"), png)
 	// Folders named limited-* cannot be watched, as when
 	// fs.inotify.max_user_watches is reached.
 	orig := addWatch
@@ -863,13 +863,13 @@ func TestWatchLimit(t *testing.T) {
 	w.waitEmitted("limited-1/a.png", "limited-2/b.png", "ok/c.png")
 
 	// A folder moved in that cannot be watched: what it holds is emitted.
-	writeOld(t, filepath.Join(tmp, "limited-3", "d.png"), png)
+	watchWriteOld(t, filepath.Join(tmp, "limited-3", "d.png"), png)
 	if err := os.Rename(filepath.Join(tmp, "limited-3"), filepath.Join(root, "limited-3")); err != nil {
 		t.Fatal(err)
 	}
 	w.waitEmitted("limited-3/d.png")
 	// The others are still watched.
-	write(t, filepath.Join(root, "ok", "e.png"), png)
+	watchWrite(t, filepath.Join(root, "ok", "e.png"), png)
 	w.waitEmitted("ok/e.png")
 	w.sync()
 
@@ -882,7 +882,7 @@ func TestWatchLimit(t *testing.T) {
 	}
 }
 
-func TestLimitHint(t *testing.T) {
+func TestWatchLimitHint(t *testing.T) {
 	for _, c := range []struct {
 		err  error
 		want string
