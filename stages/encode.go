@@ -86,11 +86,16 @@ func encodeOne(img image.Image, t Target, d *Decoded) ([]byte, string, error) {
 		return nil, "", err
 	}
 	data := buf.Bytes()
-	icc, exif := d.Meta.ICC, []byte(nil)
+	icc, exif, note := d.Meta.ICC, []byte(nil), ""
 	if t.Output.KeepMetadata && d.Meta.EXIF != nil {
 		exif = meta.ResetOrientation(d.Meta.EXIF)
 	}
-	note := ""
+	if space := iccSpace(icc); icc != nil && space != outputSpace(d) {
+		// A CMYK profile on RGB pixels would shift every colour: drop it.
+		note = fmt.Sprintf("the input's %s colour profile does not fit the %s output and was dropped; colours were converted without colour management",
+			strings.TrimSpace(space), strings.TrimSpace(outputSpace(d)))
+		icc = nil
+	}
 	switch t.Format {
 	case "jpeg":
 		if icc != nil || exif != nil {
@@ -101,11 +106,28 @@ func encodeOne(img image.Image, t Target, d *Decoded) ([]byte, string, error) {
 			data, err = meta.EmbedPNG(data, icc, exif)
 		}
 	default:
-		if icc != nil {
+		if icc != nil && note == "" {
 			note = fmt.Sprintf("%s cannot carry the input's colour profile: colours may shift in colour-managed viewers", t.Format)
 		}
 	}
 	return data, note, err
+}
+
+// iccSpace returns the colour space an ICC profile describes ("RGB ",
+// "GRAY", "CMYK", ...), from its header.
+func iccSpace(icc []byte) string {
+	if len(icc) < 20 {
+		return ""
+	}
+	return string(icc[16:20])
+}
+
+// outputSpace is the ICC name of the colour space encodeOne writes.
+func outputSpace(d *Decoded) string {
+	if d.Gray {
+		return "GRAY"
+	}
+	return "RGB "
 }
 
 // hasAlpha reports whether format can store transparency.

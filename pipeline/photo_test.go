@@ -1,0 +1,129 @@
+package pipeline
+
+import (
+	"bytes"
+	"context"
+	"image"
+	"image/color"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/imgpipe/imgpipe/internal/meta"
+	"github.com/imgpipe/imgpipe/stages"
+)
+
+// encodeOne runs one input through a pipeline with a sink and returns the
+// first output's bytes and the result.
+func encodeOne(t *testing.T, path string, o stages.Output) ([]byte, Result) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []byte
+	var res Result
+	p, err := New(Config{Output: o}, WithSink(func(ctx context.Context, e *stages.Encoded) error {
+		out = e.Files[0]
+		return nil
+	}), OnResult(func(r Result) { res = r }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Run(context.Background(), Bytes(path, data)); err != nil {
+		t.Fatal(err)
+	}
+	if res.Status != StatusOK {
+		t.Fatalf("%s: %s %v", path, res.Status, res.Err)
+	}
+	return out, res
+}
+
+func readMeta(t *testing.T, data []byte, format string) meta.Info {
+	t.Helper()
+	info, err := meta.Read(bytes.NewReader(data), format)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return info
+}
+
+// The colour profile of the input is carried into JPEG and PNG outputs,
+// byte for byte, so wide-gamut photos keep their colours.
+func TestICCProfileKept(t *testing.T) {
+	src, _ := os.ReadFile("../testdata/formats/display_p3.jpg")
+	in := readMeta(t, src, "jpeg")
+	if len(in.ICC) == 0 {
+		t.Fatal("test input has no ICC profile")
+	}
+	for _, format := range []string{"jpeg", "png"} {
+		out, res := encodeOne(t, "../testdata/formats/display_p3.jpg", stages.Output{Width: 20, Format: format})
+		got := readMeta(t, out, format)
+		if !bytes.Equal(got.ICC, in.ICC) {
+			t.Errorf("%s: output ICC is %d bytes, want the input's %d bytes", format, len(got.ICC), len(in.ICC))
+		}
+		if len(res.Notes) != 0 {
+			t.Errorf("%s: notes %v", format, res.Notes)
+		}
+	}
+	// Formats that cannot hold a profile say so in the result.
+	_, res := encodeOne(t, "../testdata/formats/display_p3.jpg", stages.Output{Width: 20, Format: "bmp"})
+	if len(res.Notes) != 1 || !strings.Contains(res.Notes[0], "colour profile") {
+		t.Errorf("bmp output: notes %v, want one about the colour profile", res.Notes)
+	}
+}
+
+// EXIF holds GPS positions: stripped by default, copied with
+// --keep-metadata (orientation reset, so the upright pixels are not turned
+// again by viewers).
+func TestEXIFPolicy(t *testing.T) {
+	src, _ := os.ReadFile("../testdata/photos/camera_Nikon_P6000_GPS.jpg")
+	if len(readMeta(t, src, "jpeg").EXIF) == 0 {
+		t.Fatal("test input has no EXIF")
+	}
+	out, _ := encodeOne(t, "../testdata/photos/camera_Nikon_P6000_GPS.jpg", stages.Output{Width: 64})
+	if info := readMeta(t, out, "jpeg"); info.EXIF != nil {
+		t.Errorf("EXIF kept by default (%d bytes)", len(info.EXIF))
+	}
+	out, _ = encodeOne(t, "../testdata/orientation/Landscape_6.jpg", stages.Output{Width: 20, KeepMetadata: true})
+	info := readMeta(t, out, "jpeg")
+	if info.EXIF == nil || info.Orientation != 1 {
+		t.Errorf("--keep-metadata: EXIF %d bytes, orientation %d; want EXIF with orientation 1", len(info.EXIF), info.Orientation)
+	}
+}
+
+// Greyscale stays greyscale: a 1-component JPEG in, a 1-component JPEG out.
+func TestGrayStaysGray(t *testing.T) {
+	for _, format := range []string{"jpeg", "png"} {
+		out, _ := encodeOne(t, "../testdata/formats/gray.jpg", stages.Output{Width: 64, Format: format})
+		img, _, err := image.Decode(bytes.NewReader(out))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if img.ColorModel() != color.GrayModel {
+			t.Errorf("%s: output colour model %T, want grey", format, img.ColorModel())
+		}
+	}
+}
+
+// A CMYK profile must not be attached to the RGB output: it would shift
+// every colour. It is dropped, and the result says so.
+func TestCMYKProfileDropped(t *testing.T) {
+	src, _ := os.ReadFile("../testdata/formats/cmyk.jpeg")
+	icc := make([]byte, 200)
+	copy(icc[16:], "CMYK")
+	copy(icc[36:], "acsp")
+	withICC, err := meta.EmbedJPEG(src, icc, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := t.TempDir() + "/cmyk_icc.jpg"
+	os.WriteFile(path, withICC, 0o644)
+	out, res := encodeOne(t, path, stages.Output{Width: 64})
+	if readMeta(t, out, "jpeg").ICC != nil {
+		t.Error("the CMYK profile was attached to an RGB output")
+	}
+	if len(res.Notes) != 1 || !strings.Contains(res.Notes[0], "CMYK colour profile") {
+		t.Errorf("notes %v", res.Notes)
+	}
+}
