@@ -133,6 +133,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("max_memory: must be >= 0, got %d", c.MaxMemory)
 	case c.Decode.MaxPixels < 0:
 		return fmt.Errorf("decode.max_pixels: must be >= 0, got %d", c.Decode.MaxPixels)
+	case c.Decode.Frames != "" && c.Decode.Frames != "all" && c.Decode.Frames != "first":
+		return fmt.Errorf("decode.frames: must be all or first, got %q", c.Decode.Frames)
 	case c.Decode.MaxFileSize < 0:
 		return fmt.Errorf("decode.max_file_size: must be >= 0, got %d", c.Decode.MaxFileSize)
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"image"
 	"image/color"
+	"image/draw"
 	"io"
 	"strings"
 	"time"
@@ -37,6 +38,10 @@ type DecodeOptions struct {
 	// IgnoreOrientation leaves EXIF-rotated photos as stored. By default
 	// they are turned upright.
 	IgnoreOrientation bool `yaml:"ignore_orientation"`
+	// Frames is "all" (default) to keep every frame of an animated GIF in
+	// GIF outputs, or "first" to keep only the first frame. Other output
+	// formats always take the first frame.
+	Frames string `yaml:"frames"`
 
 	// Planner decides each input's outputs from its header. Required.
 	Planner *Planner `yaml:"-"`
@@ -60,6 +65,11 @@ type Decoded struct {
 	// when the decoder could shrink on load. The resize stage drops it.
 	Image   image.Image
 	Meta    meta.Info // colour profile and EXIF of the source
+	// Anim holds every frame of an animated GIF when a target writes GIF.
+	Anim *Animation
+	// Palette is the source's palette, for paletted sources (GIF, PNG-8):
+	// GIF outputs are mapped back onto it.
+	Palette color.Palette
 	Gray    bool      // the source is greyscale: outputs stay greyscale
 	Targets []Target  // the outputs to make
 
@@ -139,21 +149,63 @@ func decode(ctx context.Context, f File, opts *DecodeOptions) (*Decoded, error) 
 		return nil, err
 	}
 
+	frames := 1
+	if format == "gif" && opts.Frames != "first" && writesGIF(targets) {
+		n, px, err := gifPixels(data)
+		if err != nil {
+			return nil, corrupt(err)
+		}
+		if all := int64(n) * int64(w) * int64(h); n > 1 && (all > opts.MaxPixels || px > opts.MaxPixels) {
+			return nil, fmt.Errorf("%w: %d frames of %dx%d are %.1f megapixels, over the %.1f megapixel limit (max_pixels)",
+				ErrTooLarge, n, w, h, float64(all)/1e6, float64(opts.MaxPixels)/1e6)
+		}
+		frames = max(n, 1)
+	}
+
 	release := func() {}
 	if opts.Reserve != nil {
-		if release, err = opts.Reserve(ctx, memoryNeed(w, h, targets, len(data), info.Orientation)); err != nil {
+		if release, err = opts.Reserve(ctx, int64(frames)*memoryNeed(w, h, targets, len(data), info.Orientation)); err != nil {
 			return nil, err
 		}
 	}
-	img, err := decodePixels(data)
+	var img image.Image
+	var anim *Animation
+	if frames > 1 {
+		if anim, err = decodeAnimation(data); err == nil {
+			img = anim.Frames[0]
+		}
+	} else {
+		img, err = decodePixels(data)
+	}
 	if err != nil {
 		release()
 		return nil, err
 	}
 	gray := img.ColorModel() == color.GrayModel || img.ColorModel() == color.Gray16Model
+	var pal color.Palette
+	if p, ok := img.(*image.Paletted); ok {
+		pal = p.Palette
+	} else if anim != nil {
+		pal = anim.Palette
+	}
+	if b := img.Bounds(); format == "gif" && (b.Min != image.Point{} || b.Dx() != w || b.Dy() != h) {
+		// The first frame of a GIF may cover only part of its canvas.
+		canvas := image.NewRGBA(image.Rect(0, 0, w, h))
+		draw.Draw(canvas, b, img, b.Min, draw.Src)
+		img = canvas
+	}
 	img = meta.Apply(img, info.Orientation)
 	return &Decoded{File: f, Format: format, Width: w, Height: h, Image: img, Meta: info, Gray: gray,
-		Targets: targets, release: release}, nil
+		Anim: anim, Palette: pal, Targets: targets, release: release}, nil
+}
+
+func writesGIF(targets []Target) bool {
+	for _, t := range targets {
+		if t.Format == "gif" {
+			return true
+		}
+	}
+	return false
 }
 
 // decodePixels decodes data with the registered decoders.

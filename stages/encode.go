@@ -44,7 +44,11 @@ func Encode() func(context.Context, *Resized) (*Encoded, error) {
 				return nil, err
 			}
 			t := r.Targets[i]
-			data, note, err := encodeOne(img, t, r.Decoded)
+			var frames []image.Image
+			if r.Anim != nil {
+				frames = r.Anim[i]
+			}
+			data, note, err := encodeOne(img, frames, t, r.Decoded)
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", t.Name, err)
 			}
@@ -53,12 +57,12 @@ func Encode() func(context.Context, *Resized) (*Encoded, error) {
 			}
 			out.Files[i] = data
 		}
-		r.Images = nil
+		r.Images, r.Anim = nil, nil
 		return out, nil
 	}
 }
 
-func encodeOne(img image.Image, t Target, d *Decoded) ([]byte, string, error) {
+func encodeOne(img image.Image, frames []image.Image, t Target, d *Decoded) ([]byte, string, error) {
 	if d.Gray {
 		img = toGray(img)
 	}
@@ -74,7 +78,11 @@ func encodeOne(img image.Image, t Target, d *Decoded) ([]byte, string, error) {
 	case "png":
 		err = (&png.Encoder{CompressionLevel: png.DefaultCompression}).Encode(&buf, img)
 	case "gif":
-		err = gif.Encode(&buf, img, nil)
+		if len(frames) > 1 {
+			err = encodeAnimation(&buf, frames, d.Anim)
+		} else {
+			err = gif.Encode(&buf, palettedOf(img, d.Palette), nil)
+		}
 	case "tiff":
 		err = tiff.Encode(&buf, img, &tiff.Options{Compression: tiff.Deflate, Predictor: true})
 	case "bmp":

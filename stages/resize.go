@@ -11,6 +11,9 @@ import (
 type Resized struct {
 	*Decoded
 	Images []image.Image
+	// Anim holds, for each target that writes an animated GIF, every frame
+	// resized (nil for the other targets).
+	Anim [][]image.Image
 }
 
 // Resize returns the resize stage. For each target of a Decoded it
@@ -36,8 +39,21 @@ func Resize() func(context.Context, *Decoded) (*Resized, error) {
 				b.Min.X+crop.Min.X*b.Dx()/d.Width, b.Min.Y+crop.Min.Y*b.Dy()/d.Height,
 				b.Min.X+crop.Max.X*b.Dx()/d.Width, b.Min.Y+crop.Max.Y*b.Dy()/d.Height)
 			out.Images[i] = resample(src, r, t.Width, t.Height, filters[t.Output.Filter])
+			if d.Anim != nil && t.Format == "gif" {
+				if out.Anim == nil {
+					out.Anim = make([][]image.Image, len(d.Targets))
+				}
+				out.Anim[i] = make([]image.Image, len(d.Anim.Frames))
+				out.Anim[i][0] = out.Images[i]
+				for j, frame := range d.Anim.Frames[1:] {
+					out.Anim[i][j+1] = resample(frame, r, t.Width, t.Height, filters[t.Output.Filter])
+				}
+			}
 		}
-		d.Image = nil // the largest buffer of the run: let it go as soon as we can
+		d.Image = nil
+		if d.Anim != nil {
+			d.Anim.Frames = nil
+		} // the largest buffer of the run: let it go as soon as we can
 		return out, nil
 	}
 }

@@ -1,0 +1,195 @@
+package stages
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"image"
+	"image/color"
+	"image/color/palette"
+	"image/draw"
+	"image/gif"
+	"io"
+)
+
+// Animation is an animated GIF decoded into whole frames: each frame is the
+// canvas as a viewer shows it at that moment, so frames can be resized
+// independently without seams.
+type Animation struct {
+	Frames    []*image.RGBA
+	Delays    []int // hundredths of a second, per frame
+	LoopCount int   // as in image/gif: 0 loops forever
+	Palette   color.Palette
+}
+
+// gifPixels walks the blocks of a GIF without decoding them and returns the
+// number of frames and the pixels of all frame rectangles together, so an
+// animation that would allocate too much is refused before decoding.
+func gifPixels(data []byte) (frames int, pixels int64, err error) {
+	r := bytes.NewReader(data)
+	var hdr [13]byte
+	if _, err := io.ReadFull(r, hdr[:]); err != nil {
+		return 0, 0, err
+	}
+	if hdr[10]&0x80 != 0 {
+		r.Seek(3<<(hdr[10]&7+1), io.SeekCurrent)
+	}
+	skipSubBlocks := func() error {
+		for {
+			n, err := r.ReadByte()
+			if err != nil {
+				return err
+			}
+			if n == 0 {
+				return nil
+			}
+			if _, err := r.Seek(int64(n), io.SeekCurrent); err != nil {
+				return err
+			}
+		}
+	}
+	for {
+		b, err := r.ReadByte()
+		if err != nil {
+			return frames, pixels, nil // truncated: the decoder will say so
+		}
+		switch b {
+		case 0x21: // extension
+			if _, err := r.ReadByte(); err != nil {
+				return frames, pixels, nil
+			}
+			if skipSubBlocks() != nil {
+				return frames, pixels, nil
+			}
+		case 0x2c: // image descriptor
+			var d [9]byte
+			if _, err := io.ReadFull(r, d[:]); err != nil {
+				return frames, pixels, nil
+			}
+			w, h := binary.LittleEndian.Uint16(d[4:]), binary.LittleEndian.Uint16(d[6:])
+			frames++
+			pixels += int64(w) * int64(h)
+			if d[8]&0x80 != 0 {
+				r.Seek(3<<(d[8]&7+1), io.SeekCurrent)
+			}
+			if _, err := r.ReadByte(); err != nil { // LZW minimum code size
+				return frames, pixels, nil
+			}
+			if skipSubBlocks() != nil {
+				return frames, pixels, nil
+			}
+		case 0x3b: // trailer
+			return frames, pixels, nil
+		default:
+			return frames, pixels, errors.New("gif: unknown block")
+		}
+	}
+}
+
+// decodeAnimation decodes every frame of a GIF and composes them onto the
+// canvas, applying each frame's disposal.
+func decodeAnimation(data []byte) (*Animation, error) {
+	g, err := gif.DecodeAll(bytes.NewReader(data))
+	if err != nil {
+		return nil, classify(err)
+	}
+	canvasRect := image.Rect(0, 0, g.Config.Width, g.Config.Height)
+	canvas := image.NewRGBA(canvasRect)
+	a := &Animation{LoopCount: g.LoopCount, Delays: g.Delay, Palette: unionPalette(g)}
+	for i, frame := range g.Image {
+		var saved *image.RGBA
+		disposal := byte(0)
+		if i < len(g.Disposal) {
+			disposal = g.Disposal[i]
+		}
+		if disposal == gif.DisposalPrevious {
+			saved = image.NewRGBA(canvasRect)
+			copy(saved.Pix, canvas.Pix)
+		}
+		draw.Draw(canvas, frame.Bounds(), frame, frame.Bounds().Min, draw.Over)
+		shot := image.NewRGBA(canvasRect)
+		copy(shot.Pix, canvas.Pix)
+		a.Frames = append(a.Frames, shot)
+		switch disposal {
+		case gif.DisposalBackground:
+			draw.Draw(canvas, frame.Bounds(), image.Transparent, image.Point{}, draw.Src)
+		case gif.DisposalPrevious:
+			canvas = saved
+		}
+	}
+	if len(a.Frames) == 0 {
+		return nil, corrupt(errors.New("gif has no frames"))
+	}
+	for len(a.Delays) < len(a.Frames) {
+		a.Delays = append(a.Delays, 0)
+	}
+	return a, nil
+}
+
+// unionPalette gathers the colours of every frame's palette, or returns nil
+// (meaning a generic palette) when they are more than a GIF can hold.
+func unionPalette(g *gif.GIF) color.Palette {
+	seen := map[color.RGBA]bool{}
+	var pal color.Palette
+	for _, frame := range g.Image {
+		for _, c := range frame.Palette {
+			rgba := color.RGBAModel.Convert(c).(color.RGBA)
+			if !seen[rgba] {
+				seen[rgba] = true
+				pal = append(pal, rgba)
+			}
+		}
+	}
+	if len(pal) > 256 {
+		return nil
+	}
+	return pal
+}
+
+// encodeAnimation writes frames as an animated GIF: whole frames, each
+// replacing the last (background disposal), mapped onto the source's
+// palette with dithering.
+func encodeAnimation(w io.Writer, frames []image.Image, a *Animation) error {
+	pal := a.Palette
+	if len(pal) == 0 || len(pal) > 256 {
+		pal = nil
+	}
+	out := &gif.GIF{LoopCount: a.LoopCount}
+	for i, f := range frames {
+		p := palettedOf(f, pal)
+		out.Image = append(out.Image, p)
+		out.Delay = append(out.Delay, a.Delays[i])
+		out.Disposal = append(out.Disposal, gif.DisposalBackground)
+	}
+	return gif.EncodeAll(w, out)
+}
+
+// palettedOf maps img onto pal (with a transparent entry added if img has
+// transparency and pal has none), dithering with Floyd-Steinberg. A nil
+// pal means the web-safe Plan 9 palette, as image/gif uses.
+func palettedOf(img image.Image, pal color.Palette) *image.Paletted {
+	if pal == nil {
+		pal = palette.Plan9
+	}
+	if !opaque(img) && !hasTransparent(pal) {
+		if len(pal) == 256 {
+			pal = append(color.Palette{}, pal[:255]...)
+		} else {
+			pal = append(color.Palette{}, pal...)
+		}
+		pal = append(pal, color.RGBA{})
+	}
+	b := img.Bounds()
+	p := image.NewPaletted(image.Rect(0, 0, b.Dx(), b.Dy()), pal)
+	draw.FloydSteinberg.Draw(p, p.Bounds(), img, b.Min)
+	return p
+}
+
+func hasTransparent(pal color.Palette) bool {
+	for _, c := range pal {
+		if _, _, _, a := c.RGBA(); a == 0 {
+			return true
+		}
+	}
+	return false
+}
