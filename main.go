@@ -146,6 +146,8 @@ skipped, so running the same command again only does what is left.`,
 	f.IntVarP(&cfg.Output.Quality, "quality", "q", stages.DefaultQuality, "JPEG quality, 1-100")
 	f.StringVar(&cfg.Output.Background, "background", "white", "colour under transparent pixels for formats without alpha (#rrggbb)")
 	f.StringVar(&cfg.Output.Name, "name", stages.DefaultName, "output name template: {name} {ext} {format} {width} {height}")
+	f.Float64Var(&cfg.Output.Sharpen, "sharpen", 0, "unsharp mask `sigma` after resizing (0.5-1 suits thumbnails); 0 = off")
+	f.BoolVar(&cfg.Output.Linear, "linear", false, "resize in linear light (gamma-correct; about 3x slower resize)")
 	f.StringVar(&cfg.Decode.Frames, "frames", "all", "animated GIF to GIF: all frames (delays and loop kept) or first")
 	f.BoolVar(&cfg.Output.KeepMetadata, "keep-metadata", false, "copy EXIF (orientation reset) into JPEG outputs; by default it is stripped, the colour profile kept")
 	f.IntSliceVar(&o.sizes, "sizes", nil, "make several widths from one decode, e.g. 320,640,1280 (named {name}-{width}w.{ext})")
@@ -229,6 +231,8 @@ func overlay(flags *pflag.FlagSet, cfg, flagCfg *pipeline.Config) {
 		"name":            func() { cfg.Output.Name = flagCfg.Output.Name },
 		"keep-metadata":   func() { cfg.Output.KeepMetadata = flagCfg.Output.KeepMetadata },
 		"frames":          func() { cfg.Decode.Frames = flagCfg.Decode.Frames },
+		"sharpen":         func() { cfg.Output.Sharpen = flagCfg.Output.Sharpen },
+		"linear":          func() { cfg.Output.Linear = flagCfg.Output.Linear },
 		"force":           func() { cfg.Force = flagCfg.Force },
 		"dry-run":         func() { cfg.DryRun = flagCfg.DryRun },
 		"fail-fast":       func() { cfg.FailFast = flagCfg.FailFast },

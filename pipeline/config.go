@@ -167,6 +167,8 @@ func (c *Config) renditions() []stages.Output {
 		inherit(&o.Format, d.Format)
 		inherit(&o.Background, d.Background)
 		inherit(&o.Name, d.Name)
+		inherit(&o.Sharpen, d.Sharpen)
+		o.Linear = o.Linear || d.Linear
 		o.Enlarge = o.Enlarge || d.Enlarge
 		o.KeepMetadata = o.KeepMetadata || d.KeepMetadata
 		out[i] = o

@@ -158,11 +158,15 @@ func flatten(img image.Image, bg color.Color) image.Image {
 }
 
 func toGray(img image.Image) image.Image {
-	if _, ok := img.(*image.Gray); ok {
+	switch img.(type) {
+	case *image.Gray, *image.Gray16:
 		return img
 	}
 	b := img.Bounds()
-	g := image.NewGray(image.Rect(0, 0, b.Dx(), b.Dy()))
+	var g draw.Image = image.NewGray(image.Rect(0, 0, b.Dx(), b.Dy()))
+	if isDeep(img) {
+		g = image.NewGray16(image.Rect(0, 0, b.Dx(), b.Dy()))
+	}
 	draw.Draw(g, g.Bounds(), img, b.Min, draw.Src)
 	return g
 }

@@ -29,6 +29,14 @@ type Output struct {
 	// Filter is the resampling filter: lanczos (default), catmullrom,
 	// mitchell, linear, box or nearest.
 	Filter string `yaml:"filter"`
+	// Sharpen applies an unsharp mask of this radius (Gaussian sigma, in
+	// output pixels; 0.5 to 1 suits most thumbnails) after resizing, which
+	// restores the crispness downscaling softens. 0 (default) is off.
+	Sharpen float64 `yaml:"sharpen"`
+	// Linear resizes in linear light: sRGB is decoded before filtering and
+	// encoded after, so fine bright detail (foliage against sky, text) does
+	// not darken. It costs about 3x the resize time and 4x its memory.
+	Linear bool `yaml:"linear"`
 	// Format is same (default: the input's format when it can be written,
 	// else jpeg), jpeg, png, gif, tiff or bmp.
 	Format string `yaml:"format"`
@@ -93,6 +101,8 @@ func (o Output) Validate(prefix string) error {
 		return bad("height", "must be >= 0, got %d", o.Height)
 	case o.Quality < 1 || o.Quality > 100:
 		return bad("quality", "must be 1-100, got %d", o.Quality)
+	case o.Sharpen < 0 || o.Sharpen > 10:
+		return bad("sharpen", "must be 0 (off) to 10, got %g", o.Sharpen)
 	}
 	if !oneOf(o.Fit, "fit", "fill", "stretch") {
 		return bad("fit", "must be fit, fill or stretch, got %q", o.Fit)

@@ -3,7 +3,10 @@ package stages
 import (
 	"context"
 	"image"
+	"image/color"
 	"image/draw"
+
+	"github.com/disintegration/imaging"
 )
 
 // Resized is an input with every target made: one image per target, in
@@ -38,7 +41,7 @@ func Resize() func(context.Context, *Decoded) (*Resized, error) {
 			r := image.Rect(
 				b.Min.X+crop.Min.X*b.Dx()/d.Width, b.Min.Y+crop.Min.Y*b.Dy()/d.Height,
 				b.Min.X+crop.Max.X*b.Dx()/d.Width, b.Min.Y+crop.Max.Y*b.Dy()/d.Height)
-			out.Images[i] = resample(src, r, t.Width, t.Height, filters[t.Output.Filter])
+			out.Images[i] = resizeOne(src, r, t)
 			if d.Anim != nil && t.Format == "gif" {
 				if out.Anim == nil {
 					out.Anim = make([][]image.Image, len(d.Targets))
@@ -46,7 +49,7 @@ func Resize() func(context.Context, *Decoded) (*Resized, error) {
 				out.Anim[i] = make([]image.Image, len(d.Anim.Frames))
 				out.Anim[i][0] = out.Images[i]
 				for j, frame := range d.Anim.Frames[1:] {
-					out.Anim[i][j+1] = resample(frame, r, t.Width, t.Height, filters[t.Output.Filter])
+					out.Anim[i][j+1] = resizeOne(frame, r, t)
 				}
 			}
 		}
@@ -56,6 +59,33 @@ func Resize() func(context.Context, *Decoded) (*Resized, error) {
 		} // the largest buffer of the run: let it go as soon as we can
 		return out, nil
 	}
+}
+
+// resizeOne makes one target from the part r of src: resampled (in float
+// for linear light or to keep 16 bits for PNG), then sharpened if asked.
+func resizeOne(src image.Image, r image.Rectangle, t Target) image.Image {
+	f := filters[t.Output.Filter]
+	deep := t.Format == "png" && isDeep(src)
+	var img image.Image
+	switch {
+	case (t.Output.Linear || deep) && (r.Dx() != t.Width || r.Dy() != t.Height):
+		img = resampleFloat(src, r, t.Width, t.Height, f, t.Output.Linear, deep)
+	default:
+		img = resample(src, r, t.Width, t.Height, f)
+	}
+	if t.Output.Sharpen > 0 {
+		img = imaging.Sharpen(img, t.Output.Sharpen)
+	}
+	return img
+}
+
+// isDeep reports whether img has more than 8 bits a channel.
+func isDeep(img image.Image) bool {
+	switch img.ColorModel() {
+	case color.RGBA64Model, color.NRGBA64Model, color.Gray16Model:
+		return true
+	}
+	return false
 }
 
 // resample scales the part r of src to w x h. It returns src's own pixels

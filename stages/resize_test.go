@@ -136,3 +136,77 @@ func BenchmarkResize(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)*2560*1600/1e6/b.Elapsed().Seconds(), "MP/s")
 }
+
+// Linear light: a fine black-and-white checkerboard halved is 50% light,
+// which sRGB encodes as about 188, not the 128 of naive averaging.
+func TestResizeLinearLight(t *testing.T) {
+	src := image.NewRGBA(image.Rect(0, 0, 64, 64))
+	for y := range 64 {
+		for x := range 64 {
+			v := uint8(0)
+			if (x+y)%2 == 0 {
+				v = 255
+			}
+			src.SetRGBA(x, y, color.RGBA{v, v, v, 255})
+		}
+	}
+	for _, tt := range []struct {
+		linear bool
+		lo, hi uint8
+	}{{false, 120, 136}, {true, 180, 196}} {
+		img := resizeOne(src, src.Bounds(), Target{Width: 32, Height: 32, Format: "png",
+			Output: Output{Filter: "box", Linear: tt.linear}.WithDefaults()})
+		c := color.RGBAModel.Convert(img.At(16, 16)).(color.RGBA)
+		if c.R < tt.lo || c.R > tt.hi {
+			t.Errorf("linear=%v: grey %d, want %d-%d", tt.linear, c.R, tt.lo, tt.hi)
+		}
+	}
+}
+
+// A 16-bit source keeps 16 bits when written as PNG, and the float path
+// agrees with the 8-bit one on ordinary photos.
+func TestResizeDeep(t *testing.T) {
+	src := image.NewRGBA64(image.Rect(0, 0, 40, 30))
+	for y := range 30 {
+		for x := range 40 {
+			src.SetRGBA64(x, y, color.RGBA64{uint16(x * 1600), uint16(y * 2100), 0x1234, 0xffff})
+		}
+	}
+	img := resizeOne(src, src.Bounds(), Target{Width: 20, Height: 15, Format: "png", Output: Output{}.WithDefaults()})
+	if _, ok := img.(*image.RGBA64); !ok {
+		t.Fatalf("PNG output of a 16-bit source is %T, want *image.RGBA64", img)
+	}
+	jpg := resizeOne(src, src.Bounds(), Target{Width: 20, Height: 15, Format: "jpeg", Output: Output{}.WithDefaults()})
+	if p := psnr(t, img, jpg); p < 45 {
+		t.Errorf("16-bit and 8-bit paths differ: PSNR %.1f dB", p)
+	}
+}
+
+func TestResizeSharpen(t *testing.T) {
+	d, err := decodeFile(t, filepath.Join("..", "testdata", "photos", "camera_Nikon_P6000_GPS.jpg"), DecodeOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain := resizeOne(d.Image, d.Image.Bounds(), Target{Width: 160, Height: 120, Output: Output{}.WithDefaults()})
+	sharp := resizeOne(d.Image, d.Image.Bounds(), Target{Width: 160, Height: 120, Output: Output{Sharpen: 1}.WithDefaults()})
+	if contrast(sharp) <= contrast(plain) {
+		t.Errorf("sharpened local contrast %.2f is not above the plain %.2f", contrast(sharp), contrast(plain))
+	}
+	if p := psnr(t, sharp, plain); p < 25 {
+		t.Errorf("sharpening changed the image too much: PSNR %.1f", p)
+	}
+}
+
+// contrast is the mean absolute difference between horizontal neighbours.
+func contrast(img image.Image) float64 {
+	var sum float64
+	b := img.Bounds()
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X + 1; x < b.Max.X; x++ {
+			g1, _, _, _ := img.At(x, y).RGBA()
+			g0, _, _, _ := img.At(x-1, y).RGBA()
+			sum += math.Abs(float64(g1>>8) - float64(g0>>8))
+		}
+	}
+	return sum / float64(b.Dx()*b.Dy())
+}
