@@ -63,15 +63,15 @@ type Decoded struct {
 	Width, Height int
 	// Image holds the upright pixels. It may be smaller than Width x Height
 	// when the decoder could shrink on load. The resize stage drops it.
-	Image   image.Image
-	Meta    meta.Info // colour profile and EXIF of the source
+	Image image.Image
+	Meta  meta.Info // colour profile and EXIF of the source
 	// Anim holds every frame of an animated GIF when a target writes GIF.
 	Anim *Animation
 	// Palette is the source's palette, for paletted sources (GIF, PNG-8):
 	// GIF outputs are mapped back onto it.
 	Palette color.Palette
-	Gray    bool      // the source is greyscale: outputs stay greyscale
-	Targets []Target  // the outputs to make
+	Gray    bool     // the source is greyscale: outputs stay greyscale
+	Targets []Target // the outputs to make
 
 	// Elapsed is the time spent on this input in the stages so far.
 	Elapsed time.Duration

@@ -77,8 +77,8 @@ var builtinIgnore = []string{".part", ".crdownload", ".tmp", "~", ".swp"}
 //
 // Watch calls emit and opts.OnRemove from its own goroutine only, one call at
 // a time. A blocked emit is back-pressure: meanwhile events wait in fsnotify
-// and the kernel's queue (an overflow then means a rescan), and no event is
-// lost because of it. Watch starts one helper goroutine (it collects
+// and the kernel's queue (should that overflow, the rescan finds what was
+// missed), and nothing deadlocks. Watch starts one helper goroutine (it collects
 // fsnotify's errors so fsnotify never blocks holding its lock) and uses a
 // single timer; all are stopped, and the fsnotify watcher closed, before it
 // returns.
@@ -462,7 +462,7 @@ func (w *watcher) event(ctx context.Context, ev fsnotify.Event) error {
 func (w *watcher) errors(ctx context.Context) error {
 	errs, overflow := w.errq.take()
 	for _, err := range errs {
-		w.log.Warn("watch: "+err.Error(), "err", err)
+		w.log.Warn("watch: fsnotify reported an error", "err", err)
 	}
 	if !overflow {
 		return nil

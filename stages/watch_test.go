@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -287,6 +288,28 @@ func watchWriteOld(t *testing.T, p string, data []byte) {
 	old := time.Now().Add(-time.Hour)
 	if err := os.Chtimes(p, old, old); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// ExampleWatch lists what lands in "incoming" until interrupted; the output
+// folder inside it is never watched.
+func ExampleWatch() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	opts := WatchOptions{
+		Settle: 2 * time.Second, // slow network share
+		Scan:   ScanOptions{Exclude: []string{"incoming/resized"}},
+	}
+	err := Watch(ctx, []string{"incoming"}, opts, func(f File, err error) error {
+		if err != nil {
+			fmt.Println(err) // watch incoming/private: permission denied
+			return nil
+		}
+		fmt.Println("resize", f.Rel)
+		return nil
+	})
+	if !errors.Is(err, context.Canceled) {
+		fmt.Println(err)
 	}
 }
 
