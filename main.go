@@ -58,7 +58,7 @@ stays bounded however large the photos are.`,
 	root.SetErr(stderr)
 	root.SetArgs(args)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(resizeCommand(&code, stderr), versionCommand(stdout))
+	root.AddCommand(resizeCommand(&code, stderr), watchCommand(&code, stderr), versionCommand(stdout))
 	if err := root.Execute(); err != nil {
 		fmt.Fprintf(stderr, "imgpipe: %v\n", err)
 		var u usageError
@@ -100,6 +100,7 @@ type options struct {
 	progress   string
 	sizes      []int
 	workers    int
+	logFormat  string
 }
 
 func resizeCommand(code *int, stderr io.Writer) *cobra.Command {
@@ -132,7 +133,14 @@ skipped, so running the same command again only does what is left.`,
 			return nil
 		},
 	}
-	f := cmd.Flags()
+	addFlags(cmd.Flags(), &cfg, &o)
+	cmd.Flags().StringVar(&o.report, "report", "", "write one row per input to this `file` (.csv or .jsonl)")
+	cmd.Flags().StringVar(&o.progress, "progress", "auto", "progress bar: auto (on a terminal), always, never")
+	return cmd
+}
+
+// addFlags defines the flags resize and watch share.
+func addFlags(f *pflag.FlagSet, cfg *pipeline.Config, o *options) {
 	f.SortFlags = false
 	f.StringVarP(&o.configFile, "config", "c", "", "read settings from this YAML `file`; flags override it")
 	f.StringVarP(&cfg.OutDir, "out", "o", "", "output `folder` (required); the input tree is mirrored below it")
@@ -150,21 +158,18 @@ skipped, so running the same command again only does what is left.`,
 	f.BoolVar(&cfg.Output.Linear, "linear", false, "resize in linear light (gamma-correct; about 3x slower resize)")
 	f.StringVar(&cfg.Decode.Frames, "frames", "all", "animated GIF to GIF: all frames (delays and loop kept) or first")
 	f.BoolVar(&cfg.Output.KeepMetadata, "keep-metadata", false, "copy EXIF (orientation reset) into JPEG outputs; by default it is stripped, the colour profile kept")
-	f.IntSliceVar(&o.sizes, "sizes", nil, "make several widths from one decode, e.g. 320,640,1280 (named {name}-{width}w.{ext})")
+	f.IntSliceVar(&o.sizes, "sizes", nil, "make several widths from one decode, e.g. 320,640,1280 (named {name}-320w.{ext}, ...)")
 	f.BoolVar(&cfg.Force, "force", false, "rewrite outputs even when they are newer than the input")
 	f.BoolVarP(&cfg.DryRun, "dry-run", "n", false, "print what would be written and why; write nothing")
 	f.BoolVar(&cfg.FailFast, "fail-fast", false, "stop at the first input that fails")
-	f.StringVar(&o.report, "report", "", "write one row per input to this `file` (.csv or .jsonl)")
 	f.Int64Var(&cfg.Decode.MaxPixels, "max-pixels", stages.DefaultMaxPixels, "refuse images with more pixels than this, from their header")
 	f.Var(&cfg.Decode.MaxFileSize, "max-file-size", "refuse input files larger than this `size` (e.g. 200MB); 0 = no limit")
 	f.Var(&cfg.MaxMemory, "max-memory", "memory budget for images in flight (e.g. 1GiB); default a quarter of RAM, at most 2GiB")
 	f.IntVarP(&o.workers, "workers", "j", 0, "workers for each of decode, resize and encode; default the number of cores")
 	f.BoolVar(&cfg.Scan.Hidden, "hidden", false, "include hidden files and folders")
 	f.BoolVar(&cfg.Scan.FollowSymlinks, "follow-symlinks", false, "descend into symlinked folders (each is visited once)")
-	f.StringVar(&o.progress, "progress", "auto", "progress bar: auto (on a terminal), always, never")
 	f.BoolVarP(&o.verbose, "verbose", "v", false, "print per-stage metrics at the end")
 	f.BoolVar(&o.quiet, "quiet", false, "print only errors")
-	return cmd
 }
 
 // applyConfig layers the settings: defaults, then the config file, then
@@ -208,9 +213,14 @@ func applyConfig(flags *pflag.FlagSet, cfg *pipeline.Config, o *options) error {
 		return errors.New("-o/--out: an output folder is required")
 	}
 	switch o.progress {
-	case "auto", "always", "never":
+	case "auto", "always", "never", "":
 	default:
 		return fmt.Errorf("--progress: must be auto, always or never, got %q", o.progress)
+	}
+	switch o.logFormat {
+	case "text", "json", "":
+	default:
+		return fmt.Errorf("--log-format: must be text or json, got %q", o.logFormat)
 	}
 	return cfg.Validate()
 }
@@ -241,6 +251,9 @@ func overlay(flags *pflag.FlagSet, cfg, flagCfg *pipeline.Config) {
 		"max-memory":      func() { cfg.MaxMemory = flagCfg.MaxMemory },
 		"hidden":          func() { cfg.Scan.Hidden = flagCfg.Scan.Hidden },
 		"follow-symlinks": func() { cfg.Scan.FollowSymlinks = flagCfg.Scan.FollowSymlinks },
+		"settle":          func() { cfg.Watch.Settle = flagCfg.Watch.Settle },
+		"ignore":          func() { cfg.Watch.Ignore = flagCfg.Watch.Ignore },
+		"delete-outputs":  func() { cfg.Watch.DeleteOutputs = flagCfg.Watch.DeleteOutputs },
 	}
 	flags.Visit(func(f *pflag.Flag) {
 		if fn, ok := set[f.Name]; ok {
@@ -264,7 +277,7 @@ func resize(ctx context.Context, cfg pipeline.Config, o options, inputs []string
 			return exitUsage
 		}
 		defer f.Close()
-		rep, err := pipeline.NewReport(f, "", o.report)
+		rep, err := pipeline.NewReport(f, "", o.report, true)
 		if err != nil {
 			fmt.Fprintf(stderr, "imgpipe: --report: %v\n", err)
 			return exitUsage

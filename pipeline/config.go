@@ -49,7 +49,7 @@ type Config struct {
 	Resize StageConfig  `yaml:"resize"`
 	Encode StageConfig  `yaml:"encode"`
 	Save   SaveConfig   `yaml:"save"`
-	Watch  WatchConfig  `yaml:"watch"` // see watch.go
+	Watch  WatchConfig  `yaml:"watch"`
 }
 
 // StageConfig sizes one stage.
@@ -135,6 +135,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("decode.max_pixels: must be >= 0, got %d", c.Decode.MaxPixels)
 	case c.Decode.Frames != "" && c.Decode.Frames != "all" && c.Decode.Frames != "first":
 		return fmt.Errorf("decode.frames: must be all or first, got %q", c.Decode.Frames)
+	case c.Watch.Settle < 0:
+		return fmt.Errorf("watch.settle: must be >= 0, got %s", c.Watch.Settle)
 	case c.Decode.MaxFileSize < 0:
 		return fmt.Errorf("decode.max_file_size: must be >= 0, got %d", c.Decode.MaxFileSize)
 	}

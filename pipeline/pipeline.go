@@ -32,6 +32,7 @@ type Pipeline struct {
 	log     *slog.Logger
 	budget  *semaphore.Weighted // the memory budget, shared by concurrent runs
 	current atomic.Pointer[[]*stats]
+	made    outputsOf // each input's outputs, for Watch's DeleteOutputs
 }
 
 // Sink receives each input's encoded outputs instead of the save stage:
@@ -197,6 +198,9 @@ func (r *run) collect(done chan<- Summary) {
 	var sum Summary
 	for res := range r.results {
 		sum.add(res)
+		if r.p.cfg.Watch.DeleteOutputs {
+			r.p.made.record(res)
+		}
 		r.p.hook(res)
 		if res.Status == StatusFailed && r.p.cfg.FailFast {
 			r.cancel(res.Err)

@@ -27,15 +27,18 @@ type Report struct {
 }
 
 // NewReport returns a report writing format "csv" or "jsonl" to w; with
-// format "", the extension of name picks it.
-func NewReport(w io.Writer, format, name string) (*Report, error) {
+// format "", the extension of name picks it. header writes the CSV header
+// row (leave it out when appending to an existing report).
+func NewReport(w io.Writer, format, name string, header bool) (*Report, error) {
 	if format == "" {
 		format = strings.TrimPrefix(strings.ToLower(filepath.Ext(name)), ".")
 	}
 	switch format {
 	case "csv":
 		r := &Report{csv: csv.NewWriter(w)}
-		r.err = r.csv.Write(ReportColumns)
+		if header {
+			r.err = r.csv.Write(ReportColumns)
+		}
 		return r, nil
 	case "jsonl", "json", "ndjson":
 		return &Report{json: json.NewEncoder(w)}, nil

@@ -1,0 +1,113 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/imgpipe/imgpipe/pipeline"
+)
+
+func watchCommand(code *int, stderr io.Writer) *cobra.Command {
+	var cfg pipeline.Config
+	var o options
+	cmd := &cobra.Command{
+		Use:   "watch [flags] DIR... -o OUTDIR",
+		Short: "Resize images as they land in folders",
+		Long: `Watch folders (and every folder below them, including new ones) and resize
+each image that lands there into OUTDIR, once it has stopped changing. What is
+already there and not up to date in OUTDIR is done first. Temporary and
+partial names (.part, .crdownload, .tmp, ~, .swp, dotfiles) are ignored, and
+OUTDIR is never watched, even inside a watched folder. Runs until Ctrl-C or
+SIGTERM, finishing the files in flight; logs one line per file.`,
+		Example: `  # resize a camera import folder into a web folder as photos arrive
+  imgpipe watch ~/Import -o ~/web -w 1600 -H 1600
+
+  # JSON logs for a service, a CSV row per file, remove outputs of deleted inputs
+  imgpipe watch /srv/drop -o /srv/thumbs -w 400 --log-format json --report /var/log/thumbs.csv --delete-outputs`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := applyConfig(cmd.Flags(), &cfg, &o); err != nil {
+				return usageError{err}
+			}
+			*code = watch(cmd.Context(), cfg, o, args, stderr)
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	addFlags(f, &cfg, &o)
+	f.StringVar(&o.report, "report", "", "append one row per file to this `file` (.csv or .jsonl)")
+	f.DurationVar(&cfg.Watch.Settle, "settle", 0, "how long a file must stay unchanged before it is processed (default 1s)")
+	f.StringSliceVar(&cfg.Watch.Ignore, "ignore", nil, "more base-name `patterns` to ignore (glob, e.g. '*.xmp,IMG_*.dng')")
+	f.BoolVar(&cfg.Watch.DeleteOutputs, "delete-outputs", false, "remove an input's outputs when the input is deleted")
+	f.StringVar(&o.logFormat, "log-format", "text", "log lines as text or json")
+	return cmd
+}
+
+// watch runs until interrupted and returns the exit code.
+func watch(ctx context.Context, cfg pipeline.Config, o options, dirs []string, stderr io.Writer) int {
+	ctx, stop := signalContext(ctx, cfg.OutDir, stderr)
+	defer stop()
+
+	var handler slog.Handler = slog.NewTextHandler(stderr, nil)
+	if o.logFormat == "json" {
+		handler = slog.NewJSONHandler(stderr, nil)
+	}
+	log := slog.New(handler)
+	report := func(pipeline.Result) {}
+	if o.report != "" {
+		f, err := os.OpenFile(o.report, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+		if err != nil {
+			fmt.Fprintf(stderr, "imgpipe: --report: %v\n", err)
+			return exitUsage
+		}
+		defer f.Close()
+		st, _ := f.Stat()
+		rep, err := pipeline.NewReport(f, "", o.report, st == nil || st.Size() == 0)
+		if err != nil {
+			fmt.Fprintf(stderr, "imgpipe: --report: %v\n", err)
+			return exitUsage
+		}
+		report = rep.Add
+	}
+	onResult := func(r pipeline.Result) {
+		report(r)
+		switch r.Status {
+		case pipeline.StatusOK:
+			outs := make([]string, len(r.Outputs))
+			for i, out := range r.Outputs {
+				outs[i] = out.Path
+			}
+			log.Info("processed", "input", r.Input, "outputs", outs, "ms", r.Duration.Milliseconds())
+		case pipeline.StatusFailed:
+			log.Error("failed", "input", r.Input, "stage", r.Stage, "error", r.Err)
+		case pipeline.StatusSkipped:
+			log.Debug("skipped", "input", r.Input, "reason", r.Reason)
+		}
+		for _, n := range r.Notes {
+			log.Warn("note", "input", r.Input, "note", n)
+		}
+	}
+	p, err := pipeline.New(cfg, pipeline.OnResult(onResult), pipeline.WithLogger(log))
+	if err != nil {
+		fmt.Fprintf(stderr, "imgpipe: %v\n", err)
+		return exitUsage
+	}
+	log.Info("watching", "folders", dirs, "out", cfg.OutDir)
+	sum, err := p.Run(ctx, p.Watch(dirs))
+	log.Info("stopped", "processed", sum.OK, "skipped", sum.Skipped, "failed", sum.Failed)
+	switch {
+	case err == nil, errors.Is(err, context.Canceled):
+		return exitOK // SIGINT/SIGTERM is how a watch ends
+	case sum.Total() == 0:
+		fmt.Fprintf(stderr, "imgpipe: %v\n", err)
+		return exitUsage
+	}
+	fmt.Fprintf(stderr, "imgpipe: stopped: %v\n", err)
+	return exitFailed
+}
