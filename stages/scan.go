@@ -47,6 +47,11 @@ func Scan(ctx context.Context, roots []string, opts ScanOptions, emit Emit) erro
 		if abs, err := filepath.Abs(p); err == nil {
 			s.exclude = append(s.exclude, abs)
 		}
+		if real, err := filepath.EvalSymlinks(p); err == nil { // compared with resolved folders
+			if abs, err := filepath.Abs(real); err == nil {
+				s.exclude = append(s.exclude, abs)
+			}
+		}
 	}
 	for _, root := range roots {
 		if err := ctx.Err(); err != nil {
