@@ -128,6 +128,9 @@ func (p *Pipeline) Run(ctx context.Context, src Source) (Summary, error) {
 		if err := checkWritable(p.cfg.OutDir); err != nil {
 			return Summary{}, err
 		}
+		if n := stages.RemoveStaleTemp(p.cfg.OutDir); n > 0 {
+			p.log.Info("removed temporary files left by an interrupted run", "count", n)
+		}
 	}
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)

@@ -142,3 +142,25 @@ func RemoveTemp(outDir string, pid int) int {
 	})
 	return n
 }
+
+// RemoveStaleTemp deletes the temporary files below outDir that processes
+// no longer running left behind (a crash, a power cut, kill -9). Files of
+// live processes, this one included, are left alone. It returns how many it
+// removed.
+func RemoveStaleTemp(outDir string) int {
+	n := 0
+	filepath.WalkDir(outDir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !IsTemp(p) {
+			return nil
+		}
+		var pid, seq int
+		if _, err := fmt.Sscanf(strings.TrimPrefix(d.Name(), TempPrefix), "%d-%d.tmp", &pid, &seq); err != nil {
+			return nil
+		}
+		if pid != os.Getpid() && !processAlive(pid) && os.Remove(p) == nil {
+			n++
+		}
+		return nil
+	})
+	return n
+}
