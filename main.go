@@ -164,6 +164,7 @@ func addFlags(f *pflag.FlagSet, cfg *pipeline.Config, o *options) {
 	f.BoolVar(&cfg.FailFast, "fail-fast", false, "stop at the first input that fails")
 	f.Int64Var(&cfg.Decode.MaxPixels, "max-pixels", stages.DefaultMaxPixels, "refuse images with more pixels than this, from their header")
 	f.Var(&cfg.Decode.MaxFileSize, "max-file-size", "refuse input files larger than this `size` (e.g. 200MB); 0 = no limit")
+	f.BoolVar(&cfg.Decode.FullDecode, "full-decode", false, "decode JPEGs at full size even when the output is much smaller (slower)")
 	f.Var(&cfg.MaxMemory, "max-memory", "memory budget for images in flight (e.g. 1GiB); default a quarter of RAM, at most 2GiB")
 	f.IntVarP(&o.workers, "workers", "j", 0, "workers for each of decode, resize and encode; default the number of cores")
 	f.BoolVar(&cfg.Scan.Hidden, "hidden", false, "include hidden files and folders")
@@ -249,6 +250,7 @@ func overlay(flags *pflag.FlagSet, cfg, flagCfg *pipeline.Config) {
 		"max-pixels":      func() { cfg.Decode.MaxPixels = flagCfg.Decode.MaxPixels },
 		"max-file-size":   func() { cfg.Decode.MaxFileSize = flagCfg.Decode.MaxFileSize },
 		"max-memory":      func() { cfg.MaxMemory = flagCfg.MaxMemory },
+		"full-decode":     func() { cfg.Decode.FullDecode = flagCfg.Decode.FullDecode },
 		"hidden":          func() { cfg.Scan.Hidden = flagCfg.Scan.Hidden },
 		"follow-symlinks": func() { cfg.Scan.FollowSymlinks = flagCfg.Scan.FollowSymlinks },
 		"settle":          func() { cfg.Watch.Settle = flagCfg.Watch.Settle },

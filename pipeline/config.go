@@ -108,15 +108,22 @@ func (c *Config) UnmarshalYAMLStrict(data []byte) error {
 	return nil
 }
 
+// Limits on stage sizes: far beyond any use, they keep a typo from asking
+// for a million goroutines or a channel that cannot be allocated.
+const (
+	maxWorkers = 4096
+	maxBuffer  = 1 << 20
+)
+
 // Validate reports the first invalid setting, naming its key
 // ("resize.workers: must be >= 0").
 func (c *Config) Validate() error {
 	stage := func(key string, s StageConfig) error {
-		if s.Workers < 0 {
-			return fmt.Errorf("%s.workers: must be >= 1 (or 0 for the default), got %d", key, s.Workers)
+		if s.Workers < 0 || s.Workers > maxWorkers {
+			return fmt.Errorf("%s.workers: must be 1-%d (or 0 for the default), got %d", key, maxWorkers, s.Workers)
 		}
-		if s.Buffer < 0 {
-			return fmt.Errorf("%s.buffer: must be >= 0, got %d", key, s.Buffer)
+		if s.Buffer < 0 || s.Buffer > maxBuffer {
+			return fmt.Errorf("%s.buffer: must be 0-%d, got %d", key, maxBuffer, s.Buffer)
 		}
 		return nil
 	}

@@ -23,6 +23,7 @@ import (
 	"golang.org/x/image/tiff"
 	_ "golang.org/x/image/webp"
 
+	jpegdec "github.com/imgpipe/imgpipe/internal/jpeg"
 	"github.com/imgpipe/imgpipe/internal/meta"
 )
 
@@ -38,6 +39,12 @@ type DecodeOptions struct {
 	// IgnoreOrientation leaves EXIF-rotated photos as stored. By default
 	// they are turned upright.
 	IgnoreOrientation bool `yaml:"ignore_orientation"`
+	// FullDecode decodes every pixel of a JPEG even when the outputs are
+	// much smaller. By default a JPEG is decoded at 1/2, 1/4 or 1/8 of its
+	// size straight from its DCT coefficients when every output is at least
+	// that much smaller (shrink-on-load, as libjpeg does): several times
+	// faster, and a fraction of the memory.
+	FullDecode bool `yaml:"full_decode"`
 	// Frames is "all" (default) to keep every frame of an animated GIF in
 	// GIF outputs, or "first" to keep only the first frame. Other output
 	// formats always take the first frame.
@@ -162,19 +169,27 @@ func decode(ctx context.Context, f File, opts *DecodeOptions) (*Decoded, error) 
 		frames = max(n, 1)
 	}
 
+	scale := 1
+	if format == "jpeg" && !opts.FullDecode {
+		scale = shrinkOnLoad(w, h, targets)
+	}
 	release := func() {}
 	if opts.Reserve != nil {
-		if release, err = opts.Reserve(ctx, int64(frames)*memoryNeed(w, h, targets, len(data), info.Orientation)); err != nil {
+		sw, sh := jpegdec.ScaledSize(w, h, scale)
+		if release, err = opts.Reserve(ctx, int64(frames)*memoryNeed(sw, sh, targets, len(data), info.Orientation)); err != nil {
 			return nil, err
 		}
 	}
 	var img image.Image
 	var anim *Animation
-	if frames > 1 {
+	switch {
+	case frames > 1:
 		if anim, err = decodeAnimation(data); err == nil {
 			img = anim.Frames[0]
 		}
-	} else {
+	case format == "jpeg":
+		img, err = decodeJPEG(data, scale)
+	default:
 		img, err = decodePixels(data)
 	}
 	if err != nil {
@@ -206,6 +221,40 @@ func writesGIF(targets []Target) bool {
 		}
 	}
 	return false
+}
+
+// shrinkOnLoad picks the largest JPEG scale (8, 4, 2 or 1) that leaves the
+// decoded image at least as large as every target needs, so the resize
+// that follows still has at least one source pixel per output pixel.
+func shrinkOnLoad(w, h int, targets []Target) int {
+	scale := 8
+	for _, t := range targets {
+		_, _, crop := t.Output.Geometry(w, h)
+		f := min(float64(crop.Dx())/float64(t.Width), float64(crop.Dy())/float64(t.Height))
+		s := 1
+		for _, c := range []int{8, 4, 2} {
+			if float64(c) <= f {
+				s = c
+				break
+			}
+		}
+		scale = min(scale, s)
+	}
+	return scale
+}
+
+// decodeJPEG decodes at 1/scale with imgpipe's own decoder, falling back
+// to image/jpeg (at full size) for what that decoder does not support, so
+// the standard decoder gives its own verdict.
+func decodeJPEG(data []byte, scale int) (image.Image, error) {
+	img, err := jpegdec.Decode(bytes.NewReader(data), &jpegdec.Options{Scale: scale})
+	if errors.Is(err, jpegdec.ErrUnsupported) {
+		return decodePixels(data)
+	}
+	if err != nil {
+		return nil, classify(err)
+	}
+	return img, nil
 }
 
 // decodePixels decodes data with the registered decoders.

@@ -66,7 +66,7 @@ const sniffLen = 32
 // rather than as "not an image".
 func Sniff(head []byte) string {
 	switch {
-	case bytes.HasPrefix(head, []byte("\xff\xd8\xff")):
+	case bytes.HasPrefix(head, []byte("\xff\xd8")):
 		return "jpeg"
 	case bytes.HasPrefix(head, []byte("\x89PNG\r\n\x1a\n")):
 		return "png"

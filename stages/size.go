@@ -2,6 +2,7 @@ package stages
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 
@@ -32,7 +33,7 @@ func ParseByteSize(s string) (ByteSize, error) {
 		}
 	}
 	f, err := strconv.ParseFloat(t, 64)
-	if err != nil || f < 0 {
+	if err != nil || f < 0 || math.IsNaN(f) || math.IsInf(f, 0) || f*mult >= math.MaxInt64 {
 		return 0, fmt.Errorf("%q is not a size (try 512MiB or 2GB)", s)
 	}
 	return ByteSize(f * mult), nil

@@ -1,0 +1,186 @@
+package jpeg
+
+import "encoding/binary"
+
+// lutBits is the number of bits looked up at once when decoding Huffman
+// symbols. Codes up to this long (the vast majority in practice) take one
+// table access; longer ones fall back to a canonical-code search.
+const lutBits = 9
+
+// huffTable is a decoding table for one DHT table (T.81 annex C).
+type huffTable struct {
+	// lut maps the next lutBits bits of the stream to codeLength<<8|symbol,
+	// or 0 if the code is longer than lutBits.
+	lut [1 << lutBits]uint16
+	// ac is only filled for AC tables. For a code whose run/size symbol has
+	// size s > 0 and whose code length plus s fit in lutBits, it holds the
+	// already-extended coefficient value <<16 | run<<8 | (code length + s),
+	// so that a whole coefficient is decoded with one lookup. 0 otherwise.
+	ac [1 << lutBits]int32
+	// maxCode[l] is the largest code of length l, left-justified to 16 bits,
+	// plus one (so a 16-bit window w has a code of length l if w < maxCode[l]
+	// and no shorter code matched); 0 if there are no codes of length l.
+	maxCode [17]uint32
+	// delta[l] turns a length-l code into an index into vals.
+	delta [17]int32
+	vals  [256]byte
+	nvals int32
+}
+
+// build derives the decoding tables from the BITS and HUFFVAL lists of a DHT
+// segment. It rejects code sets that are not prefix-free (over-subscribed).
+func (t *huffTable) build(counts *[17]int, vals []byte, isAC bool) error {
+	*t = huffTable{}
+	copy(t.vals[:], vals)
+	t.nvals = int32(len(vals))
+	code := uint32(0)
+	k := 0
+	for l := 1; l <= 16; l++ {
+		n := counts[l]
+		if n > 0 {
+			if code+uint32(n) > 1<<uint(l) {
+				return FormatError("bad Huffman table")
+			}
+			t.delta[l] = int32(k) - int32(code)
+			for i := 0; i < n; i++ {
+				if l <= lutBits {
+					sym := vals[k]
+					shift := uint(lutBits - l)
+					base := code << shift
+					e := uint16(l)<<8 | uint16(sym)
+					for j := uint32(0); j < 1<<shift; j++ {
+						t.lut[base+j] = e
+					}
+					if isAC {
+						run, size := int32(sym>>4), uint(sym&15)
+						if size != 0 && uint(l)+size <= lutBits {
+							// All patterns: code, then size magnitude bits, then don't-care.
+							rest := shift - size
+							for m := uint32(0); m < 1<<size; m++ {
+								v := int32(m)
+								if v < 1<<(size-1) {
+									v -= 1<<size - 1
+								}
+								e := v<<16 | run<<8 | int32(uint(l)+size)
+								b := base | m<<rest
+								for j := uint32(0); j < 1<<rest; j++ {
+									t.ac[b+j] = e
+								}
+							}
+						}
+					}
+				}
+				code++
+				k++
+			}
+			t.maxCode[l] = code << uint(16-l)
+		}
+		code <<= 1
+	}
+	return nil
+}
+
+// bitReader reads the entropy-coded segment of a scan, removing the 0xFF00
+// byte stuffing. Bits are kept MSB-first in a 64-bit accumulator. When it
+// reaches a marker or the end of the data it supplies zero bits, counting
+// them in pad so that over-reading can be detected (n < 8*pad).
+type bitReader struct {
+	data []byte
+	pos  int    // next byte to load
+	acc  uint64 // MSB-aligned bits; bits below the top n may hold a copy of upcoming data
+	n    uint   // number of valid bits in acc
+	pad  int    // zero bytes supplied past a marker / the end of data
+}
+
+const (
+	lsbs = 0x0101010101010101
+	msbs = 0x8080808080808080
+)
+
+// fill tops up the accumulator to at least 57 bits. Small enough to be
+// inlined: the common case loads 8 bytes at once when none of them is 0xFF.
+func (br *bitReader) fill(acc uint64, n uint) (uint64, uint) {
+	if p := br.pos; p+8 <= len(br.data) {
+		w := binary.BigEndian.Uint64(br.data[p:])
+		if (^w-lsbs)&w&msbs == 0 { // no 0xFF byte in w
+			k := (64 - n) >> 3
+			br.pos = p + int(k)
+			return acc | w>>n, n + k<<3
+		}
+	}
+	return br.fillSlow(acc, n)
+}
+
+func (br *bitReader) fillSlow(acc uint64, n uint) (uint64, uint) {
+	data := br.data
+	p := br.pos
+	for n <= 56 {
+		if p >= len(data) {
+			br.pad++
+			n += 8
+			continue
+		}
+		b := data[p]
+		if b == 0xFF {
+			if p+1 >= len(data) {
+				p = len(data)
+				continue
+			}
+			if data[p+1] != 0x00 {
+				// A marker (possibly preceded by fill bytes): stop here.
+				br.pad++
+				n += 8
+				continue
+			}
+			p++
+		}
+		p++
+		acc |= uint64(b) << (56 - n)
+		n += 8
+	}
+	br.pos = p
+	return acc, n
+}
+
+// decodeSlow decodes a symbol whose code is longer than lutBits.
+// It returns the symbol, the code length, and ok=false for an invalid code.
+func (t *huffTable) decodeSlow(acc uint64) (byte, uint, bool) {
+	w := uint32(acc >> 48)
+	for l := lutBits + 1; l <= 16; l++ {
+		if w < t.maxCode[l] {
+			i := t.delta[l] + int32(w>>uint(16-l))
+			if i < 0 || i >= t.nvals {
+				return 0, 0, false
+			}
+			return t.vals[i], uint(l), true
+		}
+	}
+	return 0, 0, false
+}
+
+// errBadCode is returned for bit patterns that are not a code of the table.
+var errBadCode = FormatError("bad Huffman code")
+
+// decodeSym decodes one Huffman symbol. The accumulator must hold at least
+// 16 bits.
+func (t *huffTable) decodeSym(acc uint64, n uint) (byte, uint64, uint, error) {
+	if e := t.lut[acc>>(64-lutBits)]; e != 0 {
+		l := uint(e >> 8)
+		return byte(e), acc << l, n - l, nil
+	}
+	s, l, ok := t.decodeSlow(acc)
+	if !ok {
+		return 0, acc, n, errBadCode
+	}
+	return s, acc << l, n - l, nil
+}
+
+// extend converts the s-bit magnitude category value v to a signed value
+// (T.81 F.2.2.1, EXTEND).
+func extend(v uint64, s uint) int32 {
+	x := int32(v)
+	if s > 0 && x < 1<<(s-1) {
+		x -= 1<<s - 1
+	}
+	return x
+}
