@@ -29,7 +29,12 @@ var filters = map[string]filter{
 type taps struct {
 	start []int
 	w     [][]float32
+	fixed [][]int32 // w in 2.14 fixed point, each row summing to exactly 1<<14
 }
+
+// fixedOne is 1.0 in the fixed-point weights of the 8-bit path.
+const fixedShift = 14
+const fixedOne = 1 << fixedShift
 
 // weights computes the taps that resample n source pixels into m output
 // pixels with f. When shrinking, the kernel is widened by the scale factor
@@ -42,6 +47,7 @@ func weights(n, m int, f filter) taps {
 			t.start[i] = min(n-1, int((float64(i)+0.5)*scale))
 			t.w[i] = []float32{1}
 		}
+		t.fixFixed()
 		return t
 	}
 	widen := max(scale, 1)
@@ -71,48 +77,73 @@ func weights(n, m int, f filter) taps {
 		}
 		t.start[i], t.w[i] = lo, ws
 	}
+	t.fixFixed()
 	return t
 }
 
-// convolve resamples one row of 4-channel pixels, src, into dst along taps t.
-// dstStep and srcStep are the byte distances between pixels.
-func convolve(dst []uint8, dstStep int, src []uint8, srcStep int, t taps) {
-	var acc [4]float32
+// fixFixed derives the fixed-point weights from the float ones.
+func (t *taps) fixFixed() {
+	t.fixed = make([][]int32, len(t.w))
 	for i, ws := range t.w {
-		acc = [4]float32{}
-		p := t.start[i] * srcStep
-		for _, wt := range ws {
-			s := src[p : p+4 : p+4]
-			acc[0] += wt * float32(s[0])
-			acc[1] += wt * float32(s[1])
-			acc[2] += wt * float32(s[2])
-			acc[3] += wt * float32(s[3])
-			p += srcStep
+		fx := make([]int32, len(ws))
+		sum, big := int32(0), 0
+		for j, v := range ws {
+			fx[j] = int32(math.Round(float64(v) * fixedOne))
+			sum += fx[j]
+			if abs32(fx[j]) > abs32(fx[big]) {
+				big = j
+			}
 		}
-		pack(dst[i*dstStep:i*dstStep+4], acc[:])
+		fx[big] += fixedOne - sum // rounding must not brighten or darken
+		t.fixed[i] = fx
 	}
 }
 
-// pack rounds premultiplied RGBA sums to bytes, clamping the overshoot of
-// filters with negative lobes so that no colour exceeds its alpha.
-func pack(dst []uint8, acc []float32) {
-	for i := 0; i+3 < len(acc); i += 4 {
-		a := clamp8(acc[i+3])
-		dst[i+3] = a
-		dst[i] = min(clamp8(acc[i]), a)
-		dst[i+1] = min(clamp8(acc[i+1]), a)
-		dst[i+2] = min(clamp8(acc[i+2]), a)
+func abs32(v int32) int32 {
+	if v < 0 {
+		return -v
+	}
+	return v
+}
+
+// convolve resamples one row of 4-channel premultiplied pixels, src, into
+// dst along taps t, in fixed point.
+func convolve(dst []uint8, src []uint8, t taps) {
+	for i, ws := range t.fixed {
+		var r, g, b, a int32
+		s := src[4*t.start[i]:]
+		s = s[:4*len(ws)]
+		for j, wt := range ws {
+			px := s[4*j : 4*j+4 : 4*j+4]
+			r += wt * int32(px[0])
+			g += wt * int32(px[1])
+			b += wt * int32(px[2])
+			a += wt * int32(px[3])
+		}
+		d := dst[4*i : 4*i+4 : 4*i+4]
+		pack4(d, r, g, b, a)
 	}
 }
 
-func clamp8(v float32) uint8 {
+// pack4 rounds fixed-point premultiplied RGBA sums to bytes, clamping the
+// overshoot of filters with negative lobes so no colour exceeds its alpha.
+func pack4(d []uint8, r, g, b, a int32) {
+	av := clamp8(a)
+	d[3] = av
+	d[0] = min(clamp8(r), av)
+	d[1] = min(clamp8(g), av)
+	d[2] = min(clamp8(b), av)
+}
+
+func clamp8(v int32) uint8 {
+	v = (v + fixedOne/2) >> fixedShift
 	switch {
 	case v <= 0:
 		return 0
 	case v >= 255:
 		return 255
 	}
-	return uint8(v + 0.5)
+	return uint8(v)
 }
 
 // rowReader returns a function that fills dst with the premultiplied RGBA

@@ -108,19 +108,22 @@ func resample(src image.Image, r image.Rectangle, w, h int, f filter) image.Imag
 	read := rowReader(src)
 	for y := 0; y < r.Dy(); y++ {
 		read(row, r.Min.X, r.Max.X, r.Min.Y+y)
-		convolve(mid[4*w*y:4*w*(y+1)], 4, row, 4, xw)
+		convolve(mid[4*w*y:4*w*(y+1)], row, xw)
 	}
 	dst := image.NewRGBA(image.Rect(0, 0, w, h))
-	acc := make([]float32, 4*w)
+	acc := make([]int32, 4*w)
 	for y := 0; y < h; y++ {
 		clear(acc)
-		for k, wt := range yw.w[y] {
-			src := mid[4*w*(yw.start[y]+k):][:4*w]
+		for k, wt := range yw.fixed[y] {
+			src := mid[4*w*(yw.start[y]+k):][:len(acc)]
 			for i, v := range src {
-				acc[i] += wt * float32(v)
+				acc[i] += wt * int32(v)
 			}
 		}
-		pack(dst.Pix[y*dst.Stride:][:4*w], acc)
+		out := dst.Pix[y*dst.Stride:][:len(acc)]
+		for i := 0; i+3 < len(acc); i += 4 {
+			pack4(out[i:i+4:i+4], acc[i], acc[i+1], acc[i+2], acc[i+3])
+		}
 	}
 	return dst
 }

@@ -9,8 +9,10 @@
 //
 // Everything here is defensive: metadata in the wild is often malformed, so
 // malformed metadata is ignored rather than reported, and no input can make
-// the parsers panic, loop forever or allocate much more memory than the
-// input actually contains.
+// the parsers panic or loop. Lengths claimed by the input are never trusted
+// for allocation: buffers grow with the bytes actually read, and a profile
+// or EXIF block is capped at 16 MiB (which also bounds a zlib bomb in a PNG
+// iCCP chunk).
 package meta
 
 import (

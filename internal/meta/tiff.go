@@ -232,7 +232,9 @@ func (t *tiffReader) orientation(entries []ifdEntry, nextPos int64) int {
 // Orientation parses a raw EXIF block (the TIFF structure, either byte
 // order; a leading "Exif\0\0" is tolerated) and returns the Orientation tag
 // of IFD0 (1..8), or 0 when the tag is absent, out of range or the block is
-// malformed. The tag is accepted as SHORT (the standard) or LONG/BYTE.
+// malformed (including a value stored out of line inside the header or the
+// IFD itself). The tag is accepted as SHORT (the standard) or LONG/BYTE.
+// Only IFD0 is read, so looping IFD chains cannot cause loops.
 func Orientation(exif []byte) int {
 	exif = bytes.TrimPrefix(exif, exifHeader)
 	t, ok := newTIFFReader(byteSource(exif))
