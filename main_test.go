@@ -358,3 +358,39 @@ func TestInterrupt(t *testing.T) {
 		t.Errorf("re-run: exit %d:\n%s", code, errOut)
 	}
 }
+
+// A second Ctrl-C exits at once, still leaving no temporary file and no
+// partial output.
+func TestDoubleInterrupt(t *testing.T) {
+	in := t.TempDir()
+	data, _ := os.ReadFile("testdata/photos/friends_by_Aitzol_Berasategi.jpg")
+	for i := range 30 {
+		os.WriteFile(filepath.Join(in, "p"+strconv.Itoa(i)+".jpg"), data, 0o644)
+	}
+	out := t.TempDir()
+	cmd := exec.Command(binary, "resize", in, "-o", out, "-w", "300")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		if entries, _ := os.ReadDir(out); len(entries) > 1 {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	cmd.Process.Signal(syscall.SIGINT)
+	time.Sleep(20 * time.Millisecond)
+	cmd.Process.Signal(syscall.SIGINT)
+	err := cmd.Wait()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 130 {
+		t.Fatalf("exit %v, want 130; stderr:\n%s", err, stderr.String())
+	}
+	noTemp(t, out)
+	entries, _ := os.ReadDir(out)
+	for _, e := range entries {
+		decodeSize(t, filepath.Join(out, e.Name()))
+	}
+}

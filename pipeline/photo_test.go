@@ -5,6 +5,7 @@ import (
 	"context"
 	"image"
 	"image/color"
+	"image/png"
 	"os"
 	"strings"
 	"testing"
@@ -125,5 +126,45 @@ func TestCMYKProfileDropped(t *testing.T) {
 	}
 	if len(res.Notes) != 1 || !strings.Contains(res.Notes[0], "CMYK colour profile") {
 		t.Errorf("notes %v", res.Notes)
+	}
+}
+
+// Transparent pixels are flattened onto the background, exactly, when the
+// output cannot hold alpha; PNG keeps the alpha.
+func TestAlphaFlattenAndKeep(t *testing.T) {
+	src := image.NewNRGBA(image.Rect(0, 0, 8, 8))
+	for y := range 8 {
+		for x := range 8 {
+			if x >= 4 {
+				src.SetNRGBA(x, y, color.NRGBA{0, 0, 255, 255})
+			}
+		}
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, src); err != nil {
+		t.Fatal(err)
+	}
+	path := t.TempDir() + "/half.png"
+	os.WriteFile(path, buf.Bytes(), 0o644)
+	for _, tt := range []struct {
+		format string
+		bg     string
+		want   color.RGBA // at a transparent pixel
+	}{
+		{"bmp", "#ff0000", color.RGBA{255, 0, 0, 255}},
+		{"bmp", "", color.RGBA{255, 255, 255, 255}},
+		{"png", "#ff0000", color.RGBA{0, 0, 0, 0}},
+	} {
+		out, _ := encodeOne(t, path, stages.Output{Format: tt.format, Background: tt.bg})
+		img, _, err := image.Decode(bytes.NewReader(out))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := color.RGBAModel.Convert(img.At(1, 1)).(color.RGBA); got != tt.want {
+			t.Errorf("%s on %q: transparent pixel became %v, want %v", tt.format, tt.bg, got, tt.want)
+		}
+		if got := color.RGBAModel.Convert(img.At(6, 6)).(color.RGBA); got != (color.RGBA{0, 0, 255, 255}) {
+			t.Errorf("%s: opaque pixel became %v", tt.format, got)
+		}
 	}
 }
