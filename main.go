@@ -272,25 +272,17 @@ func resize(ctx context.Context, cfg pipeline.Config, o options, inputs []string
 	cfg.Scan.Exclude = []string{cfg.OutDir} // re-runs never take outputs for inputs
 	ui := newConsole(stderr, o)
 	opts := []pipeline.Option{pipeline.OnResult(ui.result), pipeline.WithLogger(slog.New(slog.DiscardHandler))}
-	if o.report != "" {
-		f, err := os.Create(o.report)
-		if err != nil {
-			fmt.Fprintf(stderr, "imgpipe: --report: %v\n", err)
-			return exitUsage
-		}
-		defer f.Close()
-		rep, err := pipeline.NewReport(f, "", o.report, true)
-		if err != nil {
-			fmt.Fprintf(stderr, "imgpipe: --report: %v\n", err)
-			return exitUsage
-		}
-		defer func() {
-			if err := rep.Flush(); err != nil {
-				fmt.Fprintf(stderr, "imgpipe: --report: %v\n", err)
-			}
-		}()
-		ui.report = rep.Add
+	add, closeReport, err := openReport(o.report, false)
+	if err != nil {
+		fmt.Fprintf(stderr, "imgpipe: --report: %v\n", err)
+		return exitUsage
 	}
+	defer func() {
+		if err := closeReport(); err != nil {
+			fmt.Fprintf(stderr, "imgpipe: --report: %v\n", err)
+		}
+	}()
+	ui.report = add
 	p, err := pipeline.New(cfg, opts...)
 	if err != nil {
 		fmt.Fprintf(stderr, "imgpipe: %v\n", err)
@@ -313,6 +305,36 @@ func resize(ctx context.Context, cfg pipeline.Config, o options, inputs []string
 		return exitFailed
 	}
 	return exitOK
+}
+
+// openReport opens the --report file (truncated, or appended to with a
+// header only when new) and returns the hook adding rows and the function
+// that flushes and closes it. With no path, both do nothing.
+func openReport(path string, appendTo bool) (func(pipeline.Result), func() error, error) {
+	if path == "" {
+		return func(pipeline.Result) {}, func() error { return nil }, nil
+	}
+	flags := os.O_WRONLY | os.O_CREATE | os.O_TRUNC
+	if appendTo {
+		flags = os.O_WRONLY | os.O_CREATE | os.O_APPEND
+	}
+	f, err := os.OpenFile(path, flags, 0o644)
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	rep, err := pipeline.NewReport(f, "", path, st.Size() == 0)
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	return rep.Add, func() error {
+		return errors.Join(rep.Flush(), f.Close())
+	}, nil
 }
 
 // signalContext is cancelled by the first SIGINT or SIGTERM, which lets

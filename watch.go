@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 
 	"github.com/spf13/cobra"
 
@@ -59,22 +58,12 @@ func watch(ctx context.Context, cfg pipeline.Config, o options, dirs []string, s
 		handler = slog.NewJSONHandler(stderr, nil)
 	}
 	log := slog.New(handler)
-	report := func(pipeline.Result) {}
-	if o.report != "" {
-		f, err := os.OpenFile(o.report, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
-		if err != nil {
-			fmt.Fprintf(stderr, "imgpipe: --report: %v\n", err)
-			return exitUsage
-		}
-		defer f.Close()
-		st, _ := f.Stat()
-		rep, err := pipeline.NewReport(f, "", o.report, st == nil || st.Size() == 0)
-		if err != nil {
-			fmt.Fprintf(stderr, "imgpipe: --report: %v\n", err)
-			return exitUsage
-		}
-		report = rep.Add
+	report, closeReport, err := openReport(o.report, true)
+	if err != nil {
+		fmt.Fprintf(stderr, "imgpipe: --report: %v\n", err)
+		return exitUsage
 	}
+	defer closeReport()
 	onResult := func(r pipeline.Result) {
 		report(r)
 		switch r.Status {
