@@ -1,0 +1,246 @@
+#!/usr/bin/env bash
+# compare.sh DIR [RUNS]
+#
+# Times imgpipe against the other resizers installed on this machine on the
+# same job: every JPEG in DIR fitted inside 800x800, JPEG quality 85, two
+# cores used by each tool. Each tool runs RUNS times (default 3) into a fresh
+# output folder; the table shows medians over the runs. See bench/README.md
+# for what each column means; build the photo corpus with
+# /work/shared/bench/make-photos.sh (or any folder of JPEGs).
+#
+# Environment: SKIP="vips im_shrink im_resize gm pillow" leaves those rows out;
+# IMGPIPE_FLAGS="--full-decode" adds flags to imgpipe's command.
+#
+# Needs: go, GNU time (/usr/bin/time). Optional, each a row when installed:
+# vipsthumbnail (libvips-tools), mogrify (ImageMagick), gm (GraphicsMagick),
+# python3 with PIL (Debian: python3-pil).
+set -euo pipefail
+
+usage() { echo "usage: compare.sh DIR [RUNS]" >&2; exit 2; }
+[ $# -ge 1 ] && [ $# -le 2 ] || usage
+[ -d "$1" ] || { echo "compare.sh: $1 is not a folder" >&2; exit 2; }
+dir=$(cd "$1" && pwd)
+runs=${2:-3}
+case $runs in '' | *[!0-9]* | 0) echo "compare.sh: RUNS must be a positive integer" >&2; exit 2 ;; esac
+
+TIME=/usr/bin/time
+TFMT="%e %U %S %M" # wall s, user s, sys s, max RSS KiB
+if ! "$TIME" -f "$TFMT" -o /dev/null true 2>/dev/null; then
+  echo "compare.sh: GNU time is needed at $TIME (Debian package: time)" >&2
+  exit 2
+fi
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/imgpipe-compare.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+
+echo "building imgpipe and the psnr helper..." >&2
+(cd "$repo" && go build -o "$tmp/bin/imgpipe" . && go build -o "$tmp/bin/psnr" ./bench/psnr)
+IMGPIPE=$tmp/bin/imgpipe
+PSNR=$tmp/bin/psnr
+
+# The input: the JPEGs directly in DIR, largest file first, so that dealing
+# them alternately to two processes gives each half about the same work.
+mapfile -t files < <(cd "$dir" && find . -maxdepth 1 -type f \( -iname '*.jpg' -o -iname '*.jpeg' \) -printf '%s %f\n' | sort -k1,1nr -k2 | cut -d' ' -f2-)
+n=${#files[@]}
+[ "$n" -gt 0 ] || { echo "compare.sh: no .jpg/.jpeg files in $dir" >&2; exit 2; }
+half1=() half2=()
+for i in "${!files[@]}"; do
+  if ((i % 2 == 0)); then half1+=("${files[i]}"); else half2+=("${files[i]}"); fi
+done
+read -r total_mp _ < <(cd "$dir" && "$PSNR" -mp "${files[@]}")
+others=$(find "$dir" -mindepth 1 -not -iname '*.jpg' -not -iname '*.jpeg' | wc -l)
+if [ "$others" -gt 0 ]; then
+  echo "warning: $dir holds $others entries that are not .jpg/.jpeg; imgpipe (given the folder) may do more work than the others" >&2
+fi
+
+# Tool detection.
+PY=""
+for p in python3 /usr/bin/python3; do
+  if command -v "$p" >/dev/null 2>&1 && "$p" -c 'import PIL' 2>/dev/null; then PY=$(command -v "$p"); break; fi
+done
+has() { command -v "$1" >/dev/null 2>&1; }
+# SKIP="vips im_resize ..." leaves rows out as if their tool were missing
+# (keys: vips im_shrink im_resize gm pillow).
+skip() { case " ${SKIP:-} " in *" $1 "*) return 0 ;; esac; return 1; }
+
+# ---- machine --------------------------------------------------------------
+cpu=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)
+mem=$(awk '/^MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)
+echo "## imgpipe vs other resizers"
+echo
+echo "Job: $n JPEGs from $dir ($total_mp MP in total) fitted inside 800x800, JPEG quality 85,"
+echo "2 cores per tool, $runs run(s) each, medians shown."
+echo
+echo "- machine: $(nproc) cores, $cpu, $mem RAM, $(uname -sr)"
+echo "- load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "- $(go version)"
+echo "- imgpipe: $("$IMGPIPE" version 2>&1 | head -n1) (built from $repo${IMGPIPE_FLAGS:+; extra flags: $IMGPIPE_FLAGS})"
+has vipsthumbnail && echo "- vipsthumbnail: $(vipsthumbnail --vips-version 2>&1 | head -n1)"
+has mogrify && echo "- ImageMagick: $(mogrify -version 2>&1 | head -n1 | sed 's/^Version: //')"
+has gm && echo "- GraphicsMagick: $(gm version 2>&1 | head -n1)"
+[ -n "$PY" ] && echo "- Pillow: $("$PY" -c 'import PIL, sys; print(PIL.__version__, "on Python", sys.version.split()[0])')"
+echo
+
+# Warm the page cache so that the first tool does not pay for the disk.
+cat "${files[@]/#/$dir/}" >/dev/null
+
+# ---- one process of each tool -----------------------------------------------
+# proc_TOOL TIMEFILE OUT FILE... runs one process of TOOL under GNU time,
+# from inside DIR (the files are names relative to it).
+
+proc_imgpipe() { # one process for the whole folder; it uses 2 cores itself
+  local tf=$1 out=$2
+  # shellcheck disable=SC2086 # IMGPIPE_FLAGS: extra flags, split on spaces
+  "$TIME" -o "$tf" -f "$TFMT" "$IMGPIPE" resize "$dir" -o "$out" -w 800 -H 800 -q 85 --progress never ${IMGPIPE_FLAGS:-}
+}
+proc_vips() { # VIPS_CONCURRENCY=1: one worker thread, so 2 processes = 2 cores
+  local tf=$1 out=$2; shift 2
+  VIPS_CONCURRENCY=1 "$TIME" -o "$tf" -f "$TFMT" vipsthumbnail --size 800x800 -o "$out/%s.jpg[Q=85]" "$@"
+}
+proc_im_shrink() { # shrink-on-load: libjpeg decodes at 1/2, 1/4 or 1/8 scale, >= 1600x1600
+  local tf=$1 out=$2; shift 2
+  MAGICK_THREAD_LIMIT=1 "$TIME" -o "$tf" -f "$TFMT" mogrify -path "$out" -define jpeg:size=1600x1600 -thumbnail 800x800 -quality 85 "$@"
+}
+proc_im_resize() { # full-size decode
+  local tf=$1 out=$2; shift 2
+  MAGICK_THREAD_LIMIT=1 "$TIME" -o "$tf" -f "$TFMT" mogrify -path "$out" -resize 800x800 -quality 85 "$@"
+}
+proc_gm() { # -size before the files: libjpeg shrink-on-load hint
+  local tf=$1 out=$2; shift 2
+  OMP_NUM_THREADS=1 "$TIME" -o "$tf" -f "$TFMT" gm mogrify -output-directory "$out" -size 800x800 -resize 800x800 -quality 85 "$@"
+}
+PILLOW_SCRIPT='
+import os, sys
+from multiprocessing import Pool
+from PIL import Image
+LANCZOS = getattr(Image, "Resampling", Image).LANCZOS
+out = sys.argv[1]
+def one(path):
+    with Image.open(path) as im:
+        im.draft("RGB", (800, 800))  # libjpeg shrink-on-load
+        im.thumbnail((800, 800), LANCZOS)
+        im.save(os.path.join(out, os.path.basename(path)), quality=85)
+if __name__ == "__main__":
+    pool = Pool(2)
+    pool.map(one, sys.argv[2:], chunksize=1)
+    pool.close()
+    pool.join()
+'
+proc_pillow() { # one parent, Pool(2) workers: GNU time sees the whole tree
+  local tf=$1 out=$2; shift 2
+  "$TIME" -o "$tf" -f "$TFMT" "$PY" -c "$PILLOW_SCRIPT" "$out" "$@"
+}
+
+# ---- runs -------------------------------------------------------------------
+now() { date +%s.%N; }
+median() { sort -g | awk '{v[NR] = $1} END {if (NR == 0) exit; if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+
+# run_tool KEY LABEL PROCS: RUNS runs of proc_KEY with 1 process (all files)
+# or 2 (the two halves in parallel). Appends a result line to $tmp/results:
+# KEY|LABEL|wall|cpu|rssMiB|note
+run_tool() {
+  local key=$1 label=$2 procs=$3 r walls=() cpus=() rsss=() note="" status
+  for ((r = 1; r <= runs; r++)); do
+    local out=$tmp/out/$key/$r log=$tmp/log/$key.$r
+    mkdir -p "$out" "$tmp/log"
+    rm -f "$log".t*
+    echo "running $label, run $r/$runs..." >&2
+    local t0 t1 ok=1
+    t0=$(now)
+    if [ "$procs" = 1 ]; then
+      (cd "$dir" && "proc_$key" "$log.t1" "$out" "${files[@]}") >"$log.1" 2>&1 || ok=0
+    else
+      (cd "$dir" && "proc_$key" "$log.t1" "$out" "${half1[@]}") >"$log.1" 2>&1 &
+      local p1=$!
+      (cd "$dir" && "proc_$key" "$log.t2" "$out" "${half2[@]}") >"$log.2" 2>&1 &
+      local p2=$!
+      wait "$p1" || ok=0
+      wait "$p2" || ok=0
+    fi
+    t1=$(now)
+    local made
+    made=$(find "$out" -type f -iname '*.jp*g' | wc -l)
+    if [ "$ok" = 0 ] || [ "$made" -ne "$n" ]; then
+      note="FAILED: exit status or $made of $n outputs (log: $(tail -n 3 "$log".[12] 2>/dev/null | tr '\n' ' ' | cut -c1-200))"
+      echo "$label: $note" >&2
+    fi
+    walls+=("$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.3f", b - a}')")
+    # Last line of each time file: "%e %U %S %M" (earlier lines may hold
+    # "Command exited with non-zero status").
+    cpus+=("$(for f in "$log".t*; do tail -n 1 "$f"; done | awk '{s += $2 + $3} END {printf "%.3f", s}')")
+    rsss+=("$(for f in "$log".t*; do tail -n 1 "$f"; done | awk '$4 > m {m = $4} END {printf "%.1f", m / 1024}')")
+  done
+  local w c m
+  w=$(printf '%s\n' "${walls[@]}" | median)
+  c=$(printf '%s\n' "${cpus[@]}" | median)
+  m=$(printf '%s\n' "${rsss[@]}" | median)
+  echo "$key|$label|$procs|$w|$c|$m|$note" >>"$tmp/results"
+}
+
+: >"$tmp/results"
+skipped=()
+run_tool imgpipe "imgpipe" 1
+# maybe KEY LABEL PROCS WHY-MISSING PRESENT: run the row, or say why not.
+maybe() {
+  if skip "$1"; then
+    skipped+=("$2 (SKIP)")
+  elif [ "$5" = yes ]; then
+    run_tool "$1" "$2" "$3"
+  else
+    skipped+=("$2 ($4)")
+  fi
+}
+yn() { if "$@"; then echo yes; else echo no; fi; }
+maybe vips "vipsthumbnail" 2 "vipsthumbnail not installed: apt-get install libvips-tools" "$(yn has vipsthumbnail)"
+maybe im_shrink "ImageMagick -define jpeg:size -thumbnail" 2 "mogrify not installed: apt-get install imagemagick" "$(yn has mogrify)"
+maybe im_resize "ImageMagick -resize" 2 "mogrify not installed: apt-get install imagemagick" "$(yn has mogrify)"
+maybe gm "GraphicsMagick -size -resize" 2 "gm not installed: apt-get install graphicsmagick" "$(yn has gm)"
+maybe pillow "Pillow draft+thumbnail" 1 "no python3 with PIL: apt-get install python3-pil" "$(yn test -n "$PY")"
+
+# ---- table --------------------------------------------------------------------
+IFS='|' read -r _ _ _ base_wall base_cpu _ _ < <(head -n 1 "$tmp/results")
+echo "| tool | processes | wall s | CPU s | images/s | MP/s | peak RSS MB | wall / imgpipe | CPU / imgpipe |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+while IFS='|' read -r key label procs w c m note; do
+  [ "$procs" = 1 ] && [ "$key" = pillow ] && procs="1 (+Pool(2))"
+  [ "$procs" = 1 ] && [ "$key" = imgpipe ] && procs="1 (2 workers/stage)"
+  awk -v label="$label" -v procs="$procs" -v w="$w" -v c="$c" -v m="$m" -v n="$n" -v mp="$total_mp" \
+    -v bw="$base_wall" -v bc="$base_cpu" -v note="$note" 'BEGIN {
+      if (note != "") label = label " (" note ")"
+      printf "| %s | %s | %.2f | %.2f | %.2f | %.1f | %.0f | %.2f | %.2f |\n", label, procs, w, c, n / w, mp / w, m, w / bw, c / bc
+    }'
+done <"$tmp/results"
+echo
+
+# ---- quality: imgpipe vs vipsthumbnail ----------------------------------------
+if [ -d "$tmp/out/vips/$runs" ]; then
+  : >"$tmp/psnr"
+  bad=0
+  for f in "${files[@]}"; do
+    a=$tmp/out/imgpipe/$runs/$f b=$tmp/out/vips/$runs/${f%.*}.jpg
+    if [ -f "$a" ] && [ -f "$b" ] && p=$("$PSNR" "$a" "$b" 2>>"$tmp/psnr.err"); then
+      echo "$p $f" >>"$tmp/psnr"
+    else
+      bad=$((bad + 1))
+    fi
+  done
+  if [ -s "$tmp/psnr" ]; then
+    pmin=$(sort -g "$tmp/psnr" | head -n 1)
+    pmed=$(cut -d' ' -f1 "$tmp/psnr" | median)
+    printf 'Quality: PSNR of imgpipe vs vipsthumbnail outputs (RGB, dB) over %d photos: min %s, median %.2f' \
+      "$(wc -l <"$tmp/psnr")" "$pmin" "$pmed"
+    [ "$bad" -gt 0 ] && printf ' (%d photos not compared: %s)' "$bad" "$(head -n 1 "$tmp/psnr.err")"
+    echo
+  fi
+else
+  echo "Quality: no PSNR check (needs vipsthumbnail)."
+fi
+echo
+echo "wall s: median over runs, from start to the end of the last process; CPU s: user+sys of all"
+echo "processes; images/s and MP/s: $n images and $total_mp input MP / median wall; peak RSS: max over the"
+echo "processes of a run (GNU time %M), median over runs; ratios: tool / imgpipe (>1 = slower or more CPU)."
+echo "vipsthumbnail runs with VIPS_CONCURRENCY=1, ImageMagick with MAGICK_THREAD_LIMIT=1, GraphicsMagick"
+echo "with OMP_NUM_THREADS=1, each as 2 processes over halves of the files; imgpipe and Pillow as 1 process"
+echo "using 2 cores. Load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)."
+for s in "${skipped[@]}"; do echo "Skipped: $s."; done
