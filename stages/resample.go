@@ -40,11 +40,17 @@ const fixedOne = 1 << fixedShift
 // pixels with f. When shrinking, the kernel is widened by the scale factor
 // so every source pixel contributes (no aliasing).
 func weights(n, m int, f filter) taps {
+	return weightsAt(n, m, float64(n)/float64(m), 0, f)
+}
+
+// weightsAt is weights with the mapping given: output pixel i is centred
+// on source coordinate offset + (i+0.5)*scale (pixel edges at integers).
+// Chroma planes need it: their grid is not the luma grid divided evenly.
+func weightsAt(n, m int, scale, offset float64, f filter) taps {
 	t := taps{start: make([]int, m), w: make([][]float32, m)}
-	scale := float64(n) / float64(m)
 	if f.kernel == nil { // nearest
 		for i := range m {
-			t.start[i] = min(n-1, int((float64(i)+0.5)*scale))
+			t.start[i] = max(0, min(n-1, int(offset+(float64(i)+0.5)*scale)))
 			t.w[i] = []float32{1}
 		}
 		t.fixFixed()
@@ -53,7 +59,7 @@ func weights(n, m int, f filter) taps {
 	widen := max(scale, 1)
 	support := f.support * widen
 	for i := range m {
-		center := (float64(i)+0.5)*scale - 0.5
+		center := offset + (float64(i)+0.5)*scale - 0.5
 		lo := max(0, int(math.Ceil(center-support)))
 		hi := min(n-1, int(math.Floor(center+support)))
 		if hi < lo { // a box narrower than a pixel: take the nearest

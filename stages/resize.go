@@ -67,9 +67,13 @@ func resizeOne(src image.Image, r image.Rectangle, t Target) image.Image {
 	f := filters[t.Output.Filter]
 	deep := t.Format == "png" && isDeep(src)
 	var img image.Image
+	ycc, isYCC := src.(*image.YCbCr)
+	scaled := r.Dx() != t.Width || r.Dy() != t.Height
 	switch {
-	case (t.Output.Linear || deep) && (r.Dx() != t.Width || r.Dy() != t.Height):
+	case (t.Output.Linear || deep) && scaled:
 		img = resampleFloat(src, r, t.Width, t.Height, f, t.Output.Linear, deep)
+	case isYCC && t.Format == "jpeg" && scaled:
+		img = resampleYCbCr(ycc, r, t.Width, t.Height, f) // JPEG to JPEG: stay in YCbCr
 	default:
 		img = resample(src, r, t.Width, t.Height, f)
 	}

@@ -210,3 +210,71 @@ func contrast(img image.Image) float64 {
 	}
 	return sum / float64(b.Dx()*b.Dy())
 }
+
+// The YCbCr path (JPEG to JPEG) must agree with the RGBA path, including
+// crops at odd offsets and odd sizes, for every subsampling.
+func TestResizeYCbCrMatchesRGBA(t *testing.T) {
+	d, err := decodeFile(t, filepath.Join("..", "testdata", "photos", "camera_Nikon_P6000_GPS.jpg"), DecodeOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	full := d.Image.(*image.YCbCr)
+	for _, ratio := range []image.YCbCrSubsampleRatio{image.YCbCrSubsampleRatio420, image.YCbCrSubsampleRatio444,
+		image.YCbCrSubsampleRatio422, image.YCbCrSubsampleRatio440, image.YCbCrSubsampleRatio411, image.YCbCrSubsampleRatio410} {
+		src := image.NewYCbCr(full.Rect, ratio)
+		for y := range full.Rect.Dy() {
+			for x := range full.Rect.Dx() {
+				c := full.YCbCrAt(x, y)
+				src.Y[src.YOffset(x, y)] = c.Y
+				src.Cb[src.COffset(x, y)], src.Cr[src.COffset(x, y)] = c.Cb, c.Cr
+			}
+		}
+		for _, tc := range []struct {
+			r    image.Rectangle
+			w, h int
+		}{{src.Rect, 161, 121}, {image.Rect(101, 37, 541, 437), 99, 90}, {src.Rect, 320, 240}} {
+			got := resampleYCbCr(src, tc.r, tc.w, tc.h, filters["lanczos"])
+			// The JPEG encoder would subsample the RGBA path's chroma 2x2:
+			// compare like with like.
+			want := subsampleLike(resample(src, tc.r, tc.w, tc.h, filters["lanczos"]), got.SubsampleRatio)
+			floor := 40.0
+			if ratio == image.YCbCrSubsampleRatio410 || ratio == image.YCbCrSubsampleRatio411 {
+				floor = 36 // chroma 4x coarser than luma: the two paths interpolate it differently
+			}
+			if p := psnr(t, got, want); p < floor {
+				t.Errorf("ratio %v, %v -> %dx%d: PSNR %.1f dB against the RGBA path", ratio, tc.r, tc.w, tc.h, p)
+			}
+		}
+	}
+}
+
+// subsampleLike converts img to YCbCr with the given ratio, averaging the
+// chroma of each block as the JPEG encoder does.
+func subsampleLike(img image.Image, ratio image.YCbCrSubsampleRatio) *image.YCbCr {
+	b := img.Bounds()
+	out := image.NewYCbCr(b, ratio)
+	sx, sy := subsample(ratio)
+	type sum struct{ cb, cr, n int }
+	sums := map[int]*sum{}
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			r, g, bl, _ := img.At(x, y).RGBA()
+			yy, cb, cr := color.RGBToYCbCr(uint8(r>>8), uint8(g>>8), uint8(bl>>8))
+			out.Y[out.YOffset(x, y)] = yy
+			ci := out.COffset(x, y)
+			if sums[ci] == nil {
+				sums[ci] = &sum{}
+			}
+			sums[ci].cb += int(cb)
+			sums[ci].cr += int(cr)
+			sums[ci].n++
+		}
+	}
+	_ = sx
+	_ = sy
+	for ci, s := range sums {
+		out.Cb[ci] = uint8((s.cb + s.n/2) / s.n)
+		out.Cr[ci] = uint8((s.cr + s.n/2) / s.n)
+	}
+	return out
+}
