@@ -3,6 +3,8 @@ package stages
 import (
 	"context"
 	"errors"
+	"image/png"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -157,5 +159,43 @@ func TestDecodeReservesBeforeDecoding(t *testing.T) {
 	}})
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("error %v, want context.Canceled", err)
+	}
+}
+
+// Lossy WebP is studio-range YCbCr: decoded colours must match libwebp's
+// (the reference PNG was decoded by libwebp through ImageMagick).
+func TestDecodeWebPColours(t *testing.T) {
+	d, err := decodeFile(t, filepath.Join("..", "testdata", "formats", "lossy_alpha.webp"), DecodeOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(filepath.Join("..", "testdata", "formats", "lossy_alpha.ref.png"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	ref, err := png.Decode(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Compare opaque pixels only: libwebp and Go blend edges differently.
+	var se float64
+	n := 0
+	b := ref.Bounds()
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			r1, g1, b1, a1 := d.Image.At(x, y).RGBA()
+			r2, g2, b2, a2 := ref.At(x, y).RGBA()
+			if a1 != 0xffff || a2 != 0xffff {
+				continue
+			}
+			for _, v := range []float64{float64(r1>>8) - float64(r2>>8), float64(g1>>8) - float64(g2>>8), float64(b1>>8) - float64(b2>>8)} {
+				se += v * v
+			}
+			n += 3
+		}
+	}
+	if p := 10 * math.Log10(255*255/(se/float64(n))); p < 35 {
+		t.Errorf("WebP colours: PSNR %.1f dB against libwebp's decode, want >= 35", p)
 	}
 }
