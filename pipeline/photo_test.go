@@ -168,3 +168,81 @@ func TestAlphaFlattenAndKeep(t *testing.T) {
 		}
 	}
 }
+
+// A CMYK JPEG (Adobe, inverted) comes out with the colours of a reference
+// conversion (Go's testdata has it; ImageMagick's agrees, checked by eye).
+func TestCMYKColours(t *testing.T) {
+	out, _ := encodeOne(t, "../testdata/formats/cmyk.jpeg", stages.Output{Format: "png"})
+	got, _, err := image.Decode(bytes.NewReader(out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open("../testdata/formats/cmyk.ref.png")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	ref, _, err := image.Decode(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := meanAbsDiff(got, ref); d > 4 {
+		t.Errorf("CMYK output differs from the RGB reference by %.1f levels on average", d)
+	}
+}
+
+// Several outputs come from one decode of each input, each with its own
+// size, format and quality.
+func TestOutputsFromOneDecode(t *testing.T) {
+	in, out := t.TempDir(), t.TempDir()
+	copyTree(t, in, "photos/camera_Nikon_P6000_GPS.jpg", "formats/alpha.png")
+	p, err := New(Config{OutDir: out, Outputs: []stages.Output{
+		{Width: 64, Name: "{name}-64.{ext}"},
+		{Width: 160, Height: 160, Fit: "fill", Format: "png", Name: "{name}-sq.{ext}"},
+		{Width: 320, Format: "jpeg", Quality: 50, Name: "{name}-320.{ext}"},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, err := p.Run(context.Background(), Dirs([]string{in}, stages.ScanOptions{}))
+	if err != nil || sum.OK != 2 {
+		t.Fatalf("%+v %v", sum, err)
+	}
+	if dec := sum.Stages[1]; dec.Name != "decode" || dec.In != 2 || dec.Out != 2 {
+		t.Errorf("decode stage took %d inputs for 2 files x 3 outputs: want one decode per input", dec.In)
+	}
+	for name, want := range map[string]image.Point{
+		"photos/camera_Nikon_P6000_GPS-64.jpg":  {64, 48},
+		"photos/camera_Nikon_P6000_GPS-sq.png":  {160, 160},
+		"photos/camera_Nikon_P6000_GPS-320.jpg": {320, 240},
+		"formats/alpha-64.png":                  {64, 0},
+		"formats/alpha-sq.png":                  {75, 100}, // 75x100 source: fill never enlarges
+		"formats/alpha-320.jpg":                 {0, 0},
+	} {
+		path := out + "/" + name
+		f, err := os.Open(path)
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		cfg, format, err := image.DecodeConfig(f)
+		f.Close()
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		if want := strings.TrimPrefix(filepathExt(name), "."); map[string]string{"jpg": "jpeg", "png": "png"}[want] != format {
+			t.Errorf("%s: format %s", name, format)
+		}
+		if (want.X != 0 && cfg.Width != want.X) || (want.Y != 0 && cfg.Height != want.Y) {
+			t.Errorf("%s: %dx%d, want %v", name, cfg.Width, cfg.Height, want)
+		}
+	}
+}
+
+func filepathExt(p string) string {
+	if i := strings.LastIndexByte(p, '.'); i >= 0 {
+		return p[i:]
+	}
+	return ""
+}
