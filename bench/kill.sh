@@ -9,8 +9,8 @@
 #   - every file under its final name must decode completely (temporary
 #     files may remain after a SIGKILL, but only as hidden .imgpipe-*.tmp);
 #   - a re-run without kill must exit 0 with processed + skipped = N and
-#     skipped = the complete outputs, and leave each of them byte for byte
-#     as it was.
+#     skipped = the complete outputs, leave each of them byte for byte as it
+#     was, and remove the temporary files the killed run left.
 # It prints a line per kill and, at the end, the kills survived and the
 # outputs checked; it exits 1 if any check failed.
 #
@@ -139,6 +139,11 @@ for ((i = 0; i < count; i++)); do
   fi
   if [ -s "$sums" ] && ! sha256sum --quiet -c "$sums" >/dev/null 2>&1; then
     echo "kill $i: the re-run changed or removed a complete output" >&2
+    bad=$((bad + 1))
+  fi
+  stale=$(find "$out" -type f -name '.imgpipe-*.tmp' | wc -l)
+  if [ "$stale" -ne 0 ]; then
+    echo "kill $i: the re-run left $stale temporary files of the killed run" >&2
     bad=$((bad + 1))
   fi
   mapfile -d '' after < <(find "$out" -type f ! -name '.*' -print0)

@@ -400,7 +400,7 @@ func checkWritable(dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("%w: %w", ErrOutput, err)
 	}
-	f, err := os.CreateTemp(dir, stages.TempPrefix+"probe-*.tmp")
+	f, err := os.CreateTemp(dir, fmt.Sprintf("%s%d-*.tmp", stages.TempPrefix, os.Getpid())) // a name RemoveStaleTemp knows
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrOutput, err)
 	}
