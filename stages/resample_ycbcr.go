@@ -58,33 +58,62 @@ func subsample(r image.YCbCrSubsampleRatio) (int, int) {
 func ceilDiv(a, b int) int { return (a + b - 1) / b }
 
 // resamplePlane scales the part r of one 8-bit plane into a w x h plane
-// along taps xw and yw, with the same two fixed-point passes as resample.
+// along taps xw and yw, in fixed point. Columns first: each output row is
+// accumulated from whole source rows (a streaming loop), then narrowed
+// along its taps (a gathering loop, the costlier kind, so it runs on the
+// fewer, output, rows). Only one intermediate row is kept.
 func resamplePlane(dst []uint8, dstStride, w, h int, src []uint8, srcStride int, r image.Rectangle, xw, yw taps) {
-	mid := make([]uint8, w*r.Dy())
-	for y := 0; y < r.Dy(); y++ {
-		row := src[(r.Min.Y+y)*srcStride+r.Min.X:][:r.Dx()]
-		out := mid[w*y : w*(y+1)]
-		for i, ws := range xw.fixed {
-			s := row[xw.start[i]:][:len(ws)]
-			var acc int32
-			for j, wt := range ws {
-				acc += wt * int32(s[j])
-			}
-			out[i] = clamp8(acc)
-		}
-	}
-	acc := make([]int32, w)
+	sw := r.Dx()
+	acc := make([]int32, sw)
+	mid := make([]uint8, sw)
 	for y := 0; y < h; y++ {
-		clear(acc)
-		for k, wt := range yw.fixed[y] {
-			row := mid[w*(yw.start[y]+k):][:w]
-			for i, v := range row {
-				acc[i] += wt * int32(v)
+		ws := yw.fixed[y]
+		row := func(k int) []uint8 {
+			off := (r.Min.Y+yw.start[y]+k)*srcStride + r.Min.X
+			return src[off : off+sw]
+		}
+		k := 0
+		if len(ws) >= 2 { // two source rows per sweep: half the loads and stores of acc
+			w0, w1, r0, r1 := ws[0], ws[1], row(0), row(1)
+			r0, r1 = r0[:len(acc)], r1[:len(acc)]
+			for i := range acc {
+				acc[i] = w0*int32(r0[i]) + w1*int32(r1[i])
 			}
+			k = 2
+		} else {
+			clear(acc)
+		}
+		for ; k+2 <= len(ws); k += 2 {
+			w0, w1, r0, r1 := ws[k], ws[k+1], row(k), row(k+1)
+			r0, r1 = r0[:len(acc)], r1[:len(acc)]
+			for i := range acc {
+				acc[i] += w0*int32(r0[i]) + w1*int32(r1[i])
+			}
+		}
+		if k < len(ws) {
+			w0, r0 := ws[k], row(k)
+			r0 = r0[:len(acc)]
+			for i := range acc {
+				acc[i] += w0 * int32(r0[i])
+			}
+		}
+		for i, v := range acc {
+			mid[i] = clamp8(v)
 		}
 		out := dst[y*dstStride:][:w]
-		for i, v := range acc {
-			out[i] = clamp8(v)
+		for i, ws := range xw.fixed {
+			s := mid[xw.start[i]:]
+			s = s[:len(ws)]
+			var a int32
+			j := 0
+			for ; j+4 <= len(ws); j += 4 {
+				w4, s4 := ws[j:j+4:j+4], s[j:j+4:j+4]
+				a += w4[0]*int32(s4[0]) + w4[1]*int32(s4[1]) + w4[2]*int32(s4[2]) + w4[3]*int32(s4[3])
+			}
+			for ; j < len(ws); j++ {
+				a += ws[j] * int32(s[j])
+			}
+			out[i] = clamp8(a)
 		}
 	}
 }
