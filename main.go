@@ -288,6 +288,7 @@ func resize(ctx context.Context, cfg pipeline.Config, o options, inputs []string
 		fmt.Fprintf(stderr, "imgpipe: %v\n", err)
 		return exitUsage
 	}
+	limitMemory(p)
 	ui.start(p)
 	sum, err := p.Run(ctx, pipeline.Dirs(inputs, cfg.Scan.ScanOptions))
 	ui.stop()
@@ -305,6 +306,15 @@ func resize(ctx context.Context, cfg pipeline.Config, o options, inputs []string
 		return exitFailed
 	}
 	return exitOK
+}
+
+// limitMemory tells the Go runtime to collect garbage harder as the heap
+// nears the memory budget plus a fixed allowance for the program itself:
+// without it the heap may grow to twice what is live before a collection,
+// and the budget would bound only half the story. It is a process-wide
+// setting, so the command sets it, not the pipeline package.
+func limitMemory(p *pipeline.Pipeline) {
+	debug.SetMemoryLimit(int64(p.Config().MaxMemory) + 64<<20)
 }
 
 // openReport opens the --report file (truncated, or appended to with a

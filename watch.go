@@ -87,6 +87,7 @@ func watch(ctx context.Context, cfg pipeline.Config, o options, dirs []string, s
 		fmt.Fprintf(stderr, "imgpipe: %v\n", err)
 		return exitUsage
 	}
+	limitMemory(p)
 	log.Info("watching", "folders", dirs, "out", cfg.OutDir)
 	sum, err := p.Run(ctx, p.Watch(dirs))
 	log.Info("stopped", "processed", sum.OK, "skipped", sum.Skipped, "failed", sum.Failed)

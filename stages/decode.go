@@ -177,8 +177,8 @@ func decode(ctx context.Context, f File, opts *DecodeOptions) (*Decoded, error) 
 	}
 	release := func() {}
 	if opts.Reserve != nil {
-		sw, sh := jpegdec.ScaledSize(w, h, scale)
-		if release, err = opts.Reserve(ctx, int64(frames)*memoryNeed(sw, sh, targets, len(data), info.Orientation)); err != nil {
+		need := int64(frames) * memoryNeed(format, cfg.ColorModel, data, w, h, scale, targets, info.Orientation)
+		if release, err = opts.Reserve(ctx, need); err != nil {
 			return nil, err
 		}
 	}
@@ -190,7 +190,24 @@ func decode(ctx context.Context, f File, opts *DecodeOptions) (*Decoded, error) 
 			img = anim.Frames[0]
 		}
 	case format == "jpeg":
-		img, err = decodeJPEG(data, scale)
+		img, err = jpegdec.Decode(bytes.NewReader(data), &jpegdec.Options{Scale: scale})
+		if errors.Is(err, jpegdec.ErrUnsupported) {
+			// image/jpeg decodes it (or says why not), at full size: charge that.
+			if scale > 1 && opts.Reserve != nil {
+				extra := memoryNeed(format, cfg.ColorModel, data, w, h, 1, targets, info.Orientation) -
+					memoryNeed(format, cfg.ColorModel, data, w, h, scale, targets, info.Orientation)
+				more, rerr := opts.Reserve(ctx, extra)
+				if rerr != nil {
+					release()
+					return nil, rerr
+				}
+				prev := release
+				release = func() { prev(); more() }
+			}
+			img, err = decodePixels(data)
+		} else if err != nil {
+			err = classify(err)
+		}
 	case format == "webp":
 		if img, err = decodePixels(data); err == nil {
 			webpFullRange(img)
@@ -249,20 +266,6 @@ func shrinkOnLoad(w, h int, targets []Target) int {
 	return scale
 }
 
-// decodeJPEG decodes at 1/scale with imgpipe's own decoder, falling back
-// to image/jpeg (at full size) for what that decoder does not support, so
-// the standard decoder gives its own verdict.
-func decodeJPEG(data []byte, scale int) (image.Image, error) {
-	img, err := jpegdec.Decode(bytes.NewReader(data), &jpegdec.Options{Scale: scale})
-	if errors.Is(err, jpegdec.ErrUnsupported) {
-		return decodePixels(data)
-	}
-	if err != nil {
-		return nil, classify(err)
-	}
-	return img, nil
-}
-
 // webpFullRange fixes the colours of lossy WebP. VP8 stores "studio
 // range" YCbCr (Y 16-235, chroma 16-240) but x/image/webp returns it as an
 // image.YCbCr, which Go converts with the full-range JPEG formula: washed
@@ -309,17 +312,66 @@ func decodePixels(data []byte) (image.Image, error) {
 }
 
 // memoryNeed estimates the peak bytes an input needs between decode and
-// save: the file, the decoded pixels (twice if they are rotated), and each
-// output's pixels plus its encoded bytes.
-func memoryNeed(w, h int, targets []Target, fileSize, orientation int) int64 {
-	n := int64(fileSize) + 4*int64(w)*int64(h)
+// save: the file, what the decoder holds (progressive JPEGs keep their DCT
+// coefficients, 2 bytes each for the ones the scale needs), the decoded
+// pixels (a copy more if they are rotated), and each output's pixels plus
+// its encoded bytes. It errs on the high side: it is what the memory budget
+// is charged.
+func memoryNeed(format string, model color.Model, data []byte, w, h, scale int, targets []Target, orientation int) int64 {
+	px := int64(w) * int64(h)
+	samples := int64(4) // bytes a pixel once decoded: RGBA and most others
+	switch model {
+	case color.GrayModel, color.AlphaModel:
+		samples = 1
+	case color.Gray16Model:
+		samples = 2
+	case color.YCbCrModel:
+		samples = 3
+	case color.RGBA64Model, color.NRGBA64Model:
+		samples = 8
+	}
+	n := int64(len(data))
+	if format == "jpeg" {
+		s := max(scale, 1)
+		// Decoders pad planes to whole 16x16 blocks (MCUs).
+		spx := int64((w/s+16)&^15) * int64((h/s+16)&^15)
+		n += samples * spx
+		if isProgressive(data) {
+			n += 2 * samples * spx // the coefficients kept: as many as samples, 2 bytes each
+		}
+		px = spx
+	} else {
+		n += samples * px
+	}
 	if orientation >= 2 && orientation <= 8 {
-		n *= 2
+		n += 4 * px // turned upright into an NRGBA copy
 	}
 	for _, t := range targets {
 		n += 5 * int64(t.Width) * int64(t.Height)
 	}
 	return n
+}
+
+// isProgressive reports whether a JPEG's frame header (before its first
+// scan) is progressive (SOF2).
+func isProgressive(data []byte) bool {
+	for i := 2; i+3 < len(data); {
+		if data[i] != 0xff {
+			return false
+		}
+		marker := data[i+1]
+		switch {
+		case marker == 0xc2:
+			return true
+		case marker == 0xda: // start of scan: no SOF2 before it
+			return false
+		case marker == 0xff: // fill byte
+			i++
+			continue
+		}
+		i += 2 + (int(data[i+2])<<8 | int(data[i+3]))
+	}
+	return false
 }
 
 // readAll reads the whole input, refusing more than limit bytes when

@@ -199,3 +199,23 @@ func TestDecodeWebPColours(t *testing.T) {
 		t.Errorf("WebP colours: PSNR %.1f dB against libwebp's decode, want >= 35", p)
 	}
 }
+
+func TestIsProgressive(t *testing.T) {
+	for file, want := range map[string]bool{
+		"formats/progressive.jpeg": true, "photos/camera_Nikon_P6000_GPS.jpg": false,
+		"edge/IMG_0001.JPG": false, "formats/cmyk.jpeg": false,
+	} {
+		data, err := os.ReadFile(filepath.Join("..", "testdata", file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := isProgressive(data); got != want {
+			t.Errorf("%s: progressive %v, want %v", file, got, want)
+		}
+	}
+	for _, junk := range [][]byte{nil, {0xff, 0xd8}, {0xff, 0xd8, 0xff, 0xe0, 0xff, 0xff}, {0xff, 0xd8, 0, 0, 0, 0}} {
+		if isProgressive(junk) {
+			t.Errorf("%x: progressive", junk)
+		}
+	}
+}

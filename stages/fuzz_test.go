@@ -110,8 +110,8 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("%s: decoded image bounds %v, but the header said %dx%d (upright, orientation %d; %dx%d if shrunk on load)",
 				d.Format, b, d.Width, d.Height, d.Meta.Orientation, sw, sh)
 		}
-		if reserved < 4*int64(b.Dx())*int64(b.Dy()) {
-			t.Fatalf("reserved %d bytes for %v decoded pixels", reserved, b)
+		if n := imageBytes(d.Image); reserved < n {
+			t.Fatalf("reserved %d bytes for %v decoded pixels holding %d bytes", reserved, b, n)
 		}
 		if len(d.Targets) != 2 {
 			t.Fatalf("%d targets, want 2", len(d.Targets))
@@ -200,4 +200,32 @@ func TestDecodeJPEGJunkAfterSOI(t *testing.T) {
 	if d.Width != 320 || d.Height != 200 {
 		t.Errorf("decoded %dx%d, want 320x200", d.Width, d.Height)
 	}
+}
+
+// imageBytes is the memory an image's pixels take.
+func imageBytes(img image.Image) int64 {
+	switch m := img.(type) {
+	case *image.YCbCr:
+		return int64(len(m.Y) + len(m.Cb) + len(m.Cr))
+	case *image.NYCbCrA:
+		return int64(len(m.Y) + len(m.Cb) + len(m.Cr) + len(m.A))
+	case *image.RGBA:
+		return int64(len(m.Pix))
+	case *image.NRGBA:
+		return int64(len(m.Pix))
+	case *image.Gray:
+		return int64(len(m.Pix))
+	case *image.Gray16:
+		return int64(len(m.Pix))
+	case *image.RGBA64:
+		return int64(len(m.Pix))
+	case *image.NRGBA64:
+		return int64(len(m.Pix))
+	case *image.CMYK:
+		return int64(len(m.Pix))
+	case *image.Paletted:
+		return int64(len(m.Pix))
+	}
+	b := img.Bounds()
+	return 4 * int64(b.Dx()) * int64(b.Dy())
 }
