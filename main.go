@@ -169,7 +169,7 @@ func addFlags(f *pflag.FlagSet, cfg *pipeline.Config, o *options) {
 	f.IntVarP(&o.workers, "workers", "j", 0, "workers for each of decode, resize and encode; default the number of cores")
 	f.BoolVar(&cfg.Scan.Hidden, "hidden", false, "include hidden files and folders")
 	f.BoolVar(&cfg.Scan.FollowSymlinks, "follow-symlinks", false, "descend into symlinked folders (each is visited once)")
-	f.BoolVarP(&o.verbose, "verbose", "v", false, "print per-stage metrics at the end")
+	f.BoolVarP(&o.verbose, "verbose", "v", false, "print per-stage metrics at the end, and debug details (panic stacks)")
 	f.BoolVar(&o.quiet, "quiet", false, "print only errors")
 }
 
@@ -271,7 +271,11 @@ func resize(ctx context.Context, cfg pipeline.Config, o options, inputs []string
 
 	cfg.Scan.Exclude = []string{cfg.OutDir} // re-runs never take outputs for inputs
 	ui := newConsole(stderr, o)
-	opts := []pipeline.Option{pipeline.OnResult(ui.result), pipeline.WithLogger(slog.New(slog.DiscardHandler))}
+	var log slog.Handler = slog.DiscardHandler
+	if o.verbose { // details such as the stack of a decoder that panicked
+		log = slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelDebug})
+	}
+	opts := []pipeline.Option{pipeline.OnResult(ui.result), pipeline.WithLogger(slog.New(log))}
 	add, closeReport, err := openReport(o.report, false)
 	if err != nil {
 		fmt.Fprintf(stderr, "imgpipe: --report: %v\n", err)

@@ -53,9 +53,13 @@ func watch(ctx context.Context, cfg pipeline.Config, o options, dirs []string, s
 	ctx, stop := signalContext(ctx, cfg.OutDir, stderr)
 	defer stop()
 
-	var handler slog.Handler = slog.NewTextHandler(stderr, nil)
+	level := slog.LevelInfo
+	if o.verbose {
+		level = slog.LevelDebug // skips, panic stacks
+	}
+	var handler slog.Handler = slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})
 	if o.logFormat == "json" {
-		handler = slog.NewJSONHandler(stderr, nil)
+		handler = slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level})
 	}
 	log := slog.New(handler)
 	report, closeReport, err := openReport(o.report, true)
