@@ -145,7 +145,7 @@ func (p *Pipeline) Run(ctx context.Context, src Source) (Summary, error) {
 		planner.OutDir = ""
 	}
 	decodeOpts := cfg.Decode.DecodeOptions
-	decodeOpts.Planner, decodeOpts.Reserve = planner, p.reserve
+	decodeOpts.Planner, decodeOpts.Reserve = planner, r.reserve
 
 	files := source(gctx, g, r, cfg.Scan.Buffer, src)
 	decoded := stage(gctx, g, r, "decode", cfg.Decode.StageConfig, files, stages.Decode(decodeOpts))
@@ -166,6 +166,7 @@ func (p *Pipeline) Run(ctx context.Context, src Source) (Summary, error) {
 	p.current.Store(&r.stats)
 
 	err := g.Wait()
+	r.releaseAll() // items abandoned in channel buffers by a cancel
 	close(r.results)
 	sum := <-collected
 	sum.Elapsed = time.Since(start)
@@ -176,15 +177,43 @@ func (p *Pipeline) Run(ctx context.Context, src Source) (Summary, error) {
 	return sum, err
 }
 
-// reserve charges n bytes to the memory budget, waiting until they are
-// free. An input bigger than the whole budget is charged the whole budget,
-// so it runs alone.
-func (p *Pipeline) reserve(ctx context.Context, n int64) (func(), error) {
-	n = min(n, int64(p.cfg.MaxMemory))
-	if err := p.budget.Acquire(ctx, n); err != nil {
+// reserve charges n bytes to the pipeline's memory budget, waiting until
+// they are free. An input bigger than the whole budget is charged the whole
+// budget, so it runs alone. The run keeps each reservation until it is
+// released, so that releaseAll can return those of items a cancelled run
+// abandoned in its channels: the budget outlives the run.
+func (r *run) reserve(ctx context.Context, n int64) (func(), error) {
+	n = min(n, int64(r.p.cfg.MaxMemory))
+	if err := r.p.budget.Acquire(ctx, n); err != nil {
 		return nil, err
 	}
-	return sync.OnceFunc(func() { p.budget.Release(n) }), nil
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.held == nil {
+		r.held = map[int64]int64{}
+	}
+	r.nextID++
+	id := r.nextID
+	r.held[id] = n
+	return sync.OnceFunc(func() {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		if n, ok := r.held[id]; ok {
+			delete(r.held, id)
+			r.p.budget.Release(n)
+		}
+	}), nil
+}
+
+// releaseAll returns every reservation still held; Run calls it once all
+// its goroutines have ended.
+func (r *run) releaseAll() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for id, n := range r.held {
+		delete(r.held, id)
+		r.p.budget.Release(n)
+	}
 }
 
 // run is the state of one Run.
@@ -193,6 +222,10 @@ type run struct {
 	cancel  context.CancelCauseFunc
 	results chan Result // closed by Run once every stage has ended
 	stats   []*stats
+
+	mu     sync.Mutex      // guards held and nextID
+	held   map[int64]int64 // memory reservations not yet released, by id
+	nextID int64
 }
 
 // collect hands results to the hook and totals them until results is

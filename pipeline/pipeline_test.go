@@ -555,3 +555,32 @@ func TestMetrics(t *testing.T) {
 		t.Errorf("save metrics %+v", sum.Stages[4])
 	}
 }
+
+// A cancelled run gives back all the memory it reserved, even for items it
+// abandoned in channel buffers: the next run on the same pipeline has the
+// whole budget.
+func TestCancelReturnsMemory(t *testing.T) {
+	in := t.TempDir()
+	for i := range 12 {
+		copyTree(t, in, "photos/camera_Nikon_P6000_GPS.jpg")
+		os.Rename(filepath.Join(in, "photos", "camera_Nikon_P6000_GPS.jpg"), filepath.Join(in, "p"+string(rune('a'+i))+".jpg"))
+	}
+	buf := StageConfig{Workers: 1, Buffer: 8}
+	ctx, cancel := context.WithCancel(context.Background())
+	p, err := New(Config{Output: stages.Output{Width: 32}, Decode: DecodeConfig{StageConfig: buf}, Resize: buf, Encode: buf},
+		WithSink(func(ctx context.Context, e *stages.Encoded) error {
+			cancel() // stop at the first output, with items waiting in every buffer
+			<-ctx.Done()
+			return ctx.Err()
+		}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Run(ctx, Dirs([]string{in}, stages.ScanOptions{})); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Run: %v", err)
+	}
+	if !p.budget.TryAcquire(int64(p.cfg.MaxMemory)) {
+		t.Fatal("the memory budget was not all given back after a cancelled run")
+	}
+	p.budget.Release(int64(p.cfg.MaxMemory))
+}
