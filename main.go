@@ -150,8 +150,9 @@ func addFlags(f *pflag.FlagSet, cfg *pipeline.Config, o *options) {
 	f.StringVar(&cfg.Output.Anchor, "anchor", stages.DefaultAnchor, "part kept by --fit fill: center, top, bottom, left, right, top-left, ...")
 	f.BoolVar(&cfg.Output.Enlarge, "enlarge", false, "allow outputs larger than the input")
 	f.StringVar(&cfg.Output.Filter, "filter", stages.DefaultFilter, "resampling filter: lanczos, catmullrom, mitchell, linear, box, nearest")
-	f.StringVarP(&cfg.Output.Format, "format", "f", stages.DefaultFormat, "output format: same, jpeg, png, gif, tiff, bmp")
+	f.StringVarP(&cfg.Output.Format, "format", "f", stages.DefaultFormat, "output format: same, jpeg, png, gif, tiff, bmp (webp, avif: builds with -tags nodynamic)")
 	f.IntVarP(&cfg.Output.Quality, "quality", "q", stages.DefaultQuality, "JPEG quality, 1-100")
+	f.BoolVar(&cfg.Output.Lossless, "lossless", false, "write WebP losslessly (builds with -tags nodynamic)")
 	f.StringVar(&cfg.Output.Background, "background", "white", "colour under transparent pixels for formats without alpha (#rrggbb)")
 	f.StringVar(&cfg.Output.Name, "name", stages.DefaultName, "output name template: {name} {ext} {format} {width} {height}")
 	f.Float64Var(&cfg.Output.Sharpen, "sharpen", 0, "unsharp mask `sigma` after resizing (0.5-1 suits thumbnails); 0 = off")
@@ -239,6 +240,7 @@ func overlay(flags *pflag.FlagSet, cfg, flagCfg *pipeline.Config) {
 		"format":          func() { cfg.Output.Format = flagCfg.Output.Format },
 		"quality":         func() { cfg.Output.Quality = flagCfg.Output.Quality },
 		"background":      func() { cfg.Output.Background = flagCfg.Output.Background },
+		"lossless":        func() { cfg.Output.Lossless = flagCfg.Output.Lossless },
 		"name":            func() { cfg.Output.Name = flagCfg.Output.Name },
 		"keep-metadata":   func() { cfg.Output.KeepMetadata = flagCfg.Output.KeepMetadata },
 		"frames":          func() { cfg.Decode.Frames = flagCfg.Decode.Frames },

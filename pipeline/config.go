@@ -178,6 +178,7 @@ func (c *Config) renditions() []stages.Output {
 		inherit(&o.Name, d.Name)
 		inherit(&o.Sharpen, d.Sharpen)
 		o.Linear = o.Linear || d.Linear
+		o.Lossless = o.Lossless || d.Lossless
 		o.Enlarge = o.Enlarge || d.Enlarge
 		o.KeepMetadata = o.KeepMetadata || d.KeepMetadata
 		out[i] = o

@@ -14,16 +14,11 @@ import (
 	"sync"
 	"time"
 
-	// The decoders imgpipe reads, registered with package image:
-	// JPEG, PNG and GIF from the standard library; BMP, TIFF and WebP
-	// (lossy, lossless, alpha; not animated) from golang.org/x/image.
-	_ "image/gif"
 	"image/jpeg"
 	"image/png"
 
 	"golang.org/x/image/bmp"
 	"golang.org/x/image/tiff"
-	_ "golang.org/x/image/webp"
 
 	jpegdec "github.com/imgpipe/imgpipe/internal/jpeg"
 	"github.com/imgpipe/imgpipe/internal/meta"
@@ -131,10 +126,12 @@ func decode(ctx context.Context, f File, opts *DecodeOptions) (*Decoded, error) 
 			return nil, fmt.Errorf("%w: the file is empty", ErrNotImage)
 		}
 		return nil, fmt.Errorf("%w: its bytes are not JPEG, PNG, GIF, BMP, TIFF or WebP", ErrNotImage)
-	case "heif", "avif":
-		return nil, fmt.Errorf("%w: %s cannot be read yet", ErrUnsupportedFormat, format)
 	}
-	cfg, _, err := image.DecodeConfig(bytes.NewReader(data))
+	dec, ok := decoders[format]
+	if !ok {
+		return nil, unsupported(format)
+	}
+	cfg, err := dec.config(bytes.NewReader(data))
 	if err != nil {
 		return nil, classify(err)
 	}
@@ -204,16 +201,16 @@ func decode(ctx context.Context, f File, opts *DecodeOptions) (*Decoded, error) 
 				prev := release
 				release = func() { prev(); more() }
 			}
-			img, err = decodePixels(data)
+			img, err = decodePixels(dec, data)
 		} else if err != nil {
 			err = classify(err)
 		}
 	case format == "webp":
-		if img, err = decodePixels(data); err == nil {
+		if img, err = decodePixels(dec, data); err == nil {
 			webpFullRange(img)
 		}
 	default:
-		img, err = decodePixels(data)
+		img, err = decodePixels(dec, data)
 	}
 	if err != nil {
 		release()
@@ -302,9 +299,9 @@ var studioLUTs = sync.OnceValues(func() (*[256]uint8, *[256]uint8) {
 	return &luma, &chroma
 })
 
-// decodePixels decodes data with the registered decoders.
-func decodePixels(data []byte) (image.Image, error) {
-	img, _, err := image.Decode(bytes.NewReader(data))
+// decodePixels decodes data with dec.
+func decodePixels(dec decoder, data []byte) (image.Image, error) {
+	img, err := dec.decode(bytes.NewReader(data))
 	if err != nil {
 		return nil, classify(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 )
 
@@ -217,5 +218,20 @@ func TestIsProgressive(t *testing.T) {
 		if isProgressive(junk) {
 			t.Errorf("%x: progressive", junk)
 		}
+	}
+}
+
+// HEIC and AVIF inputs, and WebP and AVIF outputs, need the nodynamic
+// build; the default build says so instead of failing obscurely.
+func TestExtraFormatsNeedTheTag(t *testing.T) {
+	if _, ok := extraEncoders["webp"]; ok {
+		t.Skip("built with -tags nodynamic: TestWASMFormats covers these formats")
+	}
+	_, err := decodeFile(t, filepath.Join("..", "testdata", "formats", "small.heic"), DecodeOptions{})
+	if !errors.Is(err, ErrUnsupportedFormat) || !strings.Contains(err.Error(), "-tags nodynamic") {
+		t.Errorf("HEIC: %v, want ErrUnsupportedFormat with the build hint", err)
+	}
+	if err := (Output{Format: "webp"}).Validate("output"); err == nil || !strings.Contains(err.Error(), "-tags nodynamic") {
+		t.Errorf("webp output: %v, want an error with the build hint", err)
 	}
 }

@@ -88,6 +88,10 @@ func encodeOne(img image.Image, frames []image.Image, t Target, d *Decoded) ([]b
 	case "bmp":
 		err = bmp.Encode(&buf, img)
 	default:
+		if enc, ok := extraEncoders[t.Format]; ok {
+			err = enc(&buf, img, t.Output)
+			break
+		}
 		return nil, "", fmt.Errorf("%w: cannot write %s", ErrUnsupportedFormat, t.Format)
 	}
 	if err != nil {
@@ -139,7 +143,13 @@ func outputSpace(d *Decoded) string {
 }
 
 // hasAlpha reports whether format can store transparency.
-func hasAlpha(format string) bool { return format == "png" || format == "gif" || format == "tiff" }
+func hasAlpha(format string) bool {
+	switch format {
+	case "png", "gif", "tiff", "webp", "avif":
+		return true
+	}
+	return false
+}
 
 func opaque(img image.Image) bool {
 	if o, ok := img.(interface{ Opaque() bool }); ok {

@@ -38,10 +38,13 @@ type Output struct {
 	// not darken. It costs about 3x the resize time and 4x its memory.
 	Linear bool `yaml:"linear"`
 	// Format is same (default: the input's format when it can be written,
-	// else jpeg), jpeg, png, gif, tiff or bmp.
+	// else jpeg), jpeg, png, gif, tiff or bmp; webp and avif too in a build
+	// with -tags nodynamic.
 	Format string `yaml:"format"`
-	// Quality is the JPEG quality, 1-100 (default 85).
+	// Quality is the JPEG (and WebP, AVIF) quality, 1-100 (default 85).
 	Quality int `yaml:"quality"`
+	// Lossless writes WebP losslessly (Quality is then ignored).
+	Lossless bool `yaml:"lossless"`
 	// Background is the colour transparent pixels are flattened onto when
 	// the output format has no alpha (JPEG, BMP): "#rrggbb" or a name
 	// (white, black); default white.
@@ -114,7 +117,11 @@ func (o Output) Validate(prefix string) error {
 		return bad("filter", "must be one of lanczos, catmullrom, mitchell, linear, box, nearest; got %q", o.Filter)
 	}
 	if o.Format != "same" && !Writable(o.Format) {
-		return bad("format", "must be same, jpeg, png, gif, tiff or bmp; got %q", o.Format)
+		hint := ""
+		if o.Format == "webp" || o.Format == "avif" {
+			hint = " (" + o.Format + " needs an imgpipe built with -tags nodynamic, see README)"
+		}
+		return bad("format", "must be same or one of %s; got %q%s", writableList(), o.Format, hint)
 	}
 	if _, err := ParseColor(o.Background); err != nil {
 		return bad("background", "%v", err)
@@ -196,12 +203,6 @@ func anchorRect(w, h, cw, ch int, anchor string) image.Rectangle {
 	return image.Rect(x, y, x+cw, y+ch)
 }
 
-// writers are the formats imgpipe can write, with their usual extension.
-var writers = map[string]string{"jpeg": "jpg", "png": "png", "gif": "gif", "tiff": "tif", "bmp": "bmp"}
-
-// Writable reports whether imgpipe can write format.
-func Writable(format string) bool { _, ok := writers[format]; return ok }
-
 // OutputFormat is the format o writes for an input in srcFormat.
 func (o Output) OutputFormat(srcFormat string) string {
 	o = o.WithDefaults()
@@ -217,7 +218,7 @@ func (o Output) OutputFormat(srcFormat string) string {
 // extFormats maps extensions to the format they name.
 var extFormats = map[string]string{
 	"jpg": "jpeg", "jpeg": "jpeg", "jpe": "jpeg", "jfif": "jpeg", "png": "png", "gif": "gif",
-	"tif": "tiff", "tiff": "tiff", "bmp": "bmp", "webp": "webp",
+	"tif": "tiff", "tiff": "tiff", "bmp": "bmp", "webp": "webp", "avif": "avif", "heic": "heif", "heif": "heif",
 }
 
 // FileName fills in o's name template for the input at rel (slash-separated,

@@ -26,11 +26,12 @@
 //
 // All functions are safe for concurrent use.
 //
-// Status: the pipeline does not use this package yet. Every file carries the
-// nodynamic build constraint, so the default build and `go test ./...` leave
-// it out and the imgpipe binary stays static; CI tests it with the tag.
-// Wiring it in means building every imgpipe binary with -tags nodynamic (and
-// settling the LGPL-3.0 of the embedded libheif/libde265 for HEIC).
+// Status: every file carries the nodynamic build constraint, so the
+// default build and `go test ./...` leave this package out; a build with
+// -tags nodynamic wires it into the decode and encode stages
+// (stages/extra_codecs.go). Making it the default would need every imgpipe
+// build to carry the tag, and a decision on the LGPL-3.0 of the embedded
+// libheif/libde265 (HEIC).
 package codec
 
 import (
