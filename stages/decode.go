@@ -127,6 +127,9 @@ func decode(ctx context.Context, f File, opts *DecodeOptions) (*Decoded, error) 
 		}
 		return nil, fmt.Errorf("%w: its bytes are not JPEG, PNG, GIF, BMP, TIFF or WebP", ErrNotImage)
 	}
+	if format == "webp" && len(data) > 20 && string(data[12:16]) == "VP8X" && data[20]&0x02 != 0 {
+		format = "webp-anim" // animated: x/image/webp cannot read it
+	}
 	dec, ok := decoders[format]
 	if !ok {
 		return nil, unsupported(format)

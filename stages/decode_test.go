@@ -235,3 +235,16 @@ func TestExtraFormatsNeedTheTag(t *testing.T) {
 		t.Errorf("webp output: %v, want an error with the build hint", err)
 	}
 }
+
+func TestAnimatedWebP(t *testing.T) {
+	_, err := decodeFile(t, filepath.Join("..", "testdata", "formats", "anim.webp"), DecodeOptions{})
+	if _, ok := decoders["webp-anim"]; ok {
+		if err != nil {
+			t.Errorf("animated WebP in a nodynamic build: %v", err)
+		}
+		return
+	}
+	if !errors.Is(err, ErrUnsupportedFormat) || !strings.Contains(err.Error(), "animated WebP") {
+		t.Errorf("animated WebP: %v, want ErrUnsupportedFormat naming it", err)
+	}
+}

@@ -15,7 +15,7 @@ import (
 // Without the tag those libraries would load system copies through purego
 // and link libc dynamically, so they are only built in on request.
 func init() {
-	for _, format := range []string{codec.FormatHEIF, codec.FormatAVIF} {
+	for _, format := range []string{codec.FormatHEIF, codec.FormatAVIF, codec.FormatWebPAnim} {
 		decoders[format] = decoder{
 			config: func(r io.Reader) (image.Config, error) { return codec.DecodeConfig(format, r) },
 			decode: func(r io.Reader) (image.Image, error) { return codec.Decode(format, r) },

@@ -63,6 +63,8 @@ func unsupported(format string) error {
 	switch format {
 	case "heif", "avif":
 		return fmt.Errorf("%w: %s needs an imgpipe built with -tags nodynamic (see README)", ErrUnsupportedFormat, strings.ToUpper(format))
+	case "webp-anim":
+		return fmt.Errorf("%w: animated WebP needs an imgpipe built with -tags nodynamic (see README), which reads its first frame", ErrUnsupportedFormat)
 	}
 	return fmt.Errorf("%w: %s", ErrUnsupportedFormat, format)
 }

@@ -209,6 +209,9 @@ func (o Output) OutputFormat(srcFormat string) string {
 	if o.Format != "same" {
 		return o.Format
 	}
+	if srcFormat == "webp-anim" { // its first frame, as a still
+		srcFormat = "webp"
+	}
 	if Writable(srcFormat) {
 		return srcFormat
 	}
