@@ -87,6 +87,8 @@ func Read(r io.Reader, format string) (Info, error) {
 		err = readGIF(r, &info)
 	case "bmp":
 		err = readBMP(r, &info)
+	case "heif", "heic", "avif":
+		err = readHEIF(r, &info)
 	default:
 		return info, fmt.Errorf("meta: unknown image format %q", format)
 	}
