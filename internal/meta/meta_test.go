@@ -503,7 +503,7 @@ func absDiff(a, b uint8) float64 {
 }
 
 func TestReadErrors(t *testing.T) {
-	if _, err := Read(strings.NewReader(""), "heic"); err == nil {
+	if _, err := Read(strings.NewReader(""), "jxl"); err == nil {
 		t.Error("no error for unknown format")
 	}
 	boom := errors.New("boom")
