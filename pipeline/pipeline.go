@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
@@ -266,11 +265,7 @@ func (r *run) fail(stage string, v any, err error, took time.Duration) error {
 			res.Outputs = append(res.Outputs, Rendition{Path: o})
 		}
 	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
-		// Abandoned, not failed: the run is stopping.
-		if d != nil {
-			d.Release()
-		}
-		return err
+		return err // abandoned, not failed: the run is stopping (Run releases its memory)
 	default:
 		res.Err = &Error{Stage: stage, Path: in.Path, Err: err}
 	}
@@ -387,11 +382,7 @@ func work[In, Out any](ctx context.Context, r *run, st *stats, in <-chan In, out
 		case out <- res:
 			st.out.Add(1)
 		case <-ctx.Done():
-			_, d := describe(res)
-			if d != nil {
-				d.Release()
-			}
-			return ctx.Err()
+			return ctx.Err() // res is abandoned; Run releases its memory
 		}
 		since(t, &st.waitOut)
 	}
@@ -438,5 +429,5 @@ func checkWritable(dir string) error {
 		return fmt.Errorf("%w: %w", ErrOutput, err)
 	}
 	f.Close()
-	return os.Remove(filepath.Clean(f.Name()))
+	return os.Remove(f.Name())
 }

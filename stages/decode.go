@@ -100,8 +100,9 @@ func (d *Decoded) Release() {
 // against the limits, plans its outputs (which may end it as a *Skip),
 // reserves memory, decodes the pixels and turns them upright.
 //
-// Memory: the input file's bytes plus its decoded pixels, about 4 bytes a
-// pixel, twice while it is being rotated.
+// Memory: what memoryNeed estimates, charged to DecodeOptions.Reserve
+// before any pixel is allocated: the file's bytes, the decoded pixels (at
+// the shrink-on-load scale for JPEG), a rotated copy, and the outputs.
 func Decode(opts DecodeOptions) func(context.Context, File) (*Decoded, error) {
 	if opts.MaxPixels == 0 {
 		opts.MaxPixels = DefaultMaxPixels
@@ -173,14 +174,27 @@ func decode(ctx context.Context, f File, opts *DecodeOptions) (*Decoded, error) 
 
 	scale := 1
 	if format == "jpeg" && !opts.FullDecode {
-		scale = shrinkOnLoad(w, h, targets)
+		scale = shrinkOnLoad(targets)
+	}
+	// Charge the memory budget before allocating pixels. need(s) is the
+	// estimate at JPEG scale s; every frame of an animation counts.
+	need := func(s int) int64 {
+		return int64(frames) * memoryNeed(format, cfg.ColorModel, data, w, h, s, targets, info.Orientation)
 	}
 	release := func() {}
-	if opts.Reserve != nil {
-		need := int64(frames) * memoryNeed(format, cfg.ColorModel, data, w, h, scale, targets, info.Orientation)
-		if release, err = opts.Reserve(ctx, need); err != nil {
-			return nil, err
+	reserve := func(n int64) error {
+		if opts.Reserve == nil {
+			return nil
 		}
+		more, err := opts.Reserve(ctx, n)
+		if err == nil {
+			prev := release
+			release = func() { prev(); more() }
+		}
+		return err
+	}
+	if err := reserve(need(scale)); err != nil {
+		return nil, err
 	}
 	var img image.Image
 	var anim *Animation
@@ -191,21 +205,13 @@ func decode(ctx context.Context, f File, opts *DecodeOptions) (*Decoded, error) 
 		}
 	case format == "jpeg":
 		img, err = jpegdec.Decode(bytes.NewReader(data), &jpegdec.Options{Scale: scale})
-		if errors.Is(err, jpegdec.ErrUnsupported) {
-			// image/jpeg decodes it (or says why not), at full size: charge that.
-			if scale > 1 && opts.Reserve != nil {
-				extra := memoryNeed(format, cfg.ColorModel, data, w, h, 1, targets, info.Orientation) -
-					memoryNeed(format, cfg.ColorModel, data, w, h, scale, targets, info.Orientation)
-				more, rerr := opts.Reserve(ctx, extra)
-				if rerr != nil {
-					release()
-					return nil, rerr
-				}
-				prev := release
-				release = func() { prev(); more() }
+		switch {
+		case errors.Is(err, jpegdec.ErrUnsupported):
+			// image/jpeg decodes it (or says why not), at full size: charge that too.
+			if err = reserve(need(1) - need(scale)); err == nil {
+				img, err = decodePixels(dec, data)
 			}
-			img, err = decodePixels(dec, data)
-		} else if err != nil {
+		case err != nil:
 			err = classify(err)
 		}
 	case format == "webp":
@@ -249,11 +255,10 @@ func writesGIF(targets []Target) bool {
 // shrinkOnLoad picks the largest JPEG scale (8, 4, 2 or 1) that leaves the
 // decoded image at least as large as every target needs, so the resize
 // that follows still has at least one source pixel per output pixel.
-func shrinkOnLoad(w, h int, targets []Target) int {
+func shrinkOnLoad(targets []Target) int {
 	scale := 8
 	for _, t := range targets {
-		_, _, crop := t.Output.Geometry(w, h)
-		f := min(float64(crop.Dx())/float64(t.Width), float64(crop.Dy())/float64(t.Height))
+		f := min(float64(t.Crop.Dx())/float64(t.Width), float64(t.Crop.Dy())/float64(t.Height))
 		s := 1
 		for _, c := range []int{8, 4, 2} {
 			if float64(c) <= f {

@@ -104,7 +104,7 @@ func FuzzDecode(f *testing.F) {
 		b := d.Image.Bounds()
 		sw, sh := d.Width, d.Height
 		if d.Format == "jpeg" {
-			sw, sh = jpegdec.ScaledSize(d.Width, d.Height, shrinkOnLoad(d.Width, d.Height, d.Targets))
+			sw, sh = jpegdec.ScaledSize(d.Width, d.Height, shrinkOnLoad(d.Targets))
 		}
 		if (b.Dx() != d.Width || b.Dy() != d.Height) && (b.Dx() != sw || b.Dy() != sh) {
 			t.Fatalf("%s: decoded image bounds %v, but the header said %dx%d (upright, orientation %d; %dx%d if shrunk on load)",

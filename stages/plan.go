@@ -2,6 +2,7 @@ package stages
 
 import (
 	"fmt"
+	"image"
 	"os"
 	"path"
 	"path/filepath"
@@ -16,6 +17,9 @@ type Target struct {
 	Format string // format written
 	Width  int    // output size in pixels
 	Height int
+	// Crop is the part of the upright, full-resolution source that is
+	// resampled into the output: all of it, except for "fill".
+	Crop image.Rectangle
 	// Name is the output path relative to the output folder, with forward
 	// slashes. With an output folder, the file is written there.
 	Name string
@@ -43,10 +47,10 @@ func (p *Planner) Plan(f File, format string, w, h int) ([]Target, error) {
 	targets := make([]Target, len(p.Outputs))
 	for i, o := range p.Outputs {
 		o = o.WithDefaults()
-		ow, oh, _ := o.Geometry(w, h)
+		ow, oh, crop := o.Geometry(w, h)
 		of := o.OutputFormat(format)
 		name := o.FileName(cleanRel(f), of, ow, oh)
-		targets[i] = Target{Output: o, Index: i, Format: of, Width: ow, Height: oh, Name: name}
+		targets[i] = Target{Output: o, Index: i, Format: of, Width: ow, Height: oh, Crop: crop, Name: name}
 	}
 	if err := p.claim(f, targets); err != nil {
 		return nil, err

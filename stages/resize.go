@@ -35,9 +35,9 @@ func Resize() func(context.Context, *Decoded) (*Resized, error) {
 			if err := ctx.Err(); err != nil {
 				return nil, err
 			}
-			_, _, crop := t.Output.Geometry(d.Width, d.Height)
 			// The source may have been shrunk on load: map the crop, given
 			// at full resolution, onto the pixels we have.
+			crop := t.Crop
 			r := image.Rect(
 				b.Min.X+crop.Min.X*b.Dx()/d.Width, b.Min.Y+crop.Min.Y*b.Dy()/d.Height,
 				b.Min.X+crop.Max.X*b.Dx()/d.Width, b.Min.Y+crop.Max.Y*b.Dy()/d.Height)
