@@ -178,13 +178,9 @@ func addFlags(f *pflag.FlagSet, cfg *pipeline.Config, o *options) {
 // the flags the user set.
 func applyConfig(flags *pflag.FlagSet, cfg *pipeline.Config, o *options) error {
 	if o.configFile != "" {
-		fileCfg, err := pipeline.LoadConfig(o.configFile)
-		if err != nil {
+		if err := loadUnderFlags(flags, cfg, o.configFile); err != nil {
 			return err
 		}
-		flagCfg := *cfg
-		*cfg = fileCfg
-		overlay(flags, cfg, &flagCfg)
 	}
 	if flags.Changed("quality") && cfg.Output.Quality < 1 {
 		return fmt.Errorf("--quality: must be 1-100, got %d", cfg.Output.Quality)
@@ -227,43 +223,40 @@ func applyConfig(flags *pflag.FlagSet, cfg *pipeline.Config, o *options) error {
 	return cfg.Validate()
 }
 
-// overlay copies into cfg the flags the user set, taken from flagCfg.
-func overlay(flags *pflag.FlagSet, cfg, flagCfg *pipeline.Config) {
-	set := map[string]func(){
-		"out":             func() { cfg.OutDir = flagCfg.OutDir },
-		"width":           func() { cfg.Output.Width = flagCfg.Output.Width },
-		"height":          func() { cfg.Output.Height = flagCfg.Output.Height },
-		"fit":             func() { cfg.Output.Fit = flagCfg.Output.Fit },
-		"anchor":          func() { cfg.Output.Anchor = flagCfg.Output.Anchor },
-		"enlarge":         func() { cfg.Output.Enlarge = flagCfg.Output.Enlarge },
-		"filter":          func() { cfg.Output.Filter = flagCfg.Output.Filter },
-		"format":          func() { cfg.Output.Format = flagCfg.Output.Format },
-		"quality":         func() { cfg.Output.Quality = flagCfg.Output.Quality },
-		"background":      func() { cfg.Output.Background = flagCfg.Output.Background },
-		"lossless":        func() { cfg.Output.Lossless = flagCfg.Output.Lossless },
-		"name":            func() { cfg.Output.Name = flagCfg.Output.Name },
-		"keep-metadata":   func() { cfg.Output.KeepMetadata = flagCfg.Output.KeepMetadata },
-		"frames":          func() { cfg.Decode.Frames = flagCfg.Decode.Frames },
-		"sharpen":         func() { cfg.Output.Sharpen = flagCfg.Output.Sharpen },
-		"linear":          func() { cfg.Output.Linear = flagCfg.Output.Linear },
-		"force":           func() { cfg.Force = flagCfg.Force },
-		"dry-run":         func() { cfg.DryRun = flagCfg.DryRun },
-		"fail-fast":       func() { cfg.FailFast = flagCfg.FailFast },
-		"max-pixels":      func() { cfg.Decode.MaxPixels = flagCfg.Decode.MaxPixels },
-		"max-file-size":   func() { cfg.Decode.MaxFileSize = flagCfg.Decode.MaxFileSize },
-		"max-memory":      func() { cfg.MaxMemory = flagCfg.MaxMemory },
-		"full-decode":     func() { cfg.Decode.FullDecode = flagCfg.Decode.FullDecode },
-		"hidden":          func() { cfg.Scan.Hidden = flagCfg.Scan.Hidden },
-		"follow-symlinks": func() { cfg.Scan.FollowSymlinks = flagCfg.Scan.FollowSymlinks },
-		"settle":          func() { cfg.Watch.Settle = flagCfg.Watch.Settle },
-		"ignore":          func() { cfg.Watch.Ignore = flagCfg.Watch.Ignore },
-		"delete-outputs":  func() { cfg.Watch.DeleteOutputs = flagCfg.Watch.DeleteOutputs },
+// loadUnderFlags fills cfg from the config file, then sets again every
+// flag the user gave, so flags override the file. Flags write straight into
+// cfg, so there is no second list of them to keep in step.
+func loadUnderFlags(flags *pflag.FlagSet, cfg *pipeline.Config, path string) error {
+	type given struct {
+		name  string
+		value string
+		slice []string
 	}
+	var set []given
 	flags.Visit(func(f *pflag.Flag) {
-		if fn, ok := set[f.Name]; ok {
-			fn()
+		g := given{name: f.Name, value: f.Value.String()}
+		if sv, ok := f.Value.(pflag.SliceValue); ok {
+			g.slice = sv.GetSlice()
 		}
+		set = append(set, g)
 	})
+	fileCfg, err := pipeline.LoadConfig(path)
+	if err != nil {
+		return err
+	}
+	*cfg = fileCfg
+	for _, g := range set {
+		f := flags.Lookup(g.name)
+		if sv, ok := f.Value.(pflag.SliceValue); ok {
+			err = sv.Replace(g.slice)
+		} else {
+			err = f.Value.Set(g.value)
+		}
+		if err != nil {
+			return fmt.Errorf("--%s: %w", g.name, err)
+		}
+	}
+	return nil
 }
 
 // resize runs a batch and returns the exit code.
@@ -271,7 +264,7 @@ func resize(ctx context.Context, cfg pipeline.Config, o options, inputs []string
 	ctx, stop := signalContext(ctx, cfg.OutDir, stderr)
 	defer stop()
 
-	cfg.Scan.Exclude = []string{cfg.OutDir} // re-runs never take outputs for inputs
+	cfg.Scan.Exclude = []string{cfg.OutDir} // saves walking the outputs (the pipeline skips them anyway)
 	ui := newConsole(stderr, o)
 	var log slog.Handler = slog.DiscardHandler
 	if o.verbose { // details such as the stack of a decoder that panicked

@@ -12,15 +12,18 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/spf13/pflag"
 	_ "golang.org/x/image/bmp"
 	_ "golang.org/x/image/tiff"
 
+	"github.com/imgpipe/imgpipe/pipeline"
 	"github.com/imgpipe/imgpipe/stages"
 )
 
@@ -309,81 +312,34 @@ func TestSizesAndJSONReport(t *testing.T) {
 	}
 }
 
-// SIGINT mid-run: exit 130, no temporary files, every output complete.
-func TestInterrupt(t *testing.T) {
-	in := t.TempDir()
+// startBatch starts imgpipe on 30 copies of a 6 MP photo and returns once
+// the first output is complete, so a signal lands mid-run.
+func startBatch(t *testing.T, args ...string) (in, out string, cmd *exec.Cmd, stderr *bytes.Buffer) {
+	t.Helper()
+	in, out = t.TempDir(), t.TempDir()
 	data, _ := os.ReadFile("testdata/photos/friends_by_Aitzol_Berasategi.jpg")
 	for i := range 30 {
 		os.WriteFile(filepath.Join(in, "p"+strconv.Itoa(i)+".jpg"), data, 0o644)
 	}
-	out := t.TempDir()
-	cmd := exec.Command(binary, "resize", in, "-o", out, "-w", "300", "-j", "1")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
+	cmd = exec.Command(binary, append([]string{"resize", in, "-o", out, "-w", "300"}, args...)...)
+	stderr = &bytes.Buffer{}
+	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	// Wait for the first output, then interrupt.
-	deadline := time.Now().Add(60 * time.Second)
-	for {
+	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
 		entries, _ := os.ReadDir(out)
-		n := 0
-		for _, e := range entries {
-			if !stages.IsTemp(e.Name()) {
-				n++
-			}
-		}
-		if n > 0 || time.Now().After(deadline) {
+		if slices.ContainsFunc(entries, func(e os.DirEntry) bool { return !stages.IsTemp(e.Name()) }) {
 			break
 		}
-		time.Sleep(10 * time.Millisecond)
 	}
-	cmd.Process.Signal(syscall.SIGINT)
-	err := cmd.Wait()
-	ee, ok := err.(*exec.ExitError)
-	if !ok || ee.ExitCode() != 130 {
-		t.Fatalf("exit %v, want 130; stderr:\n%s", err, stderr.String())
-	}
-	noTemp(t, out)
-	entries, _ := os.ReadDir(out)
-	if len(entries) == 0 || len(entries) >= 30 {
-		t.Errorf("%d outputs after an interrupt mid-run", len(entries))
-	}
-	for _, e := range entries {
-		decodeSize(t, filepath.Join(out, e.Name()))
-	}
-	// Re-running finishes the rest and skips what is done.
-	code, _, errOut := imgpipe(t, "resize", in, "-o", out, "-w", "300")
-	if code != 0 || !strings.Contains(errOut, strconv.Itoa(len(entries))+" skipped") {
-		t.Errorf("re-run: exit %d:\n%s", code, errOut)
-	}
+	return in, out, cmd, stderr
 }
 
-// A second Ctrl-C exits at once, still leaving no temporary file and no
-// partial output.
-func TestDoubleInterrupt(t *testing.T) {
-	in := t.TempDir()
-	data, _ := os.ReadFile("testdata/photos/friends_by_Aitzol_Berasategi.jpg")
-	for i := range 30 {
-		os.WriteFile(filepath.Join(in, "p"+strconv.Itoa(i)+".jpg"), data, 0o644)
-	}
-	out := t.TempDir()
-	cmd := exec.Command(binary, "resize", in, "-o", out, "-w", "300")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.Now().Add(60 * time.Second)
-	for time.Now().Before(deadline) {
-		if entries, _ := os.ReadDir(out); len(entries) > 1 {
-			break
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	cmd.Process.Signal(syscall.SIGINT)
-	time.Sleep(20 * time.Millisecond)
-	cmd.Process.Signal(syscall.SIGINT)
+// waitInterrupted checks that cmd exits 130 leaving no temporary file and
+// only complete outputs, and returns how many outputs there are.
+func waitInterrupted(t *testing.T, cmd *exec.Cmd, stderr *bytes.Buffer, out string) int {
+	t.Helper()
 	err := cmd.Wait()
 	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 130 {
 		t.Fatalf("exit %v, want 130; stderr:\n%s", err, stderr.String())
@@ -392,5 +348,63 @@ func TestDoubleInterrupt(t *testing.T) {
 	entries, _ := os.ReadDir(out)
 	for _, e := range entries {
 		decodeSize(t, filepath.Join(out, e.Name()))
+	}
+	return len(entries)
+}
+
+// SIGINT mid-run: exit 130, no temporary files, every output complete; a
+// re-run finishes the rest and skips what is done.
+func TestInterrupt(t *testing.T) {
+	in, out, cmd, stderr := startBatch(t, "-j", "1")
+	cmd.Process.Signal(syscall.SIGINT)
+	n := waitInterrupted(t, cmd, stderr, out)
+	if n == 0 || n >= 30 {
+		t.Errorf("%d outputs after an interrupt mid-run", n)
+	}
+	code, _, errOut := imgpipe(t, "resize", in, "-o", out, "-w", "300")
+	if code != 0 || !strings.Contains(errOut, strconv.Itoa(n)+" skipped") {
+		t.Errorf("re-run: exit %d:\n%s", code, errOut)
+	}
+}
+
+// A second Ctrl-C exits at once, still leaving no temporary file and no
+// partial output.
+func TestDoubleInterrupt(t *testing.T) {
+	_, out, cmd, stderr := startBatch(t)
+	cmd.Process.Signal(syscall.SIGINT)
+	time.Sleep(20 * time.Millisecond)
+	cmd.Process.Signal(syscall.SIGINT)
+	waitInterrupted(t, cmd, stderr, out)
+}
+
+// Flags given on the command line win over the config file, whatever
+// their type (sizes, lists, booleans, durations); the file fills the rest.
+func TestFlagsOverrideConfigFile(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "c.yaml")
+	os.WriteFile(file, []byte(`out_dir: from-file
+max_memory: 1GiB
+output: {width: 64, quality: 70, enlarge: false}
+watch: {settle: 5s, ignore: ["x"]}
+`), 0o644)
+	args := []string{"-c", file, "--max-memory", "1500000", "--ignore", "*.xmp,*.dng", "--enlarge", "-w", "32", "--settle", "250ms", "dir"}
+	var cfg pipeline.Config
+	var o options
+	f := pflag.NewFlagSet("t", pflag.ContinueOnError) // the flags watch defines
+	addFlags(f, &cfg, &o)
+	f.DurationVar(&cfg.Watch.Settle, "settle", 0, "")
+	f.StringSliceVar(&cfg.Watch.Ignore, "ignore", nil, "")
+	if err := f.Parse(args); err != nil {
+		t.Fatal(err)
+	}
+	if err := applyConfig(f, &cfg, &o); err != nil {
+		t.Fatal(err)
+	}
+	if cfg.OutDir != "from-file" || cfg.Output.Quality != 70 {
+		t.Errorf("file values lost: out %q quality %d", cfg.OutDir, cfg.Output.Quality)
+	}
+	if cfg.Output.Width != 32 || !cfg.Output.Enlarge || cfg.MaxMemory != 1500000 ||
+		cfg.Watch.Settle != 250*time.Millisecond || strings.Join(cfg.Watch.Ignore, ",") != "*.xmp,*.dng" {
+		t.Errorf("flags did not win: width %d enlarge %v max_memory %d settle %s ignore %v",
+			cfg.Output.Width, cfg.Output.Enlarge, cfg.MaxMemory, cfg.Watch.Settle, cfg.Watch.Ignore)
 	}
 }

@@ -39,14 +39,16 @@ func ParseByteSize(s string) (ByteSize, error) {
 	return ByteSize(f * mult), nil
 }
 
+// String prints b exactly, in the largest binary unit that divides it, so
+// that ParseByteSize(b.String()) == b.
 func (b ByteSize) String() string {
-	switch {
-	case b >= 1<<30 && b%(1<<30) == 0:
-		return fmt.Sprintf("%dGiB", b>>30)
-	case b >= 1<<20 && b%(1<<20) == 0:
-		return fmt.Sprintf("%dMiB", b>>20)
-	case b >= 1<<20:
-		return fmt.Sprintf("%.1fMiB", float64(b)/(1<<20))
+	for _, u := range []struct {
+		suffix string
+		size   ByteSize
+	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}} {
+		if b >= u.size && b%u.size == 0 {
+			return strconv.FormatInt(int64(b/u.size), 10) + u.suffix
+		}
 	}
 	return strconv.FormatInt(int64(b), 10)
 }
