@@ -584,3 +584,21 @@ func TestCancelReturnsMemory(t *testing.T) {
 	}
 	p.budget.Release(int64(p.cfg.MaxMemory))
 }
+
+// Outputs inside an input tree are never taken for inputs, even from a
+// source that does not exclude the output folder.
+func TestOutputsInsideInputsIgnored(t *testing.T) {
+	in := t.TempDir()
+	copyTree(t, in, "edge/IMG_0001.JPG", "photos/camera_Nikon_P6000_GPS.jpg")
+	cfg := Config{OutDir: filepath.Join(in, "small"), Output: stages.Output{Width: 32}, Force: true}
+	for run := range 2 {
+		p, err := New(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum, err := p.Run(context.Background(), Dirs([]string{in}, stages.ScanOptions{}))
+		if err != nil || sum.OK != 2 || sum.Total() != 2 {
+			t.Fatalf("run %d: %+v %v: outputs were taken for inputs", run+1, sum, err)
+		}
+	}
+}

@@ -6,6 +6,8 @@ import (
 	"io"
 	"io/fs"
 	"path"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -130,11 +132,15 @@ func source(ctx context.Context, g *errgroup.Group, r *run, buffer int, src Sour
 	out := make(chan stages.File, buffer)
 	st := &stats{name: "scan", workers: 1, buffer: buffer}
 	r.stats = append(r.stats, st)
+	isOutput := r.outputFilter()
 	g.Go(func() error {
 		defer close(out)
 		start := time.Now()
 		var waited time.Duration
 		err := src(ctx, func(f stages.File, err error) error {
+			if isOutput(f) {
+				return nil // an output is never an input, whatever the source
+			}
 			if err != nil {
 				st.failed.Add(1)
 				r.report(Result{Input: f.Path, Status: StatusFailed, Stage: "scan",
@@ -157,4 +163,27 @@ func source(ctx context.Context, g *errgroup.Group, r *run, buffer int, src Sour
 		return err
 	})
 	return out
+}
+
+// outputFilter returns a test for files on disk that lie inside the output
+// folder, so that a source over a tree that holds it (./photos with -o
+// ./photos/small) never feeds outputs back in. Sources can skip the folder
+// earlier and cheaper (ScanOptions.Exclude, as the CLI and Watch do); this
+// is the guarantee.
+func (r *run) outputFilter() func(stages.File) bool {
+	if r.p.sink != nil || r.p.cfg.OutDir == "" {
+		return func(stages.File) bool { return false }
+	}
+	out, err := filepath.Abs(r.p.cfg.OutDir)
+	if err != nil {
+		return func(stages.File) bool { return false }
+	}
+	out += string(filepath.Separator)
+	return func(f stages.File) bool {
+		if f.Open != nil { // in memory or in an fs.FS: not a path on disk
+			return false
+		}
+		abs, err := filepath.Abs(f.Path)
+		return err == nil && strings.HasPrefix(abs, out)
+	}
 }
