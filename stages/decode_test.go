@@ -3,6 +3,8 @@ package stages
 import (
 	"context"
 	"errors"
+	"fmt"
+	"image"
 	"image/png"
 	"math"
 	"os"
@@ -246,5 +248,47 @@ func TestAnimatedWebP(t *testing.T) {
 	}
 	if !errors.Is(err, ErrUnsupportedFormat) || !strings.Contains(err.Error(), "animated WebP") {
 		t.Errorf("animated WebP: %v, want ErrUnsupportedFormat naming it", err)
+	}
+}
+
+// Shrink-on-load must not cost visible quality: for targets just past each
+// JPEG scale (where the resize left after it is smallest), the output must
+// stay close to what decoding every pixel gives. With solHeadroom 1 (the
+// largest scale that fits) three of these cases fall to 41.4-45.8 dB; with
+// 1.25 the worst is 50.3.
+func TestShrinkOnLoadQuality(t *testing.T) {
+	tests := []struct {
+		file  string
+		width int // source width / width: just above 2, 4, 8 or between
+	}{
+		{"photos/Painting-Colors_by__herobrine7gamer.jpg", 2920}, // 2.05x, 4:4:4
+		{"photos/Painting-Colors_by__herobrine7gamer.jpg", 1460}, // 4.1x
+		{"photos/Painting-Colors_by__herobrine7gamer.jpg", 730},  // 8.2x
+		{"photos/Painting-Colors_by__herobrine7gamer.jpg", 800},  // 7.5x
+		{"photos/friends_by_Aitzol_Berasategi.jpg", 500},         // 4.1x, progressive
+		{"photos/friends_by_Aitzol_Berasategi.jpg", 250},         // 8.2x, progressive
+		{"photos/phone_Samsung_SM-G930F.jpg", 980},               // 4.1x, 4:4:0
+		{"photos/plasma_FallenLeaf_2560x1600.jpg", 620},          // 4.1x
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("%s/%d", filepath.Base(tt.file), tt.width), func(t *testing.T) {
+			resized := func(full bool) image.Image {
+				d, err := decodeFile(t, filepath.Join("..", "testdata", tt.file), DecodeOptions{
+					FullDecode: full,
+					Planner:    &Planner{Outputs: []Output{{Width: tt.width}}},
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				r, err := Resize()(context.Background(), d)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return r.Images[0]
+			}
+			if p := psnr(t, resized(true), resized(false)); p < 48 {
+				t.Errorf("shrink-on-load output is %.1f dB from the full decode's, want >= 48", p)
+			}
+		})
 	}
 }
