@@ -2,6 +2,7 @@ package jpeg
 
 import (
 	"bufio"
+	"bytes"
 	"image"
 	"image/color"
 	"io"
@@ -201,7 +202,11 @@ func (d *decoder) nextMarker() (byte, error) {
 			return 0, io.ErrUnexpectedEOF
 		}
 		if data[p] != 0xFF {
-			p++
+			i := bytes.IndexByte(data[p+1:], 0xFF)
+			if i < 0 {
+				return 0, io.ErrUnexpectedEOF
+			}
+			p += 1 + i
 			continue
 		}
 		m := data[p+1]
