@@ -70,7 +70,7 @@ mem=$(awk '/^MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)
 echo "## imgpipe vs other resizers"
 echo
 echo "Job: $n JPEGs from $dir ($total_mp MP in total) fitted inside 800x800, JPEG quality 85,"
-echo "2 cores per tool, $runs run(s) each, medians shown."
+echo "2 cores per tool, $runs run(s) each (round-robin: run 1 of every tool, then run 2...), medians shown."
 echo
 echo "- machine: $(nproc) cores, $cpu, $mem RAM, $(uname -sr)"
 echo "- load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -136,57 +136,50 @@ proc_pillow() { # one parent, Pool(2) workers: GNU time sees the whole tree
 now() { date +%s.%N; }
 median() { sort -g | awk '{v[NR] = $1} END {if (NR == 0) exit; if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 
-# run_tool KEY LABEL PROCS: RUNS runs of proc_KEY with 1 process (all files)
-# or 2 (the two halves in parallel). Appends a result line to $tmp/results:
-# KEY|LABEL|wall|cpu|rssMiB|note
-run_tool() {
-  local key=$1 label=$2 procs=$3 r walls=() cpus=() rsss=() note="" status
-  for ((r = 1; r <= runs; r++)); do
-    local out=$tmp/out/$key/$r log=$tmp/log/$key.$r
-    mkdir -p "$out" "$tmp/log"
-    rm -f "$log".t*
-    echo "running $label, run $r/$runs..." >&2
-    local t0 t1 ok=1
-    t0=$(now)
-    if [ "$procs" = 1 ]; then
-      (cd "$dir" && "proc_$key" "$log.t1" "$out" "${files[@]}") >"$log.1" 2>&1 || ok=0
-    else
-      (cd "$dir" && "proc_$key" "$log.t1" "$out" "${half1[@]}") >"$log.1" 2>&1 &
-      local p1=$!
-      (cd "$dir" && "proc_$key" "$log.t2" "$out" "${half2[@]}") >"$log.2" 2>&1 &
-      local p2=$!
-      wait "$p1" || ok=0
-      wait "$p2" || ok=0
-    fi
-    t1=$(now)
-    local made
-    made=$(find "$out" -type f -iname '*.jp*g' | wc -l)
-    if [ "$ok" = 0 ] || [ "$made" -ne "$n" ]; then
-      note="FAILED: exit status or $made of $n outputs (log: $(tail -n 3 "$log".[12] 2>/dev/null | tr '\n' ' ' | cut -c1-200))"
-      echo "$label: $note" >&2
-    fi
-    walls+=("$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.3f", b - a}')")
-    # Last line of each time file: "%e %U %S %M" (earlier lines may hold
-    # "Command exited with non-zero status").
-    cpus+=("$(for f in "$log".t*; do tail -n 1 "$f"; done | awk '{s += $2 + $3} END {printf "%.3f", s}')")
-    rsss+=("$(for f in "$log".t*; do tail -n 1 "$f"; done | awk '$4 > m {m = $4} END {printf "%.1f", m / 1024}')")
-  done
-  local w c m
-  w=$(printf '%s\n' "${walls[@]}" | median)
-  c=$(printf '%s\n' "${cpus[@]}" | median)
-  m=$(printf '%s\n' "${rsss[@]}" | median)
-  echo "$key|$label|$procs|$w|$c|$m|$note" >>"$tmp/results"
+# run_once KEY LABEL PROCS R: run R of proc_KEY with 1 process (all files)
+# or 2 (the two halves in parallel). Appends "wall cpu rssMiB" to
+# $tmp/runs.KEY, and a note to $tmp/note.KEY if the run failed.
+run_once() {
+  local key=$1 label=$2 procs=$3 r=$4
+  local out=$tmp/out/$key/$r log=$tmp/log/$key.$r
+  mkdir -p "$out" "$tmp/log"
+  rm -f "$log".t*
+  echo "running $label, run $r/$runs..." >&2
+  local t0 t1 ok=1
+  t0=$(now)
+  if [ "$procs" = 1 ]; then
+    (cd "$dir" && "proc_$key" "$log.t1" "$out" "${files[@]}") >"$log.1" 2>&1 || ok=0
+  else
+    (cd "$dir" && "proc_$key" "$log.t1" "$out" "${half1[@]}") >"$log.1" 2>&1 &
+    local p1=$!
+    (cd "$dir" && "proc_$key" "$log.t2" "$out" "${half2[@]}") >"$log.2" 2>&1 &
+    local p2=$!
+    wait "$p1" || ok=0
+    wait "$p2" || ok=0
+  fi
+  t1=$(now)
+  local made
+  made=$(find "$out" -type f -iname '*.jp*g' | wc -l)
+  if [ "$ok" = 0 ] || [ "$made" -ne "$n" ]; then
+    echo "FAILED: exit status or $made of $n outputs (log: $(tail -n 3 "$log".[12] 2>/dev/null | tr '\n' ' ' | cut -c1-200))" >"$tmp/note.$key"
+    echo "$label: $(cat "$tmp/note.$key")" >&2
+  fi
+  # Last line of each time file: "%e %U %S %M" (earlier lines may hold
+  # "Command exited with non-zero status").
+  echo "$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.3f", b - a}')" \
+    "$(for f in "$log".t*; do tail -n 1 "$f"; done | awk '{s += $2 + $3} END {printf "%.3f", s}')" \
+    "$(for f in "$log".t*; do tail -n 1 "$f"; done | awk '$4 > m {m = $4} END {printf "%.1f", m / 1024}')" >>"$tmp/runs.$key"
 }
 
-: >"$tmp/results"
+# The rows to run, "KEY|LABEL|PROCS", imgpipe first (the ratios' base).
+rows=("imgpipe|imgpipe|1")
 skipped=()
-run_tool imgpipe "imgpipe" 1
-# maybe KEY LABEL PROCS WHY-MISSING PRESENT: run the row, or say why not.
+# maybe KEY LABEL PROCS WHY-MISSING PRESENT: add the row, or say why not.
 maybe() {
   if skip "$1"; then
     skipped+=("$2 (SKIP)")
   elif [ "$5" = yes ]; then
-    run_tool "$1" "$2" "$3"
+    rows+=("$1|$2|$3")
   else
     skipped+=("$2 ($4)")
   fi
@@ -197,6 +190,24 @@ maybe im_shrink "ImageMagick -define jpeg:size -thumbnail" 2 "mogrify not instal
 maybe im_resize "ImageMagick -resize" 2 "mogrify not installed: apt-get install imagemagick" "$(yn has mogrify)"
 maybe gm "GraphicsMagick -size -resize" 2 "gm not installed: apt-get install graphicsmagick" "$(yn has gm)"
 maybe pillow "Pillow draft+thumbnail" 1 "no python3 with PIL: apt-get install python3-pil" "$(yn test -n "$PY")"
+
+# Round-robin: run r of every tool, then run r+1 of every tool, so that a
+# slow spell of a shared machine (they last minutes) falls on all tools
+# rather than on whichever happened to be running.
+for ((r = 1; r <= runs; r++)); do
+  for row in "${rows[@]}"; do
+    IFS='|' read -r key label procs <<<"$row"
+    run_once "$key" "$label" "$procs" "$r"
+  done
+done
+: >"$tmp/results"
+for row in "${rows[@]}"; do
+  IFS='|' read -r key label procs <<<"$row"
+  w=$(cut -d' ' -f1 "$tmp/runs.$key" | median)
+  c=$(cut -d' ' -f2 "$tmp/runs.$key" | median)
+  m=$(cut -d' ' -f3 "$tmp/runs.$key" | median)
+  echo "$key|$label|$procs|$w|$c|$m|$(cat "$tmp/note.$key" 2>/dev/null)" >>"$tmp/results"
+done
 
 # ---- table --------------------------------------------------------------------
 IFS='|' read -r _ _ _ base_wall base_cpu _ _ < <(head -n 1 "$tmp/results")
@@ -214,25 +225,46 @@ done <"$tmp/results"
 echo
 
 # ---- quality: imgpipe vs vipsthumbnail ----------------------------------------
-if [ -d "$tmp/out/vips/$runs" ]; then
-  : >"$tmp/psnr"
-  bad=0
+# Four PSNR comparisons (RGB, dB), each summarised as min (photo) and median:
+#   jpeg:   imgpipe's q85 JPEGs vs vipsthumbnail's (the outputs timed above);
+#   resize: both tools again writing PNG, so no JPEG encoder is involved;
+#   floor:  vipsthumbnail's own q85 JPEG vs its PNG: how far JPEG encoding
+#           alone moves an output, so about as close as two encoders' JPEGs
+#           of the same photo can be expected to get;
+#   ours:   imgpipe's q85 JPEG vs vipsthumbnail's PNG, to set beside floor.
+# psnr_list NAME A-DIR A-EXT B-DIR B-EXT: one "dB photo" line a photo.
+psnr_list() {
+  local name=$1 ad=$2 ae=$3 bd=$4 be=$5 f a b p
+  : >"$tmp/psnr.$name"
   for f in "${files[@]}"; do
-    a=$tmp/out/imgpipe/$runs/$f b=$tmp/out/vips/$runs/${f%.*}.jpg
+    a=$ad/${f%.*}.$ae b=$bd/${f%.*}.$be
     if [ -f "$a" ] && [ -f "$b" ] && p=$("$PSNR" "$a" "$b" 2>>"$tmp/psnr.err"); then
-      echo "$p $f" >>"$tmp/psnr"
-    else
-      bad=$((bad + 1))
+      echo "$p $f" >>"$tmp/psnr.$name"
     fi
   done
-  if [ -s "$tmp/psnr" ]; then
-    pmin=$(sort -g "$tmp/psnr" | head -n 1)
-    pmed=$(cut -d' ' -f1 "$tmp/psnr" | median)
-    printf 'Quality: PSNR of imgpipe vs vipsthumbnail outputs (RGB, dB) over %d photos: min %s, median %.2f' \
-      "$(wc -l <"$tmp/psnr")" "$pmin" "$pmed"
-    [ "$bad" -gt 0 ] && printf ' (%d photos not compared: %s)' "$bad" "$(head -n 1 "$tmp/psnr.err")"
-    echo
-  fi
+}
+psnr_summary() { # psnr_summary NAME: "min X (photo), median Y over N photos"
+  local f=$tmp/psnr.$1
+  [ -s "$f" ] || { echo "no photo compared ($(head -n 1 "$tmp/psnr.err" 2>/dev/null))"; return; }
+  read -r pmin pfile < <(sort -g "$f" | head -n 1)
+  printf 'min %s (%s), median %.2f over %d photos' "$pmin" "$pfile" "$(cut -d' ' -f1 "$f" | median)" "$(wc -l <"$f")"
+}
+if [ -d "$tmp/out/vips/$runs" ]; then
+  echo "checking quality (PNG outputs of imgpipe and vipsthumbnail)..." >&2
+  q=$tmp/quality
+  mkdir -p "$q/imgpipe" "$q/vips"
+  # shellcheck disable=SC2086 # IMGPIPE_FLAGS: extra flags, split on spaces
+  (cd "$dir" && "$IMGPIPE" resize "${files[@]}" -o "$q/imgpipe" -w 800 -H 800 --format png --progress never ${IMGPIPE_FLAGS:-}) >/dev/null 2>&1 || true
+  (cd "$dir" && vipsthumbnail --size 800x800 -o "$q/vips/%s.png" "${files[@]}") >/dev/null 2>&1 || true
+  psnr_list jpeg "$tmp/out/imgpipe/$runs" jpg "$tmp/out/vips/$runs" jpg
+  psnr_list resize "$q/imgpipe" png "$q/vips" png
+  psnr_list floor "$q/vips" png "$tmp/out/vips/$runs" jpg
+  psnr_list ours "$q/vips" png "$tmp/out/imgpipe/$runs" jpg
+  echo "Quality, PSNR against vipsthumbnail (RGB, dB):"
+  echo "- q85 JPEG outputs, imgpipe vs vipsthumbnail: $(psnr_summary jpeg)"
+  echo "- resize alone (both writing PNG): $(psnr_summary resize)"
+  echo "- JPEG encoding alone (vipsthumbnail's q85 JPEG vs its PNG): $(psnr_summary floor)"
+  echo "- imgpipe's q85 JPEG vs vipsthumbnail's PNG: $(psnr_summary ours)"
 else
   echo "Quality: no PSNR check (needs vipsthumbnail)."
 fi
