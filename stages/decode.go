@@ -20,7 +20,7 @@ import (
 	"golang.org/x/image/bmp"
 	"golang.org/x/image/tiff"
 
-	jpegdec "github.com/imgpipe/imgpipe/internal/jpeg"
+	ijpeg "github.com/imgpipe/imgpipe/internal/jpeg"
 	"github.com/imgpipe/imgpipe/internal/meta"
 )
 
@@ -204,9 +204,9 @@ func decode(ctx context.Context, f File, opts *DecodeOptions) (*Decoded, error) 
 			img = anim.Frames[0]
 		}
 	case format == "jpeg":
-		img, err = jpegdec.Decode(bytes.NewReader(data), &jpegdec.Options{Scale: scale})
+		img, err = ijpeg.Decode(bytes.NewReader(data), &ijpeg.Options{Scale: scale})
 		switch {
-		case errors.Is(err, jpegdec.ErrUnsupported):
+		case errors.Is(err, ijpeg.ErrUnsupported):
 			// image/jpeg decodes it (or says why not), at full size: charge that too.
 			if err = reserve(need(1) - need(scale)); err == nil {
 				img, err = decodePixels(dec, data)
@@ -361,7 +361,13 @@ func memoryNeed(format string, model color.Model, data []byte, w, h, scale int, 
 		n += 4 * px // turned upright into an NRGBA copy
 	}
 	for _, t := range targets {
-		n += 5 * int64(t.Width) * int64(t.Height)
+		opx := int64(t.Width) * int64(t.Height)
+		n += 5 * opx
+		if t.Format == "jpeg" {
+			// The encoder's coefficients (up to 6.4 bytes a pixel, at
+			// most 32 MB) and, from RGB, its YCbCr planes (3 bytes).
+			n += min(7*opx, 32<<20) + 3*opx
+		}
 	}
 	return n
 }

@@ -8,7 +8,6 @@ import (
 	"image/color"
 	"image/draw"
 	"image/gif"
-	"image/jpeg"
 	"image/png"
 	"strconv"
 	"strings"
@@ -16,6 +15,7 @@ import (
 	"golang.org/x/image/bmp"
 	"golang.org/x/image/tiff"
 
+	ijpeg "github.com/imgpipe/imgpipe/internal/jpeg"
 	"github.com/imgpipe/imgpipe/internal/meta"
 )
 
@@ -74,7 +74,7 @@ func encodeOne(img image.Image, frames []image.Image, t Target, d *Decoded) ([]b
 	var err error
 	switch t.Format {
 	case "jpeg":
-		err = jpeg.Encode(&buf, img, &jpeg.Options{Quality: t.Output.Quality})
+		err = ijpeg.Encode(&buf, img, &ijpeg.EncodeOptions{Quality: t.Output.Quality})
 	case "png":
 		err = (&png.Encoder{CompressionLevel: png.DefaultCompression}).Encode(&buf, img)
 	case "gif":

@@ -10,7 +10,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	jpegdec "github.com/imgpipe/imgpipe/internal/jpeg"
+	ijpeg "github.com/imgpipe/imgpipe/internal/jpeg"
 )
 
 // fuzzSeedMax is the largest file used as a fuzz seed: bigger inputs make
@@ -104,7 +104,7 @@ func FuzzDecode(f *testing.F) {
 		b := d.Image.Bounds()
 		sw, sh := d.Width, d.Height
 		if d.Format == "jpeg" {
-			sw, sh = jpegdec.ScaledSize(d.Width, d.Height, shrinkOnLoad(d.Targets))
+			sw, sh = ijpeg.ScaledSize(d.Width, d.Height, shrinkOnLoad(d.Targets))
 		}
 		if (b.Dx() != d.Width || b.Dy() != d.Height) && (b.Dx() != sw || b.Dy() != sh) {
 			t.Fatalf("%s: decoded image bounds %v, but the header said %dx%d (upright, orientation %d; %dx%d if shrunk on load)",

@@ -1,7 +1,8 @@
 // Package jpeg is a pure-Go JPEG decoder that can decode straight to a
 // reduced size (1/2, 1/4 or 1/8) by running a reduced inverse DCT on the
 // low-frequency coefficients of every 8x8 block ("shrink-on-load", as
-// libjpeg's scale_denom does).
+// libjpeg's scale_denom does), and an encoder (Encode) that writes YCbCr
+// planes as they are, with Huffman tables fitted to each image.
 //
 // It supports baseline and extended sequential (SOF0, SOF1) and progressive
 // (SOF2) Huffman-coded JPEGs with 8-bit samples and 1, 3 or 4 components, in

@@ -1,0 +1,601 @@
+package jpeg
+
+import (
+	"bufio"
+	"errors"
+	"image"
+	"image/color"
+	"io"
+	"math/bits"
+)
+
+// Encoding.
+//
+// Encode writes baseline JPEG (SOF0) with Huffman tables made for the
+// image being written (T.81 K.2, what libjpeg calls optimize_coding), so
+// outputs are smaller than with the example tables of Annex K and need no
+// table data here. That takes two passes over the blocks: the first runs
+// the DCT and counts the symbols, the second writes them. The quantised
+// coefficients are kept between the two (128 bytes a block, 1.2 MB for an
+// 800x500 photo) unless that would pass storeLimit; larger images run the
+// DCT again in the second pass instead.
+//
+// YCbCr input is read from its planes as it is: a 4:2:0 image (what the
+// resize stage makes) is written without any colour conversion or chroma
+// resampling. Chroma is written 4:2:0 below quality 90 and at full
+// resolution from 90 up, as libvips does.
+
+// EncodeOptions controls Encode.
+type EncodeOptions struct {
+	// Quality is 1-100 (0 means 75), on the IJG scale libjpeg and
+	// image/jpeg use.
+	Quality int
+}
+
+// fullChromaQuality is the quality from which chroma is not subsampled.
+const fullChromaQuality = 90
+
+// Encode writes img to w as a baseline JPEG. Grey images (*image.Gray)
+// give a one-component file; everything else three components (YCbCr),
+// with any alpha ignored.
+func Encode(w io.Writer, img image.Image, o *EncodeOptions) error {
+	q := 75
+	if o != nil && o.Quality != 0 {
+		q = min(max(o.Quality, 1), 100)
+	}
+	b := img.Bounds()
+	if b.Dx() <= 0 || b.Dy() <= 0 || b.Dx() > 65535 || b.Dy() > 65535 {
+		return errors.New("jpeg: image size out of range for JPEG")
+	}
+	e := encoder{w: b.Dx(), h: b.Dy()}
+	e.setPlanes(img, q >= fullChromaQuality)
+	e.setQuant(q)
+	e.count()
+	var tables [4]huffEnc // DC luma, AC luma, DC chroma, AC chroma
+	for i := range 2 * min(len(e.comps), 2) {
+		tables[i].build(&e.freq[i])
+	}
+	bw := bufio.NewWriterSize(w, 32<<10)
+	e.writeHeaders(bw, &tables)
+	e.writeScan(bw, &tables)
+	bw.Write([]byte{0xFF, mEOI})
+	return bw.Flush()
+}
+
+// encPlane is one component's samples: w x h valid ones; blocks that run
+// past them repeat the last row and column (as libjpeg pads).
+type encPlane struct {
+	pix    []uint8
+	stride int
+	w, h   int
+}
+
+type encoder struct {
+	w, h  int
+	comps []encPlane // Y, or Y Cb Cr
+	hv    int        // luma sampling factor: 1 (4:4:4, grey) or 2 (4:2:0)
+	recip [2][64]float32
+	quant [2][64]uint8 // natural order
+	freq  [4][257]int64
+	blk   [64]float32
+	coefs [64]int16 // zig-zag order
+	mask  uint64    // bit k set: coefs[k] != 0 (k >= 1)
+	store []int16   // coefficients of every block, in scan order
+	masks []uint64  // and their masks
+	// stored: the second pass reads store instead of running the DCT.
+	stored bool
+	bw     bitWriter
+	preds  [3]int32
+}
+
+// setPlanes points the encoder at img's samples, converting when img is
+// not already YCbCr or grey.
+func (e *encoder) setPlanes(img image.Image, fullChroma bool) {
+	w, h := e.w, e.h
+	switch m := img.(type) {
+	case *image.Gray:
+		e.comps = []encPlane{{m.Pix[m.PixOffset(m.Rect.Min.X, m.Rect.Min.Y):], m.Stride, w, h}}
+		e.hv = 1
+		return
+	case *image.YCbCr:
+		if m.Rect.Min.X%2 == 0 && m.Rect.Min.Y%2 == 0 &&
+			(m.SubsampleRatio == image.YCbCrSubsampleRatio444 && fullChroma ||
+				m.SubsampleRatio == image.YCbCrSubsampleRatio420 && !fullChroma) {
+			yo, co := m.YOffset(m.Rect.Min.X, m.Rect.Min.Y), m.COffset(m.Rect.Min.X, m.Rect.Min.Y)
+			cw, ch := w, h
+			e.hv = 1
+			if !fullChroma {
+				cw, ch, e.hv = (w+1)/2, (h+1)/2, 2
+			}
+			e.comps = []encPlane{{m.Y[yo:], m.YStride, w, h}, {m.Cb[co:], m.CStride, cw, ch}, {m.Cr[co:], m.CStride, cw, ch}}
+			return
+		}
+	}
+	// Convert: full-resolution Y, Cb, Cr, then average chroma 2x2 when
+	// subsampling.
+	y, cb, cr := make([]uint8, w*h), make([]uint8, w*h), make([]uint8, w*h)
+	toYCbCr(img, y, cb, cr)
+	e.comps = []encPlane{{y, w, w, h}, {cb, w, w, h}, {cr, w, w, h}}
+	e.hv = 1
+	if !fullChroma {
+		e.comps[1] = halve(e.comps[1])
+		e.comps[2] = halve(e.comps[2])
+		e.hv = 2
+	}
+}
+
+// toYCbCr fills full-resolution planes from img (JFIF conversion).
+func toYCbCr(img image.Image, y, cb, cr []uint8) {
+	b := img.Bounds()
+	w := b.Dx()
+	switch m := img.(type) {
+	case *image.RGBA:
+		for j := 0; j < b.Dy(); j++ {
+			row := m.Pix[m.PixOffset(b.Min.X, b.Min.Y+j):]
+			for i := 0; i < w; i++ {
+				p := row[4*i : 4*i+3 : 4*i+3]
+				y[j*w+i], cb[j*w+i], cr[j*w+i] = color.RGBToYCbCr(p[0], p[1], p[2])
+			}
+		}
+	case *image.YCbCr:
+		for j := 0; j < b.Dy(); j++ {
+			for i := 0; i < w; i++ {
+				yi, ci := m.YOffset(b.Min.X+i, b.Min.Y+j), m.COffset(b.Min.X+i, b.Min.Y+j)
+				y[j*w+i], cb[j*w+i], cr[j*w+i] = m.Y[yi], m.Cb[ci], m.Cr[ci]
+			}
+		}
+	default:
+		for j := 0; j < b.Dy(); j++ {
+			for i := 0; i < w; i++ {
+				r, g, bb, _ := img.At(b.Min.X+i, b.Min.Y+j).RGBA()
+				y[j*w+i], cb[j*w+i], cr[j*w+i] = color.RGBToYCbCr(uint8(r>>8), uint8(g>>8), uint8(bb>>8))
+			}
+		}
+	}
+}
+
+// halve averages 2x2 samples (rounding alternately up and down, as libjpeg
+// does, so that the average does not drift).
+func halve(p encPlane) encPlane {
+	w, h := (p.w+1)/2, (p.h+1)/2
+	out := make([]uint8, w*h)
+	for j := 0; j < h; j++ {
+		r0 := p.pix[2*j*p.stride:]
+		r1 := p.pix[min(2*j+1, p.h-1)*p.stride:]
+		for i := 0; i < w; i++ {
+			x0, x1 := 2*i, min(2*i+1, p.w-1)
+			out[j*w+i] = uint8((int(r0[x0]) + int(r0[x1]) + int(r1[x0]) + int(r1[x1]) + 1 + i&1) >> 2)
+		}
+	}
+	return encPlane{out, w, w, h}
+}
+
+// Quantisation tables of T.81 K.1 (natural order), scaled for quality as
+// libjpeg's jpeg_quality_scaling does.
+var baseQuant = [2][64]uint8{{
+	16, 11, 10, 16, 24, 40, 51, 61,
+	12, 12, 14, 19, 26, 58, 60, 55,
+	14, 13, 16, 24, 40, 57, 69, 56,
+	14, 17, 22, 29, 51, 87, 80, 62,
+	18, 22, 37, 56, 68, 109, 103, 77,
+	24, 35, 55, 64, 81, 104, 113, 92,
+	49, 64, 78, 87, 103, 121, 120, 101,
+	72, 92, 95, 98, 112, 100, 103, 99,
+}, {
+	17, 18, 24, 47, 99, 99, 99, 99,
+	18, 21, 26, 66, 99, 99, 99, 99,
+	24, 26, 56, 99, 99, 99, 99, 99,
+	47, 66, 99, 99, 99, 99, 99, 99,
+	99, 99, 99, 99, 99, 99, 99, 99,
+	99, 99, 99, 99, 99, 99, 99, 99,
+	99, 99, 99, 99, 99, 99, 99, 99,
+	99, 99, 99, 99, 99, 99, 99, 99,
+}}
+
+// aanScale[k] is cos(kπ/16)·√2 (1 for k = 0): the factors the AAN DCT
+// leaves in its outputs, divided out together with the quantiser.
+var aanScale = [8]float64{1, 1.387039845, 1.306562965, 1.175875602, 1, 0.785694958, 0.541196100, 0.275899379}
+
+func (e *encoder) setQuant(quality int) {
+	scale := 200 - 2*quality
+	if quality < 50 {
+		scale = 5000 / quality
+	}
+	for t := range 2 {
+		for i, v := range baseQuant[t] {
+			q := (int(v)*scale + 50) / 100
+			q = min(max(q, 1), 255)
+			e.quant[t][i] = uint8(q)
+			e.recip[t][i] = float32(1 / (float64(q) * aanScale[i/8] * aanScale[i%8] * 8))
+		}
+	}
+}
+
+// storeLimit bounds the coefficient store: 32 MB, a 10-megapixel 4:2:0
+// image. (A variable for the test of the path without the store.)
+var storeLimit = 32 << 20
+
+// forEachBlock runs fn on the quantised coefficients (e.coefs, e.mask) of
+// every block, in scan order: MCU by MCU, each MCU's luma blocks then Cb
+// then Cr. ci is the component. In the first pass (second false) it runs
+// the DCT and keeps the results if they fit storeLimit; the second pass
+// reads them back.
+func (e *encoder) forEachBlock(second bool, fn func(ci int)) {
+	i := 0
+	do := func(p *encPlane, x, y, t, ci int) {
+		switch {
+		case second && e.stored:
+			copy(e.coefs[:], e.store[64*i:64*i+64])
+			e.mask = e.masks[i]
+		default:
+			e.transform(p, x, y, t)
+			if !second && e.store != nil {
+				copy(e.store[64*i:64*i+64], e.coefs[:])
+				e.masks[i] = e.mask
+			}
+		}
+		i++
+		fn(ci)
+	}
+	if !second {
+		n := (e.w + 7) / 8 * ((e.h + 7) / 8) // grey: one block per MCU
+		if len(e.comps) > 1 {
+			m := 8 * e.hv
+			n = (e.w + m - 1) / m * ((e.h + m - 1) / m) * (e.hv*e.hv + 2)
+		}
+		if n*(64*2+8) <= storeLimit {
+			e.store, e.masks = make([]int16, 64*n), make([]uint64, n)
+		}
+		defer func() { e.stored = e.store != nil }()
+	}
+	if len(e.comps) == 1 { // non-interleaved: one block per MCU
+		p := &e.comps[0]
+		for by := 0; by < (p.h+7)/8; by++ {
+			for bx := 0; bx < (p.w+7)/8; bx++ {
+				do(p, bx*8, by*8, 0, 0)
+			}
+		}
+		return
+	}
+	n := 8 * e.hv
+	for my := 0; my < (e.h+n-1)/n; my++ {
+		for mx := 0; mx < (e.w+n-1)/n; mx++ {
+			for v := 0; v < e.hv; v++ {
+				for h := 0; h < e.hv; h++ {
+					do(&e.comps[0], mx*n+h*8, my*n+v*8, 0, 0)
+				}
+			}
+			do(&e.comps[1], mx*8, my*8, 1, 1)
+			do(&e.comps[2], mx*8, my*8, 1, 2)
+		}
+	}
+}
+
+// transform loads the 8x8 block at (x, y) of p, runs the forward DCT and
+// quantises it with table t into e.coefs (zig-zag order).
+func (e *encoder) transform(p *encPlane, x, y, t int) {
+	blk := &e.blk
+	if x+8 <= p.w && y+8 <= p.h {
+		for r := 0; r < 8; r++ {
+			s := p.pix[(y+r)*p.stride+x:]
+			s = s[:8:8]
+			d := blk[r*8 : r*8+8 : r*8+8]
+			for c := range 8 {
+				d[c] = float32(s[c]) - 128
+			}
+		}
+	} else {
+		for r := 0; r < 8; r++ {
+			s := p.pix[min(y+r, p.h-1)*p.stride:]
+			for c := range 8 {
+				blk[r*8+c] = float32(s[min(x+c, p.w-1)]) - 128
+			}
+		}
+	}
+	fdct(blk)
+	rc := &e.recip[t]
+	var mask uint64
+	for k := range 64 {
+		nat := zigzag[k]
+		// Round to nearest (half up) without a branch on the sign, which
+		// would be mispredicted half the time: |v| < 2048, so the offset
+		// keeps the sum positive and the truncation a floor.
+		v := int16(int32(blk[nat]*rc[nat]+16384.5) - 16384)
+		e.coefs[k] = v
+		if v != 0 {
+			mask |= 1 << uint(k)
+		}
+	}
+	e.mask = mask &^ 1
+}
+
+// fdct is the AAN forward DCT (Arai, Agui and Nakajima; as libjpeg's
+// jfdctflt): rows, then columns. Output k of each pass is scaled by
+// 8·aanScale[k]·... as setQuant's reciprocals expect.
+func fdct(b *[64]float32) {
+	for i := 0; i < 64; i += 8 {
+		d := b[i : i+8 : i+8]
+		d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7] = fdct8(d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7])
+	}
+	for i := range 8 {
+		b[i], b[8+i], b[16+i], b[24+i], b[32+i], b[40+i], b[48+i], b[56+i] =
+			fdct8(b[i], b[8+i], b[16+i], b[24+i], b[32+i], b[40+i], b[48+i], b[56+i])
+	}
+}
+
+func fdct8(d0, d1, d2, d3, d4, d5, d6, d7 float32) (o0, o1, o2, o3, o4, o5, o6, o7 float32) {
+	t0, t7 := d0+d7, d0-d7
+	t1, t6 := d1+d6, d1-d6
+	t2, t5 := d2+d5, d2-d5
+	t3, t4 := d3+d4, d3-d4
+
+	// Even part.
+	t10, t13 := t0+t3, t0-t3
+	t11, t12 := t1+t2, t1-t2
+	o0, o4 = t10+t11, t10-t11
+	z1 := (t12 + t13) * 0.707106781
+	o2, o6 = t13+z1, t13-z1
+
+	// Odd part.
+	t10 = t4 + t5
+	t11 = t5 + t6
+	t12 = t6 + t7
+	z5 := (t10 - t12) * 0.382683433
+	z2 := 0.541196100*t10 + z5
+	z4 := 1.306562965*t12 + z5
+	z3 := t11 * 0.707106781
+	z11, z13 := t7+z3, t7-z3
+	o5, o3 = z13+z2, z13-z2
+	o1, o7 = z11+z4, z11-z4
+	return
+}
+
+// table returns the DC and AC table indices (into freq and tables) of
+// component ci.
+func table(ci int) (int, int) {
+	if ci == 0 {
+		return 0, 1
+	}
+	return 2, 3
+}
+
+// count is the first pass: symbol frequencies of every table.
+func (e *encoder) count() {
+	e.preds = [3]int32{}
+	e.forEachBlock(false, func(ci int) {
+		dt, at := table(ci)
+		c := &e.coefs
+		diff := int32(c[0]) - e.preds[ci]
+		e.preds[ci] = int32(c[0])
+		e.freq[dt][category(diff)]++
+		ac := &e.freq[at]
+		prev := 0
+		for m := e.mask; m != 0; m &= m - 1 {
+			k := bits.TrailingZeros64(m)
+			run := k - prev - 1
+			for ; run > 15; run -= 16 {
+				ac[0xF0]++
+			}
+			ac[run<<4|category(int32(c[k&63]))]++
+			prev = k
+		}
+		if prev < 63 {
+			ac[0x00]++
+		}
+	})
+}
+
+// category is the number of bits of |v| (T.81 F.1.2.1.1 SSSS).
+func category(v int32) int {
+	if v < 0 {
+		v = -v
+	}
+	return bits.Len32(uint32(v))
+}
+
+// huffEnc is one Huffman table: the DHT lists and each symbol's code.
+type huffEnc struct {
+	counts [17]uint8 // counts[l]: number of codes of length l
+	vals   []uint8
+	code   [256]uint16
+	size   [256]uint8
+}
+
+// build makes length-limited optimal codes for the frequencies (T.81
+// K.2, figures K.1 to K.4). freq[256] is a reserved symbol that keeps any
+// code from being all ones.
+func (t *huffEnc) build(freq *[257]int64) {
+	var f [257]int64
+	copy(f[:], freq[:])
+	f[256] = 1
+	var codesize [257]int
+	var others [257]int
+	for i := range others {
+		others[i] = -1
+	}
+	for {
+		// The two least frequent symbols; on a tie the larger one.
+		v1, v2 := -1, -1
+		for i := range f {
+			if f[i] > 0 && (v1 < 0 || f[i] <= f[v1]) {
+				v1 = i
+			}
+		}
+		for i := range f {
+			if f[i] > 0 && i != v1 && (v2 < 0 || f[i] <= f[v2]) {
+				v2 = i
+			}
+		}
+		if v2 < 0 {
+			break
+		}
+		f[v1] += f[v2]
+		f[v2] = 0
+		for codesize[v1]++; others[v1] >= 0; codesize[v1]++ {
+			v1 = others[v1]
+		}
+		others[v1] = v2
+		for codesize[v2]++; others[v2] >= 0; codesize[v2]++ {
+			v2 = others[v2]
+		}
+	}
+	var counts [33]int
+	for _, s := range codesize {
+		if s > 0 {
+			counts[s]++
+		}
+	}
+	// Limit code lengths to 16 bits (K.3, Adjust_BITS).
+	for i := 32; i > 16; i-- {
+		for counts[i] > 0 {
+			j := i - 2
+			for counts[j] == 0 {
+				j--
+			}
+			counts[i] -= 2
+			counts[i-1]++
+			counts[j+1] += 2
+			counts[j]--
+		}
+	}
+	// Drop the reserved symbol's code (one of the longest).
+	i := 16
+	for counts[i] == 0 {
+		i--
+	}
+	counts[i]--
+	for l := 1; l <= 16; l++ {
+		t.counts[l] = uint8(counts[l])
+	}
+	// Symbols in order of code length, as K.2 sorts them.
+	t.vals = t.vals[:0]
+	for l := 1; l <= 32; l++ {
+		for s := 0; s < 256; s++ {
+			if codesize[s] == l {
+				t.vals = append(t.vals, uint8(s))
+			}
+		}
+	}
+	// Canonical codes (C.2).
+	code, k := uint16(0), 0
+	for l := 1; l <= 16; l++ {
+		for range int(t.counts[l]) {
+			s := t.vals[k]
+			t.code[s], t.size[s] = code, uint8(l)
+			code++
+			k++
+		}
+		code <<= 1
+	}
+}
+
+func (e *encoder) writeHeaders(w *bufio.Writer, tables *[4]huffEnc) {
+	nc := len(e.comps)
+	nq := min(nc, 2)
+	w.Write([]byte{0xFF, mSOI})
+	// DQT: the tables in zig-zag order.
+	seg := []byte{0xFF, mDQT, 0, byte(2 + 65*nq)}
+	for t := range nq {
+		seg = append(seg, byte(t))
+		for k := range 64 {
+			seg = append(seg, e.quant[t][zigzag[k]])
+		}
+	}
+	w.Write(seg)
+	// SOF0.
+	seg = []byte{0xFF, mSOF0, 0, byte(8 + 3*nc), 8, byte(e.h >> 8), byte(e.h), byte(e.w >> 8), byte(e.w), byte(nc)}
+	for ci := range nc {
+		hv, tq := byte(0x11), byte(min(ci, 1))
+		if ci == 0 {
+			hv = byte(e.hv<<4 | e.hv)
+		}
+		seg = append(seg, byte(ci+1), hv, tq)
+	}
+	w.Write(seg)
+	// DHT.
+	seg = []byte{0xFF, mDHT, 0, 0}
+	for i := range 2 * nq {
+		t := &tables[i]
+		seg = append(seg, byte(i%2)<<4|byte(i/2))
+		seg = append(seg, t.counts[1:]...)
+		seg = append(seg, t.vals...)
+	}
+	seg[2], seg[3] = byte((len(seg)-2)>>8), byte(len(seg)-2)
+	w.Write(seg)
+	// SOS.
+	seg = []byte{0xFF, mSOS, 0, byte(6 + 2*nc), byte(nc)}
+	for ci := range nc {
+		tt := byte(min(ci, 1))
+		seg = append(seg, byte(ci+1), tt<<4|tt)
+	}
+	seg = append(seg, 0, 63, 0)
+	w.Write(seg)
+}
+
+// writeScan is the second pass: the entropy-coded data.
+func (e *encoder) writeScan(w *bufio.Writer, tables *[4]huffEnc) {
+	e.preds = [3]int32{}
+	e.bw = bitWriter{w: w}
+	bw := &e.bw
+	e.forEachBlock(true, func(ci int) {
+		dti, ati := table(ci)
+		dt, at := &tables[dti], &tables[ati]
+		c := &e.coefs
+		diff := int32(c[0]) - e.preds[ci]
+		e.preds[ci] = int32(c[0])
+		s := category(diff)
+		bw.put(uint32(dt.code[s])<<uint(s)|valueBits(diff, s), uint(dt.size[s])+uint(s))
+		prev := 0
+		for m := e.mask; m != 0; m &= m - 1 {
+			k := bits.TrailingZeros64(m)
+			run := k - prev - 1
+			for ; run > 15; run -= 16 {
+				bw.put(uint32(at.code[0xF0]), uint(at.size[0xF0]))
+			}
+			v := int32(c[k&63])
+			s := category(v)
+			sym := run<<4 | s
+			bw.put(uint32(at.code[sym])<<uint(s)|valueBits(v, s), uint(at.size[sym])+uint(s))
+			prev = k
+		}
+		if prev < 63 {
+			bw.put(uint32(at.code[0]), uint(at.size[0]))
+		}
+	})
+	bw.flush()
+}
+
+// valueBits is the s low bits that code v (negative values as v-1).
+func valueBits(v int32, s int) uint32 {
+	if v < 0 {
+		v--
+	}
+	return uint32(v) & (1<<uint(s) - 1)
+}
+
+// bitWriter packs codes MSB-first, stuffing a zero byte after each 0xFF.
+type bitWriter struct {
+	w   *bufio.Writer
+	acc uint64
+	n   uint
+}
+
+func (b *bitWriter) put(bits uint32, n uint) {
+	b.acc = b.acc<<n | uint64(bits)
+	b.n += n
+	for b.n >= 8 {
+		b.n -= 8
+		c := byte(b.acc >> b.n)
+		b.w.WriteByte(c)
+		if c == 0xFF {
+			b.w.WriteByte(0)
+		}
+	}
+}
+
+// flush pads the last byte with ones.
+func (b *bitWriter) flush() {
+	if b.n > 0 {
+		b.put(1<<(8-b.n)-1, 8-b.n)
+	}
+}
