@@ -309,9 +309,10 @@ func (e *encoder) transform(p *encPlane, x, y, t int) {
 	e.mask = mask &^ 1
 }
 
-// fdct is the AAN forward DCT (Arai, Agui and Nakajima; as libjpeg's
-// jfdctflt): rows, then columns. Output k of each pass is scaled by
-// 8·aanScale[k]·... as setQuant's reciprocals expect.
+// fdct is the AAN forward DCT (Arai, Agui and Nakajima, as in libjpeg's
+// jfdctflt), rows then columns, in place. Output (u, v) comes out as
+// 8·aanScale[u]·aanScale[v] times the coefficient of T.81 A.3.3; setQuant
+// divides that out together with the quantiser.
 func fdct(b *[64]float32) {
 	for i := 0; i < 64; i += 8 {
 		d := b[i : i+8 : i+8]
