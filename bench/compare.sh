@@ -2,14 +2,15 @@
 # compare.sh DIR [RUNS]
 #
 # Times imgpipe against the other resizers installed on this machine on the
-# same job: every JPEG in DIR fitted inside 800x800, JPEG quality 85, two
+# same job: every JPEG in DIR fitted inside 800x800 (or SIZE), JPEG quality 85, two
 # cores used by each tool. Each tool runs RUNS times (default 3) into a fresh
 # output folder; the table shows medians over the runs. See bench/README.md
 # for what each column means; build the photo corpus with
 # /work/shared/bench/make-photos.sh (or any folder of JPEGs).
 #
 # Environment: SKIP="vips im_shrink im_resize gm pillow" leaves those rows out;
-# IMGPIPE_FLAGS="--full-decode" adds flags to imgpipe's command.
+# IMGPIPE_FLAGS="--full-decode" adds flags to imgpipe's command; SIZE=200
+# fits inside 200x200 instead of 800x800 (a thumbnail job).
 #
 # Needs: go, GNU time (/usr/bin/time). Optional, each a row when installed:
 # vipsthumbnail (libvips-tools), mogrify (ImageMagick), gm (GraphicsMagick),
@@ -21,6 +22,8 @@ usage() { echo "usage: compare.sh DIR [RUNS]" >&2; exit 2; }
 [ -d "$1" ] || { echo "compare.sh: $1 is not a folder" >&2; exit 2; }
 dir=$(cd "$1" && pwd)
 runs=${2:-3}
+size=${SIZE:-800}
+case $size in '' | *[!0-9]* | 0) echo "compare.sh: SIZE must be a positive integer" >&2; exit 2 ;; esac
 case $runs in '' | *[!0-9]* | 0) echo "compare.sh: RUNS must be a positive integer" >&2; exit 2 ;; esac
 
 TIME=/usr/bin/time
@@ -69,7 +72,7 @@ cpu=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)
 mem=$(awk '/^MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)
 echo "## imgpipe vs other resizers"
 echo
-echo "Job: $n JPEGs from $dir ($total_mp MP in total) fitted inside 800x800, JPEG quality 85,"
+echo "Job: $n JPEGs from $dir ($total_mp MP in total) fitted inside ${size}x${size}, JPEG quality 85,"
 echo "2 cores per tool, $runs run(s) each (round-robin: run 1 of every tool, then run 2...), medians shown."
 echo
 echo "- machine: $(nproc) cores, $cpu, $mem RAM, $(uname -sr)"
@@ -92,23 +95,23 @@ cat "${files[@]/#/$dir/}" >/dev/null
 proc_imgpipe() { # one process for the whole folder; it uses 2 cores itself
   local tf=$1 out=$2
   # shellcheck disable=SC2086 # IMGPIPE_FLAGS: extra flags, split on spaces
-  "$TIME" -o "$tf" -f "$TFMT" "$IMGPIPE" resize "$dir" -o "$out" -w 800 -H 800 -q 85 --progress never ${IMGPIPE_FLAGS:-}
+  "$TIME" -o "$tf" -f "$TFMT" "$IMGPIPE" resize "$dir" -o "$out" -w "$size" -H "$size" -q 85 --progress never ${IMGPIPE_FLAGS:-}
 }
 proc_vips() { # VIPS_CONCURRENCY=1: one worker thread, so 2 processes = 2 cores
   local tf=$1 out=$2; shift 2
-  VIPS_CONCURRENCY=1 "$TIME" -o "$tf" -f "$TFMT" vipsthumbnail --size 800x800 -o "$out/%s.jpg[Q=85]" "$@"
+  VIPS_CONCURRENCY=1 "$TIME" -o "$tf" -f "$TFMT" vipsthumbnail --size "${size}x${size}" -o "$out/%s.jpg[Q=85]" "$@"
 }
-proc_im_shrink() { # shrink-on-load: libjpeg decodes at 1/2, 1/4 or 1/8 scale, >= 1600x1600
+proc_im_shrink() { # shrink-on-load: libjpeg decodes at 1/2, 1/4 or 1/8 scale, >= 2*SIZE a side
   local tf=$1 out=$2; shift 2
-  MAGICK_THREAD_LIMIT=1 "$TIME" -o "$tf" -f "$TFMT" mogrify -path "$out" -define jpeg:size=1600x1600 -thumbnail 800x800 -quality 85 "$@"
+  MAGICK_THREAD_LIMIT=1 "$TIME" -o "$tf" -f "$TFMT" mogrify -path "$out" -define jpeg:size="$((2 * size))x$((2 * size))" -thumbnail "${size}x${size}" -quality 85 "$@"
 }
 proc_im_resize() { # full-size decode
   local tf=$1 out=$2; shift 2
-  MAGICK_THREAD_LIMIT=1 "$TIME" -o "$tf" -f "$TFMT" mogrify -path "$out" -resize 800x800 -quality 85 "$@"
+  MAGICK_THREAD_LIMIT=1 "$TIME" -o "$tf" -f "$TFMT" mogrify -path "$out" -resize "${size}x${size}" -quality 85 "$@"
 }
 proc_gm() { # -size before the files: libjpeg shrink-on-load hint
   local tf=$1 out=$2; shift 2
-  OMP_NUM_THREADS=1 "$TIME" -o "$tf" -f "$TFMT" gm mogrify -output-directory "$out" -size 800x800 -resize 800x800 -quality 85 "$@"
+  OMP_NUM_THREADS=1 "$TIME" -o "$tf" -f "$TFMT" gm mogrify -output-directory "$out" -size "${size}x${size}" -resize "${size}x${size}" -quality 85 "$@"
 }
 PILLOW_SCRIPT='
 import os, sys
@@ -118,8 +121,9 @@ LANCZOS = getattr(Image, "Resampling", Image).LANCZOS
 out = sys.argv[1]
 def one(path):
     with Image.open(path) as im:
-        im.draft("RGB", (800, 800))  # libjpeg shrink-on-load
-        im.thumbnail((800, 800), LANCZOS)
+        size = int(os.environ["SIZE"])
+        im.draft("RGB", (size, size))  # libjpeg shrink-on-load
+        im.thumbnail((size, size), LANCZOS)
         im.save(os.path.join(out, os.path.basename(path)), quality=85)
 if __name__ == "__main__":
     pool = Pool(2)
@@ -129,7 +133,7 @@ if __name__ == "__main__":
 '
 proc_pillow() { # one parent, Pool(2) workers: GNU time sees the whole tree
   local tf=$1 out=$2; shift 2
-  "$TIME" -o "$tf" -f "$TFMT" "$PY" -c "$PILLOW_SCRIPT" "$out" "$@"
+  SIZE=$size "$TIME" -o "$tf" -f "$TFMT" "$PY" -c "$PILLOW_SCRIPT" "$out" "$@"
 }
 
 # ---- runs -------------------------------------------------------------------
@@ -254,8 +258,8 @@ if [ -d "$tmp/out/vips/$runs" ]; then
   q=$tmp/quality
   mkdir -p "$q/imgpipe" "$q/vips"
   # shellcheck disable=SC2086 # IMGPIPE_FLAGS: extra flags, split on spaces
-  (cd "$dir" && "$IMGPIPE" resize "${files[@]}" -o "$q/imgpipe" -w 800 -H 800 --format png --progress never ${IMGPIPE_FLAGS:-}) >/dev/null 2>&1 || true
-  (cd "$dir" && vipsthumbnail --size 800x800 -o "$q/vips/%s.png" "${files[@]}") >/dev/null 2>&1 || true
+  (cd "$dir" && "$IMGPIPE" resize "${files[@]}" -o "$q/imgpipe" -w "$size" -H "$size" --format png --progress never ${IMGPIPE_FLAGS:-}) >/dev/null 2>&1 || true
+  (cd "$dir" && vipsthumbnail --size "${size}x${size}" -o "$q/vips/%s.png" "${files[@]}") >/dev/null 2>&1 || true
   psnr_list jpeg "$tmp/out/imgpipe/$runs" jpg "$tmp/out/vips/$runs" jpg
   psnr_list resize "$q/imgpipe" png "$q/vips" png
   psnr_list floor "$q/vips" png "$tmp/out/vips/$runs" jpg
