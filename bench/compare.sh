@@ -236,22 +236,36 @@ echo
 #           alone moves an output, so about as close as two encoders' JPEGs
 #           of the same photo can be expected to get;
 #   ours:   imgpipe's q85 JPEG vs vipsthumbnail's PNG, to set beside floor.
-# psnr_list NAME A-DIR A-EXT B-DIR B-EXT: one "dB photo" line a photo.
+# psnr_list NAME A-DIR A-EXT B-DIR B-EXT: one "dB photo" line a photo in
+# $tmp/psnr.NAME, and the photos whose two outputs differ in size (the tools
+# rounded the box differently) in $tmp/psnr.NAME.sizes.
 psnr_list() {
-  local name=$1 ad=$2 ae=$3 bd=$4 be=$5 f a b p
+  local name=$1 ad=$2 ae=$3 bd=$4 be=$5 f a b p flag
   : >"$tmp/psnr.$name"
+  : >"$tmp/psnr.$name.sizes"
   for f in "${files[@]}"; do
     a=$ad/${f%.*}.$ae b=$bd/${f%.*}.$be
     if [ -f "$a" ] && [ -f "$b" ] && p=$("$PSNR" "$a" "$b" 2>>"$tmp/psnr.err"); then
-      echo "$p $f" >>"$tmp/psnr.$name"
+      read -r p flag <<<"$p"
+      if [ -n "$flag" ]; then echo "$p $f" >>"$tmp/psnr.$name.sizes"; else echo "$p $f" >>"$tmp/psnr.$name"; fi
     fi
   done
 }
-psnr_summary() { # psnr_summary NAME: "min X (photo), median Y over N photos"
+# psnr_summary NAME: "min X (photo), median Y over N photos", over the
+# photos both tools made the same size (pixels of different sizes drift
+# apart, which costs many dB at thumbnail sizes; those are counted apart).
+psnr_summary() {
   local f=$tmp/psnr.$1
-  [ -s "$f" ] || { echo "no photo compared ($(head -n 1 "$tmp/psnr.err" 2>/dev/null))"; return; }
-  read -r pmin pfile < <(sort -g "$f" | head -n 1)
-  printf 'min %s (%s), median %.2f over %d photos' "$pmin" "$pfile" "$(cut -d' ' -f1 "$f" | median)" "$(wc -l <"$f")"
+  if [ -s "$f" ]; then
+    read -r pmin pfile < <(sort -g "$f" | head -n 1)
+    printf 'min %s (%s), median %.2f over %d photos' "$pmin" "$pfile" "$(cut -d' ' -f1 "$f" | median)" "$(wc -l <"$f")"
+  else
+    printf 'no photo compared (%s)' "$(head -n 1 "$tmp/psnr.err" 2>/dev/null)"
+  fi
+  if [ -s "$f.sizes" ]; then
+    printf '; left out: %d photos the two made a pixel or two apart in size (%s)' "$(wc -l <"$f.sizes")" \
+      "$(sort -g "$f.sizes" | head -n 3 | awk '{printf "%s%s %s dB", (NR > 1 ? ", " : ""), $2, $1}')"
+  fi
 }
 if [ -d "$tmp/out/vips/$runs" ]; then
   echo "checking quality (PNG outputs of imgpipe and vipsthumbnail)..." >&2

@@ -3,9 +3,12 @@
 //	psnr A B          prints the PSNR in dB of image B against image A over
 //	                  the R, G and B channels (8 bits), or "inf" if they are
 //	                  identical. Nothing is resized: when the sizes differ by
-//	                  at most 2 pixels a side (two resizers rounding an 800 px
-//	                  box differently) both are cropped to the common
-//	                  top-left part; a larger difference is an error.
+//	                  at most 2 pixels a side (two resizers rounding a box
+//	                  differently) both are cropped to the common top-left
+//	                  part and the value is followed by " sizes-differ" (the
+//	                  two were scaled by slightly different factors, so their
+//	                  pixels drift apart: a small image loses many dB to it);
+//	                  a larger difference is an error.
 //	psnr -mp FILE...  prints the total megapixels of the images (from their
 //	                  headers) and how many there are: "241.6 36".
 //
@@ -55,11 +58,14 @@ func main() {
 	if err != nil {
 		fail(fmt.Errorf("%s vs %s: %w", args[0], args[1], err))
 	}
+	v := fmt.Sprintf("%.2f", p)
 	if math.IsInf(p, 1) {
-		fmt.Println("inf")
-		return
+		v = "inf"
 	}
-	fmt.Printf("%.2f\n", p)
+	if a.Bounds().Size() != b.Bounds().Size() {
+		v += " sizes-differ"
+	}
+	fmt.Println(v)
 }
 
 func fail(err error) {
