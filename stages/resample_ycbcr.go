@@ -9,7 +9,9 @@ import (
 // their own, subsampled, resolution. For a 4:2:0 photo that is 1.5 bytes a
 // pixel of work instead of 4, and no colour conversion on either side: the
 // JPEG encoder takes YCbCr as it is. The output is 4:4:4 for a 4:4:4 source
-// and 4:2:0 otherwise (what the JPEG encoder writes anyway).
+// and 4:2:0 otherwise; the encoder writes those planes as they are when
+// they match its quality's subsampling (4:2:0 below 90, 4:4:4 from 90),
+// and converts them otherwise.
 func resampleYCbCr(src *image.YCbCr, r image.Rectangle, w, h int, f filter) *image.YCbCr {
 	ratio := image.YCbCrSubsampleRatio420
 	if src.SubsampleRatio == image.YCbCrSubsampleRatio444 {
