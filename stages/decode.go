@@ -252,25 +252,34 @@ func writesGIF(targets []Target) bool {
 	return false
 }
 
-// solHeadroom is how much resizing shrink-on-load leaves, at least, to the
-// resize stage. The reduced IDCT is a cheap filter: when the resize after
-// it would be close to 1:1, the output is essentially that filter's image,
-// which aliases fine detail. Measured on the 36-photo benchmark set (fit
-// 800x800): with 1.25 instead of 1, the worst output went from 37.6 to
-// 46.9 dB PSNR against a full decode's, for about 2% more CPU. libvips and
-// Pillow leave 2x: on the same job that cost 30% more CPU and took the
-// peak memory over 200 MB.
+// solHeadroom is how much resizing shrink-on-load at 1/4 and 1/8 leaves,
+// at least, to the resize stage. Their reduced IDCTs (2x2 and 1x1 of each
+// block) are crude filters: when the resize after them would be close to
+// 1:1, the output is essentially that filter's image, which aliases fine
+// detail. Measured on the 36-photo benchmark set (fit 800x800): with 1.25
+// instead of 1, the worst output went from 37.6 to 46.9 dB PSNR against a
+// full decode's, for about 2% more CPU. libvips and Pillow leave 2x: on
+// the same job that cost 30% more CPU and took the peak memory over 200
+// MB. The 4x4 IDCT of 1/2 scale is a good filter on its own (61 dB from
+// the full decode at 2.05x in TestShrinkOnLoadQuality), so 1/2 needs no
+// headroom: a 320x200 photo bound for 160x100 is decoded at exactly that
+// size, with no resize at all.
 const solHeadroom = 1.25
 
 // shrinkOnLoad picks the largest JPEG scale (8, 4, 2 or 1) that leaves the
-// decoded image at least solHeadroom times as large as every target needs.
+// decoded image at least as large as every target needs, and for 1/4 and
+// 1/8 at least solHeadroom times as large.
 func shrinkOnLoad(targets []Target) int {
 	scale := 8
 	for _, t := range targets {
 		f := min(float64(t.Crop.Dx())/float64(t.Width), float64(t.Crop.Dy())/float64(t.Height))
 		s := 1
 		for _, c := range []int{8, 4, 2} {
-			if float64(c)*solHeadroom <= f {
+			need := float64(c)
+			if c >= 4 {
+				need *= solHeadroom
+			}
+			if need <= f {
 				s = c
 				break
 			}

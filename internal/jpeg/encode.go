@@ -414,24 +414,31 @@ func (t *huffEnc) build(freq *[257]int64) {
 	for i := range others {
 		others[i] = -1
 	}
-	for {
+	// The symbols in use: merging runs over them alone (a small image uses
+	// a few dozen of the 257).
+	active := make([]int, 0, 257)
+	for i := range f {
+		if f[i] > 0 {
+			active = append(active, i)
+		}
+	}
+	for len(active) > 1 {
 		// The two least frequent symbols; on a tie the larger one.
-		v1, v2 := -1, -1
-		for i := range f {
-			if f[i] > 0 && (v1 < 0 || f[i] <= f[v1]) {
-				v1 = i
+		i1, i2 := -1, -1
+		for i, v := range active {
+			if i1 < 0 || f[v] <= f[active[i1]] {
+				i1 = i
 			}
 		}
-		for i := range f {
-			if f[i] > 0 && i != v1 && (v2 < 0 || f[i] <= f[v2]) {
-				v2 = i
+		for i, v := range active {
+			if i != i1 && (i2 < 0 || f[v] <= f[active[i2]]) {
+				i2 = i
 			}
 		}
-		if v2 < 0 {
-			break
-		}
+		v1, v2 := active[i1], active[i2]
 		f[v1] += f[v2]
 		f[v2] = 0
+		active = append(active[:i2], active[i2+1:]...)
 		for codesize[v1]++; others[v1] >= 0; codesize[v1]++ {
 			v1 = others[v1]
 		}
