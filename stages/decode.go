@@ -257,7 +257,7 @@ func writesGIF(targets []Target) bool {
 // block) are crude filters: when the resize after them would be close to
 // 1:1, the output is essentially that filter's image, which aliases fine
 // detail. Measured on the 36-photo benchmark set (fit 800x800): with 1.25
-// instead of 1, the worst output went from 37.6 to 46.9 dB PSNR against a
+// instead of 1, the worst output went from 37.6 to 45.0 dB PSNR against a
 // full decode's, for about 2% more CPU. libvips and Pillow leave 2x: on
 // the same job that cost 30% more CPU and took the peak memory over 200
 // MB. The 4x4 IDCT of 1/2 scale is a good filter on its own (61 dB from
