@@ -152,6 +152,7 @@ func addFlags(f *pflag.FlagSet, cfg *pipeline.Config, o *options) {
 	f.StringVar(&cfg.Output.Filter, "filter", stages.DefaultFilter, "resampling filter: lanczos, catmullrom, mitchell, linear, box, nearest")
 	f.StringVarP(&cfg.Output.Format, "format", "f", stages.DefaultFormat, "output format: same, jpeg, png, gif, tiff, bmp (webp, avif: builds with -tags nodynamic)")
 	f.IntVarP(&cfg.Output.Quality, "quality", "q", stages.DefaultQuality, "JPEG quality, 1-100")
+	f.BoolVar(&cfg.Output.Progressive, "progressive", false, "write progressive JPEG (shown blurred-to-sharp while loading; same pixels)")
 	f.BoolVar(&cfg.Output.Lossless, "lossless", false, "write WebP losslessly (builds with -tags nodynamic)")
 	f.StringVar(&cfg.Output.Background, "background", "white", "colour under transparent pixels for formats without alpha (#rrggbb)")
 	f.StringVar(&cfg.Output.Name, "name", stages.DefaultName, "output name template: {name} {ext} {format} {width} {height}")

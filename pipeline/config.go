@@ -181,6 +181,7 @@ func (c *Config) renditions() []stages.Output {
 		o.Lossless = o.Lossless || d.Lossless
 		o.Enlarge = o.Enlarge || d.Enlarge
 		o.KeepMetadata = o.KeepMetadata || d.KeepMetadata
+		o.Progressive = o.Progressive || d.Progressive
 		out[i] = o
 	}
 	return out

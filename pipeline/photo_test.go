@@ -5,6 +5,7 @@ import (
 	"context"
 	"image"
 	"image/color"
+	"image/jpeg"
 	"image/png"
 	"os"
 	"strings"
@@ -245,4 +246,38 @@ func filepathExt(p string) string {
 		return p[i:]
 	}
 	return ""
+}
+
+// progressive: true writes progressive JPEG (SOF2) with the pixels of the
+// baseline output, and an `outputs:` entry inherits it from `output`.
+func TestProgressiveJPEG(t *testing.T) {
+	path := "../testdata/photos/friends_by_Aitzol_Berasategi.jpg"
+	base, _ := encodeOne(t, path, stages.Output{Width: 300})
+	prog, _ := encodeOne(t, path, stages.Output{Width: 300, Progressive: true})
+	if !bytes.Contains(prog, []byte{0xFF, 0xC2}) || bytes.Contains(base, []byte{0xFF, 0xC2}) {
+		t.Fatal("want SOF2 in the progressive output only")
+	}
+	a, err := jpeg.Decode(bytes.NewReader(base))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := jpeg.Decode(bytes.NewReader(prog))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ya, yb := a.(*image.YCbCr), b.(*image.YCbCr)
+	if ya.Rect != yb.Rect {
+		t.Fatalf("sizes %v and %v", ya.Rect, yb.Rect)
+	}
+	for y := ya.Rect.Min.Y; y < ya.Rect.Max.Y; y++ {
+		for x := ya.Rect.Min.X; x < ya.Rect.Max.X; x++ {
+			if ya.YCbCrAt(x, y) != yb.YCbCrAt(x, y) {
+				t.Fatalf("pixel (%d, %d): baseline %v, progressive %v", x, y, ya.YCbCrAt(x, y), yb.YCbCrAt(x, y))
+			}
+		}
+	}
+	c := Config{Output: stages.Output{Progressive: true}, Outputs: []stages.Output{{Width: 100}}}
+	if r := c.renditions(); !r[0].Progressive {
+		t.Error("outputs[0] did not inherit progressive from output")
+	}
 }

@@ -74,7 +74,7 @@ func encodeOne(img image.Image, frames []image.Image, t Target, d *Decoded) ([]b
 	var err error
 	switch t.Format {
 	case "jpeg":
-		err = ijpeg.Encode(&buf, img, &ijpeg.EncodeOptions{Quality: t.Output.Quality})
+		err = ijpeg.Encode(&buf, img, &ijpeg.EncodeOptions{Quality: t.Output.Quality, Progressive: t.Output.Progressive})
 	case "png":
 		err = (&png.Encoder{CompressionLevel: png.DefaultCompression}).Encode(&buf, img)
 	case "gif":

@@ -43,6 +43,11 @@ type Output struct {
 	Format string `yaml:"format"`
 	// Quality is the JPEG (and WebP, AVIF) quality, 1-100 (default 85).
 	Quality int `yaml:"quality"`
+	// Progressive writes progressive JPEG: browsers show the whole picture,
+	// blurred, after a small part of the file. The pixels are the same as
+	// baseline's and the file 1-2% smaller; it costs about 10% more
+	// encoding time.
+	Progressive bool `yaml:"progressive"`
 	// Lossless writes WebP losslessly (Quality is then ignored).
 	Lossless bool `yaml:"lossless"`
 	// Background is the colour transparent pixels are flattened onto when

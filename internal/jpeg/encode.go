@@ -11,14 +11,20 @@ import (
 
 // Encoding.
 //
-// Encode writes baseline JPEG (SOF0) with Huffman tables made for the
-// image being written (T.81 K.2, what libjpeg calls optimize_coding), so
-// outputs are smaller than with the example tables of Annex K and need no
-// table data here. That takes two passes over the blocks: the first runs
-// the DCT and counts the symbols, the second writes them. The quantised
-// coefficients are kept between the two (128 bytes a block, 1.2 MB for an
-// 800x500 photo) unless that would pass storeLimit; larger images run the
-// DCT again in the second pass instead.
+// Encode writes baseline (SOF0) or progressive (SOF2) JPEG with Huffman
+// tables made for the image being written (T.81 K.2, what libjpeg calls
+// optimize_coding), so outputs are smaller than with the example tables of
+// Annex K and need no table data here. That takes two passes over each
+// scan's blocks: the first counts the symbols, the second writes them. The
+// quantised coefficients are computed once and kept (128 bytes a block,
+// 1.2 MB for an 800x500 photo) unless that would pass storeLimit; larger
+// images run the DCT again in each pass instead.
+//
+// Progressive output uses spectral selection alone (no successive
+// approximation): a DC scan, then luma coefficients 1-5, the chroma
+// planes, and luma 6-63, so a browser shows a whole blurred picture after
+// a small part of the file. It decodes to exactly the pixels of the
+// baseline file.
 //
 // YCbCr input is read from its planes as it is: a 4:2:0 image (what the
 // resize stage makes) is written without any colour conversion or chroma
@@ -30,18 +36,23 @@ type EncodeOptions struct {
 	// Quality is 1-100 (0 means 75), on the IJG scale libjpeg and
 	// image/jpeg use.
 	Quality int
+	// Progressive writes a progressive JPEG instead of a baseline one.
+	Progressive bool
 }
 
 // fullChromaQuality is the quality from which chroma is not subsampled.
 const fullChromaQuality = 90
 
-// Encode writes img to w as a baseline JPEG. Grey images (*image.Gray)
-// give a one-component file; everything else three components (YCbCr),
-// with any alpha ignored.
+// Encode writes img to w as a JPEG. Grey images (*image.Gray) give a
+// one-component file; everything else three components (YCbCr), with any
+// alpha ignored.
 func Encode(w io.Writer, img image.Image, o *EncodeOptions) error {
-	q := 75
-	if o != nil && o.Quality != 0 {
-		q = min(max(o.Quality, 1), 100)
+	q, progressive := 75, false
+	if o != nil {
+		if o.Quality != 0 {
+			q = min(max(o.Quality, 1), 100)
+		}
+		progressive = o.Progressive
 	}
 	b := img.Bounds()
 	if b.Dx() <= 0 || b.Dy() <= 0 || b.Dx() > 65535 || b.Dy() > 65535 {
@@ -50,14 +61,23 @@ func Encode(w io.Writer, img image.Image, o *EncodeOptions) error {
 	e := encoder{w: b.Dx(), h: b.Dy()}
 	e.setPlanes(img, q >= fullChromaQuality)
 	e.setQuant(q)
-	e.count()
-	var tables [4]huffEnc // DC luma, AC luma, DC chroma, AC chroma
-	for i := range 2 * min(len(e.comps), 2) {
-		tables[i].build(&e.freq[i])
-	}
+	e.prepare()
 	bw := bufio.NewWriterSize(w, 32<<10)
-	e.writeHeaders(bw, &tables)
-	e.writeScan(bw, &tables)
+	e.writeFrame(bw, progressive)
+	for _, sc := range e.scans(progressive) {
+		e.freq = [4][257]int64{}
+		e.codeScan(sc, nil, nil)
+		var tables [4]huffEnc // DC luma, AC luma, DC chroma, AC chroma
+		for i := range tables {
+			if sc.uses(i) {
+				tables[i].build(&e.freq[i])
+			}
+		}
+		e.writeScanHeader(bw, sc, &tables)
+		e.bw = bitWriter{w: bw}
+		e.codeScan(sc, &tables, &e.bw)
+		e.bw.flush()
+	}
 	bw.Write([]byte{0xFF, mEOI})
 	return bw.Flush()
 }
@@ -80,12 +100,15 @@ type encoder struct {
 	blk   [64]float32
 	coefs [64]int16 // zig-zag order
 	mask  uint64    // bit k set: coefs[k] != 0 (k >= 1)
-	store []int16   // coefficients of every block, in scan order
-	masks []uint64  // and their masks
-	// stored: the second pass reads store instead of running the DCT.
-	stored bool
-	bw     bitWriter
-	preds  [3]int32
+	// grid[ci] is component ci's block grid, padded to whole MCUs: gw x gh
+	// blocks, the first at store index off.
+	grid [3]struct{ gw, gh, off int }
+	// store and masks hold every block's coefficients and mask, when they
+	// fit storeLimit; nil otherwise.
+	store []int16
+	masks []uint64
+	bw    bitWriter
+	preds [3]int32
 }
 
 // setPlanes points the encoder at img's samples, converting when img is
@@ -215,58 +238,108 @@ func (e *encoder) setQuant(quality int) {
 // image. (A variable for the test of the path without the store.)
 var storeLimit = 32 << 20
 
-// forEachBlock runs fn on the quantised coefficients (e.coefs, e.mask) of
-// every block, in scan order: MCU by MCU, each MCU's luma blocks then Cb
-// then Cr. ci is the component. In the first pass (second false) it runs
-// the DCT and keeps the results if they fit storeLimit; the second pass
-// reads them back.
-func (e *encoder) forEachBlock(second bool, fn func(ci int)) {
-	i := 0
-	do := func(p *encPlane, x, y, t, ci int) {
-		switch {
-		case second && e.stored:
-			copy(e.coefs[:], e.store[64*i:64*i+64])
-			e.mask = e.masks[i]
-		default:
-			e.transform(p, x, y, t)
-			if !second && e.store != nil {
+// prepare lays out the block grids and, if the store fits, runs the DCT
+// of every block into it.
+func (e *encoder) prepare() {
+	mw, mh := (e.w+8*e.hv-1)/(8*e.hv), (e.h+8*e.hv-1)/(8*e.hv) // MCUs
+	n := 0
+	for ci := range e.comps {
+		f := 1
+		if ci == 0 {
+			f = e.hv
+		}
+		e.grid[ci].gw, e.grid[ci].gh, e.grid[ci].off = mw*f, mh*f, n
+		n += mw * f * mh * f
+	}
+	if n*(64*2+8) > storeLimit {
+		return
+	}
+	e.store, e.masks = make([]int16, 64*n), make([]uint64, n)
+	for ci := range e.comps {
+		g := e.grid[ci]
+		for by := range g.gh {
+			for bx := range g.gw {
+				e.transform(&e.comps[ci], bx*8, by*8, min(ci, 1))
+				i := g.off + by*g.gw + bx
 				copy(e.store[64*i:64*i+64], e.coefs[:])
 				e.masks[i] = e.mask
 			}
 		}
-		i++
-		fn(ci)
 	}
-	if !second {
-		n := (e.w + 7) / 8 * ((e.h + 7) / 8) // grey: one block per MCU
-		if len(e.comps) > 1 {
-			m := 8 * e.hv
-			n = (e.w + m - 1) / m * ((e.h + m - 1) / m) * (e.hv*e.hv + 2)
-		}
-		if n*(64*2+8) <= storeLimit {
-			e.store, e.masks = make([]int16, 64*n), make([]uint64, n)
-		}
-		defer func() { e.stored = e.store != nil }()
+}
+
+// load sets e.coefs and e.mask to block (bx, by) of component ci.
+func (e *encoder) load(ci, bx, by int) {
+	if e.store == nil {
+		e.transform(&e.comps[ci], bx*8, by*8, min(ci, 1))
+		return
 	}
-	if len(e.comps) == 1 { // non-interleaved: one block per MCU
-		p := &e.comps[0]
+	g := &e.grid[ci]
+	i := g.off + by*g.gw + bx
+	copy(e.coefs[:], e.store[64*i:64*i+64])
+	e.mask = e.masks[i]
+}
+
+// scan is one scan of the file: its components and coefficient band.
+type scan struct {
+	comps  []int
+	ss, se int
+}
+
+// uses reports whether the scan codes with table i (as table numbers it).
+func (sc scan) uses(i int) bool {
+	if ac := i%2 == 1; ac && sc.se == 0 || !ac && sc.ss > 0 {
+		return false
+	}
+	for _, ci := range sc.comps {
+		if min(ci, 1) == i/2 {
+			return true
+		}
+	}
+	return false
+}
+
+// scans is the scan script.
+func (e *encoder) scans(progressive bool) []scan {
+	all := []int{0, 1, 2}[:len(e.comps)]
+	switch {
+	case !progressive:
+		return []scan{{all, 0, 63}}
+	case len(all) == 1:
+		return []scan{{all, 0, 0}, {all, 1, 5}, {all, 6, 63}}
+	}
+	return []scan{{all, 0, 0}, {[]int{0}, 1, 5}, {[]int{1}, 1, 63}, {[]int{2}, 1, 63}, {[]int{0}, 6, 63}}
+}
+
+// forScan runs fn on the blocks of a scan in their order (e.coefs and
+// e.mask set; ci is the block's component): MCU by MCU, luma blocks then
+// Cb then Cr, when the scan has several components; the component's own
+// blocks, row by row, when it has one (T.81 A.2).
+func (e *encoder) forScan(sc scan, fn func(ci int)) {
+	if len(sc.comps) == 1 {
+		ci := sc.comps[0]
+		p := &e.comps[ci]
 		for by := 0; by < (p.h+7)/8; by++ {
 			for bx := 0; bx < (p.w+7)/8; bx++ {
-				do(p, bx*8, by*8, 0, 0)
+				e.load(ci, bx, by)
+				fn(ci)
 			}
 		}
 		return
 	}
-	n := 8 * e.hv
-	for my := 0; my < (e.h+n-1)/n; my++ {
-		for mx := 0; mx < (e.w+n-1)/n; mx++ {
-			for v := 0; v < e.hv; v++ {
-				for h := 0; h < e.hv; h++ {
-					do(&e.comps[0], mx*n+h*8, my*n+v*8, 0, 0)
+	g := e.grid[1]
+	for my := range g.gh {
+		for mx := range g.gw {
+			for v := range e.hv {
+				for h := range e.hv {
+					e.load(0, mx*e.hv+h, my*e.hv+v)
+					fn(0)
 				}
 			}
-			do(&e.comps[1], mx*8, my*8, 1, 1)
-			do(&e.comps[2], mx*8, my*8, 1, 2)
+			e.load(1, mx, my)
+			fn(1)
+			e.load(2, mx, my)
+			fn(2)
 		}
 	}
 }
@@ -360,30 +433,69 @@ func table(ci int) (int, int) {
 	return 2, 3
 }
 
-// count is the first pass: symbol frequencies of every table.
-func (e *encoder) count() {
+// codeScan codes the blocks of a scan: it counts the symbols into e.freq
+// when tables is nil, and writes them to bw otherwise.
+func (e *encoder) codeScan(sc scan, tables *[4]huffEnc, bw *bitWriter) {
+	emit := func(t, sym int, extra uint32, n int) {
+		if tables == nil {
+			e.freq[t][sym]++
+			return
+		}
+		h := &tables[t]
+		bw.put(uint32(h.code[sym])<<uint(n)|extra, uint(h.size[sym])+uint(n))
+	}
 	e.preds = [3]int32{}
-	e.forEachBlock(false, func(ci int) {
+	eobrun, eobTable := 0, 0
+	flushEOB := func() { // an EOBn symbol for the blocks ending in zeros (G.1.2.2)
+		if eobrun > 0 {
+			n := bits.Len(uint(eobrun)) - 1
+			emit(eobTable, n<<4, uint32(eobrun)&(1<<uint(n)-1), n)
+			eobrun = 0
+		}
+	}
+	band := ^uint64(0) >> uint(63-sc.se) &^ (1<<uint(max(sc.ss, 1)) - 1) // AC bits ss..se
+	e.forScan(sc, func(ci int) {
 		dt, at := table(ci)
 		c := &e.coefs
-		diff := int32(c[0]) - e.preds[ci]
-		e.preds[ci] = int32(c[0])
-		e.freq[dt][category(diff)]++
-		ac := &e.freq[at]
-		prev := 0
-		for m := e.mask; m != 0; m &= m - 1 {
+		if sc.ss == 0 {
+			diff := int32(c[0]) - e.preds[ci]
+			e.preds[ci] = int32(c[0])
+			s := category(diff)
+			emit(dt, s, valueBits(diff, s), s)
+			if sc.se == 0 {
+				return
+			}
+		}
+		prev := max(sc.ss, 1) - 1
+		m := e.mask & band
+		if m != 0 && sc.ss > 0 {
+			flushEOB()
+		}
+		for ; m != 0; m &= m - 1 {
 			k := bits.TrailingZeros64(m)
 			run := k - prev - 1
 			for ; run > 15; run -= 16 {
-				ac[0xF0]++
+				emit(at, 0xF0, 0, 0)
 			}
-			ac[run<<4|category(int32(c[k&63]))]++
+			v := int32(c[k&63])
+			s := category(v)
+			emit(at, run<<4|s, valueBits(v, s), s)
 			prev = k
 		}
-		if prev < 63 {
-			ac[0x00]++
+		if prev < sc.se {
+			if sc.ss == 0 {
+				emit(at, 0x00, 0, 0) // baseline: EOB ends the block
+				return
+			}
+			// Progressive: the block joins the run of blocks ending in
+			// zeros, written when the run ends (at most 0x7FFF long).
+			eobTable = at
+			if eobrun++; eobrun == 0x7FFF {
+				flushEOB()
+			}
 		}
 	})
+	flushEOB()
 }
 
 // category is the number of bits of |v| (T.81 F.1.2.1.1 SSSS).
@@ -497,7 +609,8 @@ func (t *huffEnc) build(freq *[257]int64) {
 	}
 }
 
-func (e *encoder) writeHeaders(w *bufio.Writer, tables *[4]huffEnc) {
+// writeFrame writes SOI, the quantisation tables and SOF0 or SOF2.
+func (e *encoder) writeFrame(w *bufio.Writer, progressive bool) {
 	nc := len(e.comps)
 	nq := min(nc, 2)
 	w.Write([]byte{0xFF, mSOI})
@@ -510,8 +623,11 @@ func (e *encoder) writeHeaders(w *bufio.Writer, tables *[4]huffEnc) {
 		}
 	}
 	w.Write(seg)
-	// SOF0.
-	seg = []byte{0xFF, mSOF0, 0, byte(8 + 3*nc), 8, byte(e.h >> 8), byte(e.h), byte(e.w >> 8), byte(e.w), byte(nc)}
+	sof := byte(mSOF0)
+	if progressive {
+		sof = mSOF2
+	}
+	seg = []byte{0xFF, sof, 0, byte(8 + 3*nc), 8, byte(e.h >> 8), byte(e.h), byte(e.w >> 8), byte(e.w), byte(nc)}
 	for ci := range nc {
 		hv, tq := byte(0x11), byte(min(ci, 1))
 		if ci == 0 {
@@ -520,9 +636,16 @@ func (e *encoder) writeHeaders(w *bufio.Writer, tables *[4]huffEnc) {
 		seg = append(seg, byte(ci+1), hv, tq)
 	}
 	w.Write(seg)
-	// DHT.
-	seg = []byte{0xFF, mDHT, 0, 0}
-	for i := range 2 * nq {
+}
+
+// writeScanHeader writes the Huffman tables a scan uses (luma tables as
+// number 0, chroma as 1) and its SOS.
+func (e *encoder) writeScanHeader(w *bufio.Writer, sc scan, tables *[4]huffEnc) {
+	seg := []byte{0xFF, mDHT, 0, 0}
+	for i := range tables {
+		if !sc.uses(i) {
+			continue
+		}
 		t := &tables[i]
 		seg = append(seg, byte(i%2)<<4|byte(i/2))
 		seg = append(seg, t.counts[1:]...)
@@ -530,47 +653,13 @@ func (e *encoder) writeHeaders(w *bufio.Writer, tables *[4]huffEnc) {
 	}
 	seg[2], seg[3] = byte((len(seg)-2)>>8), byte(len(seg)-2)
 	w.Write(seg)
-	// SOS.
-	seg = []byte{0xFF, mSOS, 0, byte(6 + 2*nc), byte(nc)}
-	for ci := range nc {
+	seg = []byte{0xFF, mSOS, 0, byte(6 + 2*len(sc.comps)), byte(len(sc.comps))}
+	for _, ci := range sc.comps {
 		tt := byte(min(ci, 1))
 		seg = append(seg, byte(ci+1), tt<<4|tt)
 	}
-	seg = append(seg, 0, 63, 0)
+	seg = append(seg, byte(sc.ss), byte(sc.se), 0)
 	w.Write(seg)
-}
-
-// writeScan is the second pass: the entropy-coded data.
-func (e *encoder) writeScan(w *bufio.Writer, tables *[4]huffEnc) {
-	e.preds = [3]int32{}
-	e.bw = bitWriter{w: w}
-	bw := &e.bw
-	e.forEachBlock(true, func(ci int) {
-		dti, ati := table(ci)
-		dt, at := &tables[dti], &tables[ati]
-		c := &e.coefs
-		diff := int32(c[0]) - e.preds[ci]
-		e.preds[ci] = int32(c[0])
-		s := category(diff)
-		bw.put(uint32(dt.code[s])<<uint(s)|valueBits(diff, s), uint(dt.size[s])+uint(s))
-		prev := 0
-		for m := e.mask; m != 0; m &= m - 1 {
-			k := bits.TrailingZeros64(m)
-			run := k - prev - 1
-			for ; run > 15; run -= 16 {
-				bw.put(uint32(at.code[0xF0]), uint(at.size[0xF0]))
-			}
-			v := int32(c[k&63])
-			s := category(v)
-			sym := run<<4 | s
-			bw.put(uint32(at.code[sym])<<uint(s)|valueBits(v, s), uint(at.size[sym])+uint(s))
-			prev = k
-		}
-		if prev < 63 {
-			bw.put(uint32(at.code[0]), uint(at.size[0]))
-		}
-	})
-	bw.flush()
 }
 
 // valueBits is the s low bits that code v (negative values as v-1).

@@ -196,23 +196,72 @@ func TestEncodeRoundTrip(t *testing.T) {
 	}
 }
 
+// Progressive output decodes (with image/jpeg and with Decode) to exactly
+// the pixels of the baseline output: the same coefficients, sent in
+// several scans.
+func TestEncodeProgressive(t *testing.T) {
+	inputs := map[string]image.Image{"photo": photo(t), "subimage": photo(t).SubImage(image.Rect(32, 16, 300, 201))}
+	for _, kind := range []string{"420", "444", "422", "gray", "rgba"} {
+		for _, sz := range []image.Point{{1, 1}, {17, 9}, {101, 67}} {
+			inputs[fmt.Sprintf("%s_%dx%d", kind, sz.X, sz.Y)] = synthetic(kind, sz.X, sz.Y, uint64(sz.Y))
+		}
+	}
+	for name, img := range inputs {
+		for _, q := range []int{50, 85, 95} {
+			var base, prog bytes.Buffer
+			if err := Encode(&base, img, &EncodeOptions{Quality: q}); err != nil {
+				t.Fatal(err)
+			}
+			if err := Encode(&prog, img, &EncodeOptions{Quality: q, Progressive: true}); err != nil {
+				t.Fatal(err)
+			}
+			if len(segments(t, prog.Bytes(), mSOF2)) != 1 {
+				t.Errorf("%s q%d: no SOF2 marker", name, q)
+			}
+			want, err := stdjpeg.Decode(bytes.NewReader(base.Bytes()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := stdjpeg.Decode(bytes.NewReader(prog.Bytes()))
+			if err != nil {
+				t.Fatalf("%s q%d: image/jpeg cannot decode the progressive output: %v", name, q, err)
+			}
+			if p := psnrRGB(want, got); !math.IsInf(p, 1) {
+				t.Errorf("%s q%d: progressive decodes %.2f dB from baseline, want identical", name, q, p)
+			}
+			ours, err := Decode(bytes.NewReader(prog.Bytes()), nil)
+			if err != nil {
+				t.Fatalf("%s q%d: Decode cannot decode the progressive output: %v", name, q, err)
+			}
+			if p := psnrRGB(want, ours); p < 50 {
+				t.Errorf("%s q%d: Decode of the progressive output is %.2f dB from image/jpeg's of the baseline", name, q, p)
+			}
+			if name == "photo" {
+				t.Logf("q%d: progressive %d bytes, baseline %d", q, prog.Len(), base.Len())
+			}
+		}
+	}
+}
+
 // Images too large to keep their coefficients between the passes run the
 // DCT twice instead: the output is the same.
 func TestEncodeWithoutStore(t *testing.T) {
 	limit := storeLimit
 	defer func() { storeLimit = limit }()
 	for _, img := range []image.Image{photo(t), synthetic("gray", 101, 67, 1), synthetic("444", 64, 48, 2)} {
-		var stored, again bytes.Buffer
-		storeLimit = limit
-		if err := Encode(&stored, img, nil); err != nil {
-			t.Fatal(err)
-		}
-		storeLimit = 0
-		if err := Encode(&again, img, nil); err != nil {
-			t.Fatal(err)
-		}
-		if !bytes.Equal(stored.Bytes(), again.Bytes()) {
-			t.Errorf("%T: outputs differ with and without the store", img)
+		for _, o := range []*EncodeOptions{nil, {Progressive: true}} {
+			var stored, again bytes.Buffer
+			storeLimit = limit
+			if err := Encode(&stored, img, o); err != nil {
+				t.Fatal(err)
+			}
+			storeLimit = 0
+			if err := Encode(&again, img, o); err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(stored.Bytes(), again.Bytes()) {
+				t.Errorf("%T, %+v: outputs differ with and without the store", img, o)
+			}
 		}
 	}
 }
@@ -269,16 +318,16 @@ func TestHuffmanBuild(t *testing.T) {
 }
 
 func FuzzEncode(f *testing.F) {
-	f.Add(uint8(17), uint8(9), uint8(85), uint8(0), uint64(1))
-	f.Add(uint8(1), uint8(1), uint8(100), uint8(4), uint64(2))
-	f.Fuzz(func(t *testing.T, w, h, q, kind uint8, seed uint64) {
+	f.Add(uint8(17), uint8(9), uint8(85), uint8(0), uint64(1), false)
+	f.Add(uint8(1), uint8(1), uint8(100), uint8(4), uint64(2), true)
+	f.Fuzz(func(t *testing.T, w, h, q, kind uint8, seed uint64, progressive bool) {
 		if w == 0 || h == 0 {
 			return
 		}
 		kinds := []string{"420", "444", "422", "440", "gray", "rgba", "nrgba"}
 		img := synthetic(kinds[int(kind)%len(kinds)], int(w), int(h), seed)
 		var buf bytes.Buffer
-		if err := Encode(&buf, img, &EncodeOptions{Quality: int(q)%100 + 1}); err != nil {
+		if err := Encode(&buf, img, &EncodeOptions{Quality: int(q)%100 + 1, Progressive: progressive}); err != nil {
 			t.Fatal(err)
 		}
 		got, err := stdjpeg.Decode(bytes.NewReader(buf.Bytes()))
@@ -304,6 +353,9 @@ func BenchmarkEncode(b *testing.B) {
 		enc  func(*bytes.Buffer) error
 	}{
 		{"ours", func(w *bytes.Buffer) error { return Encode(w, img, &EncodeOptions{Quality: 85}) }},
+		{"ours-progressive", func(w *bytes.Buffer) error {
+			return Encode(w, img, &EncodeOptions{Quality: 85, Progressive: true})
+		}},
 		{"image-jpeg", func(w *bytes.Buffer) error { return stdjpeg.Encode(w, img, &stdjpeg.Options{Quality: 85}) }},
 	} {
 		b.Run(c.name, func(b *testing.B) {
