@@ -74,9 +74,9 @@ func Encode(w io.Writer, img image.Image, o *EncodeOptions) error {
 			}
 		}
 		e.writeScanHeader(bw, sc, &tables)
-		e.bw = bitWriter{w: bw}
-		e.codeScan(sc, &tables, &e.bw)
-		e.bw.flush()
+		data := bitWriter{w: bw}
+		e.codeScan(sc, &tables, &data)
+		data.flush()
 	}
 	bw.Write([]byte{0xFF, mEOI})
 	return bw.Flush()
@@ -107,7 +107,6 @@ type encoder struct {
 	// fit storeLimit; nil otherwise.
 	store []int16
 	masks []uint64
-	bw    bitWriter
 	preds [3]int32
 }
 
