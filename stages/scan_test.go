@@ -47,7 +47,8 @@ func TestScan(t *testing.T) {
 		t.Fatal(err)
 	}
 	root := t.TempDir()
-	for _, p := range []string{"a.jpg", "B.JPG", "c.jpeg", "noext", "sub/deep/d.jpg", "sub/.hidden.jpg", ".dot/e.jpg", "._f.jpg", "out/old.jpg", "name with spaces ü.jpg"} {
+	// photo.jpg.bak and g.JPG~ are images renamed to say they are not.
+	for _, p := range []string{"a.jpg", "B.JPG", "c.jpeg", "noext", "sub/deep/d.jpg", "sub/.hidden.jpg", ".dot/e.jpg", "._f.jpg", "out/old.jpg", "name with spaces ü.jpg", "photo.jpg.bak", "g.JPG~"} {
 		write(t, filepath.Join(root, p), jpg)
 	}
 	write(t, filepath.Join(root, "notes.txt"), []byte("hello"))
@@ -70,8 +71,8 @@ func TestScan(t *testing.T) {
 	if !contains(got, ".dot/e.jpg") || !contains(got, "sub/.hidden.jpg") || !contains(got, "out/old.jpg") {
 		t.Errorf("with Hidden: %v", got)
 	}
-	got, _ = scanAll(t, []string{filepath.Join(root, "notes.txt"), filepath.Join(root, "sub", "deep", "d.jpg")}, ScanOptions{})
-	if strings.Join(got, "|") != "notes.txt|d.jpg" {
+	got, _ = scanAll(t, []string{filepath.Join(root, "notes.txt"), filepath.Join(root, "sub", "deep", "d.jpg"), filepath.Join(root, "photo.jpg.bak")}, ScanOptions{})
+	if strings.Join(got, "|") != "notes.txt|d.jpg|photo.jpg.bak" {
 		t.Errorf("explicit files: %v", got)
 	}
 	// Overlapping roots do not emit a file twice.
