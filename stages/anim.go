@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"image"
 	"image/color"
 	"image/color/palette"
@@ -20,16 +21,26 @@ type Animation struct {
 	Delays    []int // hundredths of a second, per frame
 	LoopCount int   // as in image/gif: 0 loops forever
 	Palette   color.Palette
+	// Truncated, when not empty, says that the file was cut short and
+	// which frames were kept.
+	Truncated string
 }
 
 // gifPixels walks the blocks of a GIF without decoding them and returns the
 // number of frames and the pixels of all frame rectangles together, so an
 // animation that would allocate too much is refused before decoding.
 func gifPixels(data []byte) (frames int, pixels int64, err error) {
+	frames, pixels, _, err = gifBlocks(data)
+	return frames, pixels, err
+}
+
+// gifBlocks is gifPixels that also returns the offset just past the last
+// frame whose data is complete (0 if none is).
+func gifBlocks(data []byte) (frames int, pixels int64, end int64, err error) {
 	r := bytes.NewReader(data)
 	var hdr [13]byte
 	if _, err := io.ReadFull(r, hdr[:]); err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
 	if hdr[10]&0x80 != 0 {
 		r.Seek(3<<(hdr[10]&7+1), io.SeekCurrent)
@@ -51,20 +62,20 @@ func gifPixels(data []byte) (frames int, pixels int64, err error) {
 	for {
 		b, err := r.ReadByte()
 		if err != nil {
-			return frames, pixels, nil // truncated: the decoder will say so
+			return frames, pixels, end, nil // truncated: the decoder will say so
 		}
 		switch b {
 		case 0x21: // extension
 			if _, err := r.ReadByte(); err != nil {
-				return frames, pixels, nil
+				return frames, pixels, end, nil
 			}
 			if skipSubBlocks() != nil {
-				return frames, pixels, nil
+				return frames, pixels, end, nil
 			}
 		case 0x2c: // image descriptor
 			var d [9]byte
 			if _, err := io.ReadFull(r, d[:]); err != nil {
-				return frames, pixels, nil
+				return frames, pixels, end, nil
 			}
 			w, h := binary.LittleEndian.Uint16(d[4:]), binary.LittleEndian.Uint16(d[6:])
 			frames++
@@ -73,29 +84,45 @@ func gifPixels(data []byte) (frames int, pixels int64, err error) {
 				r.Seek(3<<(d[8]&7+1), io.SeekCurrent)
 			}
 			if _, err := r.ReadByte(); err != nil { // LZW minimum code size
-				return frames, pixels, nil
+				return frames, pixels, end, nil
 			}
 			if skipSubBlocks() != nil {
-				return frames, pixels, nil
+				return frames, pixels, end, nil
 			}
+			end = r.Size() - int64(r.Len())
 		case 0x3b: // trailer
-			return frames, pixels, nil
+			return frames, pixels, end, nil
 		default:
-			return frames, pixels, errors.New("gif: unknown block")
+			return frames, pixels, end, errors.New("gif: unknown block")
 		}
 	}
 }
 
 // decodeAnimation decodes every frame of a GIF and composes them onto the
-// canvas, applying each frame's disposal.
+// canvas, applying each frame's disposal. A GIF cut short (a download or
+// copy that stopped) keeps the frames that arrived whole, and says so in
+// Truncated.
 func decodeAnimation(data []byte) (*Animation, error) {
 	g, err := gif.DecodeAll(bytes.NewReader(data))
+	truncated := false
 	if err != nil {
-		return nil, classify(err)
+		// Retry with the complete frames only, followed by a trailer.
+		_, _, end, _ := gifBlocks(data)
+		if end == 0 {
+			return nil, classify(err)
+		}
+		g2, err2 := gif.DecodeAll(bytes.NewReader(append(data[:end:end], 0x3b)))
+		if err2 != nil || len(g2.Image) == 0 {
+			return nil, classify(err)
+		}
+		g, truncated = g2, true
 	}
 	canvasRect := image.Rect(0, 0, g.Config.Width, g.Config.Height)
 	canvas := image.NewRGBA(canvasRect)
 	a := &Animation{LoopCount: g.LoopCount, Delays: g.Delay, Palette: unionPalette(g)}
+	if truncated {
+		a.Truncated = fmt.Sprintf("the GIF is cut short (%v): kept its %d complete frames", err, len(g.Image))
+	}
 	for i, frame := range g.Image {
 		var saved *image.RGBA
 		disposal := byte(0)

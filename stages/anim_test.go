@@ -9,6 +9,7 @@ import (
 	"image/gif"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -115,5 +116,47 @@ func TestAnimatedGIFBounded(t *testing.T) {
 	if _, err := decodeFile(t, "../testdata/formats/mixed-disposal.gif", DecodeOptions{MaxPixels: 32 * 32 * 2,
 		Planner: &Planner{Outputs: []Output{{Format: "jpeg"}}}}); err != nil {
 		t.Errorf("still output: %v", err)
+	}
+}
+
+// An animated GIF cut short (a copy or download that stopped) keeps the
+// frames that arrived whole, and the output says so; one cut inside its
+// first frame is still an error.
+func TestAnimatedGIFTruncated(t *testing.T) {
+	src, err := os.ReadFile("../testdata/formats/anim.gif")
+	if err != nil {
+		t.Fatal(err)
+	}
+	full, err := gif.DecodeAll(bytes.NewReader(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := DecodeOptions{Planner: &Planner{Outputs: []Output{{Format: "gif"}}}}
+	for _, cut := range []int{len(src) - 10, len(src) * 2 / 3} {
+		d, err := Decode(opts)(context.Background(), memFile(src[:cut]))
+		if err != nil {
+			t.Fatalf("cut at %d of %d bytes: %v", cut, len(src), err)
+		}
+		r, err := Resize()(context.Background(), d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e, err := Encode()(context.Background(), r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := gif.DecodeAll(bytes.NewReader(e.Files[0]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := len(out.Image); n < 1 || n >= len(full.Image) {
+			t.Errorf("cut at %d: %d frames, want 1 to %d", cut, n, len(full.Image)-1)
+		}
+		if len(e.Notes) != 1 || !strings.Contains(e.Notes[0], "cut short") {
+			t.Errorf("cut at %d: notes %q", cut, e.Notes)
+		}
+	}
+	if _, err := Decode(opts)(context.Background(), memFile(src[:60])); !errors.Is(err, ErrCorrupt) {
+		t.Errorf("cut inside the first frame: %v, want ErrCorrupt", err)
 	}
 }

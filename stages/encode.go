@@ -39,6 +39,9 @@ type Encoded struct {
 func Encode() func(context.Context, *Resized) (*Encoded, error) {
 	return func(ctx context.Context, r *Resized) (*Encoded, error) {
 		out := &Encoded{Decoded: r.Decoded, Files: make([][]byte, len(r.Images))}
+		if a := r.Decoded.Anim; a != nil && a.Truncated != "" {
+			out.Notes = append(out.Notes, a.Truncated)
+		}
 		for i, img := range r.Images {
 			if err := ctx.Err(); err != nil {
 				return nil, err
