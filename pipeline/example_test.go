@@ -36,7 +36,7 @@ func Example() {
 	}
 	sum, err := p.Run(context.Background(), pipeline.Dirs([]string{"../testdata/edge"}, stages.ScanOptions{}))
 	fmt.Println(sum.OK, "processed,", sum.Failed, "failed,", err)
-	// Output: 7 processed, 1 failed, <nil>
+	// Output: 8 processed, 0 failed, <nil>
 }
 
 // An HTTP upload handler that returns three thumbnail sizes of the uploaded

@@ -8,6 +8,7 @@ import (
 	_ "image/png"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -247,19 +248,50 @@ func TestRunSkipsUpToDateAndForce(t *testing.T) {
 	}
 }
 
+// Same-named inputs in a folder, all converted to JPEG: the one already a
+// JPEG keeps the name, the others are told apart by their extension, the
+// same way whichever is planned first; nothing is lost.
+func TestRunSameNameConversions(t *testing.T) {
+	for range 3 { // the names must not depend on which decode worker wins
+		results, sum, err, out := collect(t, Config{Output: stages.Output{Width: 64, Format: "jpeg"}}, nil,
+			"edge/collide/IMG_0100.jpg", "edge/collide/IMG_0100.png", "edge/collide/IMG_0100.webp")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sum.OK != 3 {
+			t.Fatalf("summary %+v, want 3 ok", sum)
+		}
+		want := map[string]string{"IMG_0100.jpg": "IMG_0100.jpg", "IMG_0100.png": "IMG_0100-png.jpg", "IMG_0100.webp": "IMG_0100-webp.jpg"}
+		for in, r := range results {
+			if got, _ := filepath.Rel(out, r.Outputs[0].Path); filepath.ToSlash(got) != "edge/collide/"+want[path.Base(in)] {
+				t.Errorf("%s -> %s, want edge/collide/%s", in, got, want[path.Base(in)])
+			}
+		}
+	}
+}
+
+// Inputs with no folder to look in (here in memory) that would write the
+// same file: the second is refused with ErrCollision.
 func TestRunCollision(t *testing.T) {
-	results, sum, err, _ := collect(t, Config{Output: stages.Output{Width: 64, Format: "jpeg"}}, nil,
-		"edge/collide/IMG_0100.jpg", "edge/collide/IMG_0100.png", "edge/collide/IMG_0100.webp")
+	data, err := os.ReadFile("../testdata/edge/collide/IMG_0100.png")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sum.OK != 1 || sum.Failed != 2 {
-		t.Fatalf("summary %+v, want 1 ok and 2 collisions", sum)
+	var failed []Result
+	p, err := New(Config{Output: stages.Output{Width: 16, Format: "jpeg"}},
+		OnResult(func(r Result) {
+			if r.Status == StatusFailed {
+				failed = append(failed, r)
+			}
+		}), WithSink(func(context.Context, *stages.Encoded) error { return nil }))
+	if err != nil {
+		t.Fatal(err)
 	}
-	for in, r := range results {
-		if r.Status == StatusFailed && !errors.Is(r.Err, ErrCollision) {
-			t.Errorf("%s: %v, want ErrCollision", in, r.Err)
-		}
+	if _, err := p.Run(context.Background(), Concat(Bytes("a/x.png", data), Bytes("a/x.gif", data))); err != nil {
+		t.Fatal(err)
+	}
+	if len(failed) != 1 || !errors.Is(failed[0].Err, ErrCollision) {
+		t.Errorf("failures %v, want one ErrCollision", failed)
 	}
 }
 

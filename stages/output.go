@@ -58,7 +58,10 @@ type Output struct {
 	// mirrored under the output folder. Placeholders: {name} (input base name
 	// without extension), {ext} (the input's extension when it suits the
 	// output format, else the format's usual one), {format}, {width},
-	// {height} (the output's size). Default "{name}.{ext}".
+	// {height} (the output's size). Default "{name}.{ext}". An input that
+	// is converted and has a same-named sibling with another image
+	// extension gets {name} plus its own extension (IMG_1.png beside
+	// IMG_1.jpg, to JPEG: IMG_1-png.jpg).
 	Name string `yaml:"name"`
 	// KeepMetadata copies EXIF (orientation reset to 1) into JPEG outputs.
 	// By default EXIF is stripped (it can hold GPS positions) and only the

@@ -45,11 +45,18 @@ type Planner struct {
 // another input already claimed one of the names.
 func (p *Planner) Plan(f File, format string, w, h int) ([]Target, error) {
 	targets := make([]Target, len(p.Outputs))
+	rel := cleanRel(f)
 	for i, o := range p.Outputs {
 		o = o.WithDefaults()
 		ow, oh, crop := o.Geometry(w, h)
 		of := o.OutputFormat(format)
-		name := o.FileName(cleanRel(f), of, ow, oh)
+		r := rel
+		if ext := path.Ext(rel); extFormats[strings.ToLower(strings.TrimPrefix(ext, "."))] != of && hasTwin(f) {
+			// IMG_1.png beside IMG_1.jpg, converted to JPEG: IMG_1-png.jpg,
+			// whichever of the two is planned first.
+			r = strings.TrimSuffix(rel, ext) + "-" + strings.ToLower(strings.TrimPrefix(ext, ".")) + ext
+		}
+		name := o.FileName(r, of, ow, oh)
 		targets[i] = Target{Output: o, Index: i, Format: of, Width: ow, Height: oh, Crop: crop, Name: name}
 	}
 	if err := p.claim(f, targets); err != nil {
@@ -104,6 +111,30 @@ func (p *Planner) claim(f File, targets []Target) error {
 		p.claimed[strings.ToLower(t.Name)] = f.Path
 	}
 	return nil
+}
+
+// hasTwin reports whether f, a file on disk, has a sibling with the same
+// name and another image extension (IMG_1.jpg beside IMG_1.png). Such an
+// input, when converted, would take the name of the sibling's output; the
+// check is on the disk rather than on what was planned so far, so that the
+// names do not depend on which input a worker reaches first.
+func hasTwin(f File) bool {
+	if f.Open != nil || f.Path == "" {
+		return false // in memory or in an fs.FS: no folder to look in
+	}
+	own := filepath.Ext(f.Path)
+	stem := strings.TrimSuffix(f.Path, own)
+	for ext := range imageExts {
+		if strings.EqualFold(ext, own) {
+			continue
+		}
+		for _, e := range []string{ext, strings.ToUpper(ext)} {
+			if _, err := os.Lstat(stem + e); err == nil {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // cleanRel returns f's relative path made safe to join below an output
