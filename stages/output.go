@@ -45,7 +45,7 @@ type Output struct {
 	Quality int `yaml:"quality"`
 	// Progressive writes progressive JPEG: browsers show the whole picture,
 	// blurred, after a small part of the file. The pixels are the same as
-	// baseline's and the file 1-2% smaller; it costs about 10% more
+	// baseline's and the file 1-2% smaller; it costs about 15% more
 	// encoding time.
 	Progressive bool `yaml:"progressive"`
 	// Lossless writes WebP losslessly (Quality is then ignored).

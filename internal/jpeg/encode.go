@@ -670,28 +670,63 @@ func valueBits(v int32, s int) uint32 {
 }
 
 // bitWriter packs codes MSB-first, stuffing a zero byte after each 0xFF.
+// Bits gather in acc and leave 32 at a time into buf, which goes to w in
+// large writes.
 type bitWriter struct {
 	w   *bufio.Writer
+	buf []byte
 	acc uint64
-	n   uint
+	n   uint // bits in acc, < 32 between calls
 }
 
+// put appends the n (<= 32) low bits of bits.
 func (b *bitWriter) put(bits uint32, n uint) {
 	b.acc = b.acc<<n | uint64(bits)
 	b.n += n
-	for b.n >= 8 {
-		b.n -= 8
-		c := byte(b.acc >> b.n)
-		b.w.WriteByte(c)
-		if c == 0xFF {
-			b.w.WriteByte(0)
-		}
+	if b.n >= 32 {
+		b.n -= 32
+		b.word(uint32(b.acc >> b.n))
 	}
 }
 
-// flush pads the last byte with ones.
-func (b *bitWriter) flush() {
-	if b.n > 0 {
-		b.put(1<<(8-b.n)-1, 8-b.n)
+// word appends 4 bytes, stuffed.
+func (b *bitWriter) word(v uint32) {
+	if (^v-0x01010101)&v&0x80808080 == 0 { // no 0xFF byte: the usual case
+		b.buf = append(b.buf, byte(v>>24), byte(v>>16), byte(v>>8), byte(v))
+	} else {
+		for sh := 24; sh >= 0; sh -= 8 {
+			c := byte(v >> uint(sh))
+			b.buf = append(b.buf, c)
+			if c == 0xFF {
+				b.buf = append(b.buf, 0)
+			}
+		}
 	}
+	if len(b.buf) >= 32<<10 {
+		b.w.Write(b.buf)
+		b.buf = b.buf[:0]
+	}
+}
+
+// flush writes the bits left, the last byte padded with ones, and empties
+// buf into w.
+func (b *bitWriter) flush() {
+	for b.n >= 8 {
+		b.n -= 8
+		c := byte(b.acc >> b.n)
+		b.buf = append(b.buf, c)
+		if c == 0xFF {
+			b.buf = append(b.buf, 0)
+		}
+	}
+	if b.n > 0 {
+		c := byte(b.acc<<(8-b.n)) | byte(1<<(8-b.n)-1)
+		b.buf = append(b.buf, c)
+		if c == 0xFF {
+			b.buf = append(b.buf, 0)
+		}
+		b.n = 0
+	}
+	b.w.Write(b.buf)
+	b.buf = b.buf[:0]
 }
