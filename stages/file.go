@@ -51,6 +51,16 @@ func HasImageExt(name string) bool {
 	return imageExts[strings.ToLower(filepath.Ext(name))]
 }
 
+// isInput reports whether a file found in a folder (not named by the
+// user) is taken as an input, given its sniffed format: when its
+// extension is an image's, or when it has none and its bytes are an
+// image. A file whose extension says it is something else is left alone
+// even when its bytes are a photo: photo.jpg.bak, IMG_1.JPG~, and the
+// photo.jpg.part or .crdownload of a download still in progress.
+func isInput(path, format string) bool {
+	return HasImageExt(path) || format != "" && filepath.Ext(path) == ""
+}
+
 // IsHidden reports whether a file or folder name is hidden: dotfiles,
 // including macOS's AppleDouble "._" files.
 func IsHidden(name string) bool {

@@ -174,10 +174,7 @@ func (s *scanner) file(p, rel string, info fs.FileInfo, explicit bool) error {
 		return s.emit(f, err)
 	}
 	f.Format = format
-	if !explicit && !HasImageExt(p) && (format == "" || filepath.Ext(p) != "") {
-		// Not an image, or an image renamed to say it is something else
-		// (photo.jpg.bak, IMG_0001.JPG~): left alone. Files without an
-		// extension are taken when their bytes are an image.
+	if !explicit && !isInput(p, format) {
 		return nil
 	}
 	return s.emit(f, nil)

@@ -532,8 +532,8 @@ func (w *watcher) fire(ctx context.Context) error {
 			}
 			continue
 		}
-		if f.Format == "" && !HasImageExt(p.path) {
-			continue
+		if !isInput(p.path, f.Format) {
+			continue // not an image, or a download still in progress (.part)
 		}
 		if err := w.send(f); err != nil {
 			return err

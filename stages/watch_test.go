@@ -572,10 +572,11 @@ func TestWatchNonImage(t *testing.T) {
 	watchWrite(t, filepath.Join(root, "data.bin"), bytes.Repeat([]byte{0}, 100))
 	watchWrite(t, filepath.Join(root, "scan0001"), png)                    // no extension: sniffed
 	watchWrite(t, filepath.Join(root, "broken.jpg"), []byte("not a jpeg")) // named like one: decode reports it
+	watchWrite(t, filepath.Join(root, "old.jpg.bak"), jpg)                 // a photo renamed away: left alone
 	watchWrite(t, filepath.Join(root, "photo.jpg"), jpg)
 	w.waitEmitted("scan0001", "broken.jpg", "photo.jpg")
 	w.sync()
-	w.wantNone("notes.txt", "data.bin")
+	w.wantNone("notes.txt", "data.bin", "old.jpg.bak")
 	if f, _ := w.rec.last("scan0001"); f.Format != "png" {
 		t.Errorf("scan0001: Format %q, want png", f.Format)
 	}
