@@ -63,59 +63,95 @@ func ceilDiv(a, b int) int { return (a + b - 1) / b }
 // along taps xw and yw, in fixed point. Columns first: each output row is
 // accumulated from whole source rows (a streaming loop), then narrowed
 // along its taps (a gathering loop, the costlier kind, so it runs on the
-// fewer, output, rows). Only one intermediate row is kept.
+// fewer, output, rows). Output rows go in pairs, so that the gathering
+// loop loads each tap's weight once for two rows.
 func resamplePlane(dst []uint8, dstStride, w, h int, src []uint8, srcStride int, r image.Rectangle, xw, yw taps) {
 	sw := r.Dx()
 	acc := make([]int32, sw)
-	mid := make([]uint8, sw)
-	for y := 0; y < h; y++ {
-		ws := yw.fixed[y]
-		row := func(k int) []uint8 {
-			off := (r.Min.Y+yw.start[y]+k)*srcStride + r.Min.X
-			return src[off : off+sw]
+	mid := [2][]uint8{make([]uint8, sw), make([]uint8, sw)}
+	for y := 0; y < h; y += 2 {
+		rows := min(2, h-y)
+		for k := range rows {
+			columns(mid[k], acc, src, srcStride, r, yw.start[y+k], yw.fixed[y+k])
 		}
-		k := 0
-		if len(ws) >= 2 { // two source rows per sweep: half the loads and stores of acc
-			w0, w1, r0, r1 := ws[0], ws[1], row(0), row(1)
-			r0, r1 = r0[:len(acc)], r1[:len(acc)]
-			for i := range acc {
-				acc[i] = w0*int32(r0[i]) + w1*int32(r1[i])
-			}
-			k = 2
-		} else {
-			clear(acc)
+		if rows == 1 {
+			narrow(dst[y*dstStride:][:w], mid[0], xw)
+			continue
 		}
-		for ; k+2 <= len(ws); k += 2 {
-			w0, w1, r0, r1 := ws[k], ws[k+1], row(k), row(k+1)
-			r0, r1 = r0[:len(acc)], r1[:len(acc)]
-			for i := range acc {
-				acc[i] += w0*int32(r0[i]) + w1*int32(r1[i])
-			}
-		}
-		if k < len(ws) {
-			w0, r0 := ws[k], row(k)
-			r0 = r0[:len(acc)]
-			for i := range acc {
-				acc[i] += w0 * int32(r0[i])
-			}
-		}
-		for i, v := range acc {
-			mid[i] = clamp8(v)
-		}
-		out := dst[y*dstStride:][:w]
+		out0, out1 := dst[y*dstStride:][:w], dst[(y+1)*dstStride:][:w]
+		m0, m1 := mid[0], mid[1]
 		for i, ws := range xw.fixed {
-			s := mid[xw.start[i]:]
-			s = s[:len(ws)]
-			var a int32
+			s0, s1 := m0[xw.start[i]:], m1[xw.start[i]:]
+			s0, s1 = s0[:len(ws)], s1[:len(ws)]
+			var a0, a1 int32
 			j := 0
 			for ; j+4 <= len(ws); j += 4 {
-				w4, s4 := ws[j:j+4:j+4], s[j:j+4:j+4]
-				a += w4[0]*int32(s4[0]) + w4[1]*int32(s4[1]) + w4[2]*int32(s4[2]) + w4[3]*int32(s4[3])
+				w4, p4, q4 := ws[j:j+4:j+4], s0[j:j+4:j+4], s1[j:j+4:j+4]
+				a0 += w4[0]*int32(p4[0]) + w4[1]*int32(p4[1]) + w4[2]*int32(p4[2]) + w4[3]*int32(p4[3])
+				a1 += w4[0]*int32(q4[0]) + w4[1]*int32(q4[1]) + w4[2]*int32(q4[2]) + w4[3]*int32(q4[3])
 			}
 			for ; j < len(ws); j++ {
-				a += ws[j] * int32(s[j])
+				a0 += ws[j] * int32(s0[j])
+				a1 += ws[j] * int32(s1[j])
 			}
-			out[i] = clamp8(a)
+			out0[i], out1[i] = clamp8(a0), clamp8(a1)
 		}
+	}
+}
+
+// columns sums the source rows from start along ws into acc, and stores
+// the result, rounded to 8 bits, in mid.
+func columns(mid []uint8, acc []int32, src []uint8, srcStride int, r image.Rectangle, start int, ws []int32) {
+	sw := r.Dx()
+	row := func(k int) []uint8 {
+		off := (r.Min.Y+start+k)*srcStride + r.Min.X
+		return src[off : off+sw]
+	}
+	k := 0
+	if len(ws) >= 2 { // two source rows per sweep: half the loads and stores of acc
+		w0, w1, r0, r1 := ws[0], ws[1], row(0), row(1)
+		r0, r1 = r0[:len(acc)], r1[:len(acc)]
+		for i := range acc {
+			acc[i] = w0*int32(r0[i]) + w1*int32(r1[i])
+		}
+		k = 2
+	} else {
+		clear(acc)
+	}
+	for ; k+2 <= len(ws); k += 2 {
+		w0, w1, r0, r1 := ws[k], ws[k+1], row(k), row(k+1)
+		r0, r1 = r0[:len(acc)], r1[:len(acc)]
+		for i := range acc {
+			acc[i] += w0*int32(r0[i]) + w1*int32(r1[i])
+		}
+	}
+	if k < len(ws) {
+		w0, r0 := ws[k], row(k)
+		r0 = r0[:len(acc)]
+		for i := range acc {
+			acc[i] += w0 * int32(r0[i])
+		}
+	}
+	mid = mid[:len(acc)]
+	for i, v := range acc {
+		mid[i] = clamp8(v)
+	}
+}
+
+// narrow resamples one row along the taps xw.
+func narrow(out, mid []uint8, xw taps) {
+	for i, ws := range xw.fixed {
+		s := mid[xw.start[i]:]
+		s = s[:len(ws)]
+		var a int32
+		j := 0
+		for ; j+4 <= len(ws); j += 4 {
+			w4, s4 := ws[j:j+4:j+4], s[j:j+4:j+4]
+			a += w4[0]*int32(s4[0]) + w4[1]*int32(s4[1]) + w4[2]*int32(s4[2]) + w4[3]*int32(s4[3])
+		}
+		for ; j < len(ws); j++ {
+			a += ws[j] * int32(s[j])
+		}
+		out[i] = clamp8(a)
 	}
 }
