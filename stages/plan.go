@@ -46,15 +46,17 @@ type Planner struct {
 func (p *Planner) Plan(f File, format string, w, h int) ([]Target, error) {
 	targets := make([]Target, len(p.Outputs))
 	rel := cleanRel(f)
+	ext := path.Ext(rel)
+	twin := sync.OnceValue(func() bool { return hasTwin(f) }) // looked up once, if needed
 	for i, o := range p.Outputs {
 		o = o.WithDefaults()
 		ow, oh, crop := o.Geometry(w, h)
 		of := o.OutputFormat(format)
 		r := rel
-		if ext := path.Ext(rel); extFormats[strings.ToLower(strings.TrimPrefix(ext, "."))] != of && hasTwin(f) {
+		if ext != "" && extFormats[strings.ToLower(ext[1:])] != of && twin() {
 			// IMG_1.png beside IMG_1.jpg, converted to JPEG: IMG_1-png.jpg,
 			// whichever of the two is planned first.
-			r = strings.TrimSuffix(rel, ext) + "-" + strings.ToLower(strings.TrimPrefix(ext, ".")) + ext
+			r = strings.TrimSuffix(rel, ext) + "-" + strings.ToLower(ext[1:]) + ext
 		}
 		name := o.FileName(r, of, ow, oh)
 		targets[i] = Target{Output: o, Index: i, Format: of, Width: ow, Height: oh, Crop: crop, Name: name}
