@@ -361,71 +361,20 @@ func (d *decoder) forEachBlock(sc []scanComp, fn func(s *scanComp, bi int) error
 }
 
 // decodeSequential decodes a baseline / extended sequential scan straight
-// into the output planes. (It is forEachBlock specialised by hand: this is
-// the hot path for ordinary photos.)
+// into the output planes, one block at a time.
 func (d *decoder) decodeSequential(sc []scanComp) error {
 	dst := &seqDst[scaleIndex(d.scale)]
 	bs := d.bs
-	expected := 0
-	left := d.ri // MCUs left in the restart interval
-	if len(sc) == 1 {
-		s := &sc[0]
-		c := s.c
-		for by := 0; by < c.cbh; by++ {
-			row := c.pix[by*bs*c.stride:]
-			for bx := 0; bx < c.cbw; bx++ {
-				if d.ri > 0 {
-					if left == 0 {
-						if err := d.restart(sc, &expected); err != nil {
-							return err
-						}
-						left = d.ri
-					}
-					left--
-				}
-				last, err := d.decodeBlockSeq(s, dst)
-				if err != nil {
-					return err
-				}
-				d.idctBlock(last, row[bx*bs:], c.stride)
-			}
-			if err := d.checkOverread(); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	for my := 0; my < d.mcusY; my++ {
-		for mx := 0; mx < d.mcusX; mx++ {
-			if d.ri > 0 {
-				if left == 0 {
-					if err := d.restart(sc, &expected); err != nil {
-						return err
-					}
-					left = d.ri
-				}
-				left--
-			}
-			for i := range sc {
-				s := &sc[i]
-				c := s.c
-				for v := 0; v < c.v; v++ {
-					row := c.pix[(my*c.v+v)*bs*c.stride+mx*c.h*bs:]
-					for h := 0; h < c.h; h++ {
-						last, err := d.decodeBlockSeq(s, dst)
-						if err != nil {
-							return err
-						}
-						d.idctBlock(last, row[h*bs:], c.stride)
-					}
-				}
-			}
-		}
-		if err := d.checkOverread(); err != nil {
+	return d.forEachBlock(sc, func(s *scanComp, bi int) error {
+		last, err := d.decodeBlockSeq(s, dst)
+		if err != nil {
 			return err
 		}
-	}
-	return nil
+		c := s.c
+		by, bx := bi/c.bw, bi%c.bw
+		d.idctBlock(last, c.pix[by*bs*c.stride+bx*bs:], c.stride)
+		return nil
+	})
 }
 
 // idctBlock runs the inverse DCT for the current scale on d.blk, writing
