@@ -91,16 +91,7 @@ func idct8(blk *[128]int32, out []byte, stride int) {
 			}
 			continue
 		}
-		ee0 := (f0+f4)*c4 + pass1Round
-		ee1 := (f0-f4)*c4 + pass1Round
-		eo0 := f2*c2 + f6*c6
-		eo1 := f2*c6 - f6*c2
-		e0, e3 := ee0+eo0, ee0-eo0
-		e1, e2 := ee1+eo1, ee1-eo1
-		o0 := f1*c1 + f3*c3 + f5*c5 + f7*c7
-		o1 := f1*c3 - f3*c7 - f5*c1 - f7*c5
-		o2 := f1*c5 - f3*c1 + f5*c7 + f7*c3
-		o3 := f1*c7 - f3*c5 + f5*c3 - f7*c1
+		e0, e1, e2, e3, o0, o1, o2, o3 := butterfly8(f0, f1, f2, f3, f4, f5, f6, f7, pass1Round)
 		tmp[x] = (e0 + o0) >> pass1Shift
 		tmp[56+x] = (e0 - o0) >> pass1Shift
 		tmp[8+x] = (e1 + o1) >> pass1Shift
@@ -120,16 +111,7 @@ func idct8(blk *[128]int32, out []byte, stride int) {
 		if f1|f2|f3|f4|f5|f6|f7 == 0 {
 			w = clamp8((f0*c4+pass2Bias)>>pass2Shift) * 0x0101010101010101
 		} else {
-			ee0 := (f0+f4)*c4 + pass2Bias
-			ee1 := (f0-f4)*c4 + pass2Bias
-			eo0 := f2*c2 + f6*c6
-			eo1 := f2*c6 - f6*c2
-			e0, e3 := ee0+eo0, ee0-eo0
-			e1, e2 := ee1+eo1, ee1-eo1
-			o0 := f1*c1 + f3*c3 + f5*c5 + f7*c7
-			o1 := f1*c3 - f3*c7 - f5*c1 - f7*c5
-			o2 := f1*c5 - f3*c1 + f5*c7 + f7*c3
-			o3 := f1*c7 - f3*c5 + f5*c3 - f7*c1
+			e0, e1, e2, e3, o0, o1, o2, o3 := butterfly8(f0, f1, f2, f3, f4, f5, f6, f7, pass2Bias)
 			w = clamp8((e0+o0)>>pass2Shift) |
 				clamp8((e1+o1)>>pass2Shift)<<8 |
 				clamp8((e2+o2)>>pass2Shift)<<16 |
@@ -141,6 +123,23 @@ func idct8(blk *[128]int32, out []byte, stride int) {
 		}
 		binary.LittleEndian.PutUint64(out[y*stride:], w)
 	}
+}
+
+// butterfly8 is the 1-D 8-point IDCT split into its even (e) and odd (o)
+// halves, with bias added to the even ones: output n is e[n] + o[n] and
+// output 7-n is e[n] - o[n], both still to be shifted down.
+func butterfly8(f0, f1, f2, f3, f4, f5, f6, f7, bias int32) (e0, e1, e2, e3, o0, o1, o2, o3 int32) {
+	ee0 := (f0+f4)*c4 + bias
+	ee1 := (f0-f4)*c4 + bias
+	eo0 := f2*c2 + f6*c6
+	eo1 := f2*c6 - f6*c2
+	e0, e3 = ee0+eo0, ee0-eo0
+	e1, e2 = ee1+eo1, ee1-eo1
+	o0 = f1*c1 + f3*c3 + f5*c5 + f7*c7
+	o1 = f1*c3 - f3*c7 - f5*c1 - f7*c5
+	o2 = f1*c5 - f3*c1 + f5*c7 + f7*c3
+	o3 = f1*c7 - f3*c5 + f5*c3 - f7*c1
+	return
 }
 
 // idct4 transforms the top-left 4x4 coefficients of blk into 4x4 samples
