@@ -20,14 +20,20 @@ func benchPhoto(b *testing.B) *image.NRGBA {
 	return photo(b, "plasma_FallenLeaf_2560x1600.jpg", 800, 533)
 }
 
-// warm runs f once outside the timer: the first call compiles the WebAssembly module.
-func warm(b *testing.B, f func() error) {
+// loop times f: once outside the timer first (the first call compiles the WebAssembly
+// module), then for b.Loop, failing on any error.
+func loop(b *testing.B, f func() error) {
 	b.Helper()
 	if err := f(); err != nil {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
+	for b.Loop() {
+		if err := f(); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
 
 func BenchmarkEncodeWebP(b *testing.B) {
@@ -44,12 +50,7 @@ func BenchmarkEncodeWebP(b *testing.B) {
 				n = buf.Len()
 				return err
 			}
-			warm(b, enc)
-			for b.Loop() {
-				if err := enc(); err != nil {
-					b.Fatal(err)
-				}
-			}
+			loop(b, enc)
 			b.ReportMetric(float64(n), "bytes/img")
 		})
 	}
@@ -61,12 +62,7 @@ func BenchmarkEncodeWebP(b *testing.B) {
 				out.Reset()
 				return webp.Encode(&out, src, webp.Options{Lossless: true, Quality: effort, Method: webpMethod})
 			}
-			warm(b, enc)
-			for b.Loop() {
-				if err := enc(); err != nil {
-					b.Fatal(err)
-				}
-			}
+			loop(b, enc)
 			b.ReportMetric(float64(out.Len()), "bytes/img")
 		})
 	}
@@ -84,12 +80,7 @@ func BenchmarkEncodeAVIF(b *testing.B) {
 			n = buf.Len()
 			return err
 		}
-		warm(b, enc)
-		for b.Loop() {
-			if err := enc(); err != nil {
-				b.Fatal(err)
-			}
-		}
+		loop(b, enc)
 		b.ReportMetric(float64(n), "bytes/img")
 	})
 	rgba := toRGBA(src)
@@ -100,12 +91,7 @@ func BenchmarkEncodeAVIF(b *testing.B) {
 				out.Reset()
 				return avif.Encode(&out, rgba, avif.Options{Quality: 60, QualityAlpha: 60, Speed: speed, ChromaSubsampling: image.YCbCrSubsampleRatio420})
 			}
-			warm(b, enc)
-			for b.Loop() {
-				if err := enc(); err != nil {
-					b.Fatal(err)
-				}
-			}
+			loop(b, enc)
 			got, err := Decode("avif", bytes.NewReader(out.Bytes()))
 			if err != nil {
 				b.Fatal(err)
@@ -135,12 +121,7 @@ func BenchmarkDecode(b *testing.B) {
 				_, err := Decode(f.format, bytes.NewReader(data))
 				return err
 			}
-			warm(b, dec)
-			for b.Loop() {
-				if err := dec(); err != nil {
-					b.Fatal(err)
-				}
-			}
+			loop(b, dec)
 		})
 	}
 }
