@@ -20,11 +20,17 @@ func runStages(t *testing.T, file string, opts DecodeOptions) *Encoded {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := Resize()(context.Background(), d)
+	return runEncoded(t, d)
+}
+
+// runEncoded resizes and encodes a decoded input.
+func runEncoded(t *testing.T, d *Decoded) *Encoded {
+	t.Helper()
+	r, err := Resize()(t.Context(), d)
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, err := Encode()(context.Background(), r)
+	e, err := Encode()(t.Context(), r)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,14 +143,7 @@ func TestAnimatedGIFTruncated(t *testing.T) {
 		if err != nil {
 			t.Fatalf("cut at %d of %d bytes: %v", cut, len(src), err)
 		}
-		r, err := Resize()(context.Background(), d)
-		if err != nil {
-			t.Fatal(err)
-		}
-		e, err := Encode()(context.Background(), r)
-		if err != nil {
-			t.Fatal(err)
-		}
+		e := runEncoded(t, d)
 		out, err := gif.DecodeAll(bytes.NewReader(e.Files[0]))
 		if err != nil {
 			t.Fatal(err)

@@ -44,16 +44,3 @@ func TestWASMFormats(t *testing.T) {
 		_ = image.Point{}
 	}
 }
-
-func runEncoded(t *testing.T, d *Decoded) *Encoded {
-	t.Helper()
-	r, err := Resize()(t.Context(), d)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, err := Encode()(t.Context(), r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return e
-}
