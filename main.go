@@ -111,7 +111,8 @@ func resizeCommand(code *int, stderr io.Writer) *cobra.Command {
 		Short: "Resize files and folder trees into an output folder",
 		Long: `Resize every image in the INPUT files and folders into OUTDIR, mirroring the
 folder tree. Images are found by their content, so IMG_1.JPG, photo.jpeg and
-files without an extension all count. Outputs newer than their input are
+files without an extension all count; copies renamed away (photo.jpg.bak) and
+camera RAW files do not. Outputs newer than their input are
 skipped, so running the same command again only does what is left.`,
 		Example: `  # fit every photo inside 1600x1600, keep formats
   imgpipe resize ~/Pictures/2024 -o ~/web/2024 --width 1600 --height 1600

@@ -34,6 +34,8 @@ if ! "$TIME" -f "$TFMT" -o /dev/null true 2>/dev/null; then
 fi
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=bench/lib.sh
+. "$repo/bench/lib.sh"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/imgpipe-compare.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 
@@ -42,15 +44,9 @@ echo "building imgpipe and the psnr helper..." >&2
 IMGPIPE=$tmp/bin/imgpipe
 PSNR=$tmp/bin/psnr
 
-# The input: the JPEGs directly in DIR, largest file first, so that dealing
-# them alternately to two processes gives each half about the same work.
-mapfile -t files < <(cd "$dir" && find . -maxdepth 1 -type f \( -iname '*.jpg' -o -iname '*.jpeg' \) -printf '%s %f\n' | sort -k1,1nr -k2 | cut -d' ' -f2-)
+# The input: the JPEGs directly in DIR, largest first, and their halves.
+jpegs_in "$dir" compare.sh
 n=${#files[@]}
-[ "$n" -gt 0 ] || { echo "compare.sh: no .jpg/.jpeg files in $dir" >&2; exit 2; }
-half1=() half2=()
-for i in "${!files[@]}"; do
-  if ((i % 2 == 0)); then half1+=("${files[i]}"); else half2+=("${files[i]}"); fi
-done
 read -r total_mp _ < <(cd "$dir" && "$PSNR" -mp "${files[@]}")
 others=$(find "$dir" -mindepth 1 -not -iname '*.jpg' -not -iname '*.jpeg' | wc -l)
 if [ "$others" -gt 0 ]; then
@@ -138,7 +134,6 @@ proc_pillow() { # one parent, Pool(2) workers: GNU time sees the whole tree
 
 # ---- runs -------------------------------------------------------------------
 now() { date +%s.%N; }
-median() { sort -g | awk '{v[NR] = $1} END {if (NR == 0) exit; if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 
 # run_once KEY LABEL PROCS R: run R of proc_KEY with 1 process (all files)
 # or 2 (the two halves in parallel). Appends "wall cpu rssMiB" to

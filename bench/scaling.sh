@@ -25,17 +25,14 @@ TIME=/usr/bin/time
 "$TIME" -f %e -o /dev/null true 2>/dev/null || { echo "scaling.sh: GNU time is needed at $TIME" >&2; exit 2; }
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=bench/lib.sh
+. "$repo/bench/lib.sh"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/imgpipe-scaling.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 echo "building imgpipe..." >&2
 (cd "$repo" && go build -o "$tmp/imgpipe" .)
 
-mapfile -t files < <(cd "$dir" && find . -maxdepth 1 -type f \( -iname '*.jpg' -o -iname '*.jpeg' \) -printf '%s %f\n' | sort -k1,1nr -k2 | cut -d' ' -f2-)
-[ ${#files[@]} -gt 0 ] || { echo "scaling.sh: no .jpg/.jpeg files in $dir" >&2; exit 2; }
-half1=() half2=()
-for i in "${!files[@]}"; do
-  if ((i % 2 == 0)); then half1+=("${files[i]}"); else half2+=("${files[i]}"); fi
-done
+jpegs_in "$dir" scaling.sh
 cat "${files[@]/#/$dir/}" >/dev/null # warm the page cache
 
 vips=no
@@ -90,7 +87,6 @@ for ((r = 1; r <= runs; r++)); do
   fi
 done
 
-median() { sort -g | awk '{v[NR] = $1} END {if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 col() { cut -d' ' -f"$2" "$tmp/$1" | median; }
 range() { cut -d' ' -f1 "$tmp/$1" | sort -g | awk 'NR == 1 {a = $1} {b = $1} END {printf "%.2f-%.2f", a, b}'; }
 
