@@ -51,14 +51,14 @@ func HasImageExt(name string) bool {
 	return imageExts[strings.ToLower(filepath.Ext(name))]
 }
 
-// isInput reports whether a file found in a folder (not named by the
-// user) is taken as an input, given its sniffed format: when its
-// extension is an image's, or when it has none and its bytes are an
-// image. A file whose extension says it is something else is left alone
-// even when its bytes are a photo: photo.jpg.bak, IMG_1.JPG~, and the
-// photo.jpg.part or .crdownload of a download still in progress.
-func isInput(path, format string) bool {
-	return HasImageExt(path) || format != "" && filepath.Ext(path) == ""
+// namedOtherwise reports whether a file's extension says it is not an
+// image: notes.txt, IMG_1.xmp, but also photo.jpg.bak, IMG_1.JPG~, camera
+// RAW files (IMG_1.CR2, whose bytes look like TIFF) and the photo.jpg.part
+// of a download still in progress. Found in a folder, such a file is left
+// alone without being opened; only files named like images, or with no
+// extension, are sniffed.
+func namedOtherwise(path string) bool {
+	return filepath.Ext(path) != "" && !HasImageExt(path)
 }
 
 // IsHidden reports whether a file or folder name is hidden: dotfiles,

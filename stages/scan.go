@@ -165,6 +165,9 @@ func (s *scanner) file(p, rel string, info fs.FileInfo, explicit bool) error {
 		}
 		s.seenFiles[abs] = true
 	}
+	if !explicit && namedOtherwise(p) {
+		return nil
+	}
 	f := File{Path: p, Rel: rel, Size: info.Size(), ModTime: info.ModTime()}
 	format, err := SniffFile(p)
 	if err != nil {
@@ -174,8 +177,8 @@ func (s *scanner) file(p, rel string, info fs.FileInfo, explicit bool) error {
 		return s.emit(f, err)
 	}
 	f.Format = format
-	if !explicit && !isInput(p, format) {
-		return nil
+	if format == "" && !explicit && !HasImageExt(p) {
+		return nil // no extension, and not an image
 	}
 	return s.emit(f, nil)
 }

@@ -522,6 +522,9 @@ func (w *watcher) fire(ctx context.Context) error {
 		if f, ok := w.knownFile(p.path); ok && f.Size == info.Size() && f.ModTime.Equal(info.ModTime()) {
 			continue // emitted as it is already
 		}
+		if namedOtherwise(p.path) {
+			continue // not an image, or a download still in progress (.part)
+		}
 		f := File{Path: p.path, Rel: p.rel, Size: info.Size(), ModTime: info.ModTime()}
 		if f.Format, err = SniffFile(p.path); err != nil {
 			if errors.Is(err, fs.ErrNotExist) {
@@ -532,8 +535,8 @@ func (w *watcher) fire(ctx context.Context) error {
 			}
 			continue
 		}
-		if !isInput(p.path, f.Format) {
-			continue // not an image, or a download still in progress (.part)
+		if f.Format == "" && !HasImageExt(p.path) {
+			continue // no extension, and not an image
 		}
 		if err := w.send(f); err != nil {
 			return err
