@@ -26,16 +26,11 @@ type Animation struct {
 	Truncated string
 }
 
-// gifPixels walks the blocks of a GIF without decoding them and returns the
+// gifBlocks walks the blocks of a GIF without decoding them and returns the
 // number of frames and the pixels of all frame rectangles together, so an
-// animation that would allocate too much is refused before decoding.
-func gifPixels(data []byte) (frames int, pixels int64, err error) {
-	frames, pixels, _, err = gifBlocks(data)
-	return frames, pixels, err
-}
-
-// gifBlocks is gifPixels that also returns the offset just past the last
-// frame whose data is complete (0 if none is).
+// animation that would allocate too much is refused before decoding, and
+// the offset just past the last frame whose data is complete (0 if none
+// is), where a file cut short can be ended.
 func gifBlocks(data []byte) (frames int, pixels int64, end int64, err error) {
 	r := bytes.NewReader(data)
 	var hdr [13]byte

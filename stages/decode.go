@@ -161,7 +161,7 @@ func decode(ctx context.Context, f File, opts *DecodeOptions) (*Decoded, error) 
 
 	frames := 1
 	if format == "gif" && opts.Frames != "first" && writesGIF(targets) {
-		n, px, err := gifPixels(data)
+		n, px, _, err := gifBlocks(data)
 		if err != nil {
 			return nil, corrupt(err)
 		}
