@@ -24,7 +24,7 @@ func BenchmarkRun(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		sum, err := p.Run(context.Background(), Dirs([]string{dir}, stages.ScanOptions{}))
+		sum, err := p.Run(context.Background(), Dirs([]string{dir}, ScanOptions{}))
 		if err != nil || sum.Failed > 0 {
 			b.Fatalf("%+v %v", sum, err)
 		}

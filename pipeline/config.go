@@ -67,8 +67,8 @@ type StageConfig struct {
 type ScanConfig struct {
 	// Buffer is how many found files may wait for decode. Default 64:
 	// paths are cheap, and a full queue lets decode start at once.
-	Buffer             int `yaml:"buffer"`
-	stages.ScanOptions `yaml:",inline"`
+	Buffer      int `yaml:"buffer"`
+	ScanOptions `yaml:",inline"`
 }
 
 // DecodeConfig sizes and configures the decode stage.

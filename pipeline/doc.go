@@ -6,7 +6,7 @@
 //
 //	p, err := pipeline.New(pipeline.Config{OutDir: "web", Output: stages.Output{Width: 1600}})
 //	...
-//	summary, err := p.Run(ctx, pipeline.Dirs([]string{"photos"}, stages.ScanOptions{}))
+//	summary, err := p.Run(ctx, pipeline.Dirs([]string{"photos"}, pipeline.ScanOptions{}))
 //
 // Run passes each input through the stages of package stages:
 //

@@ -34,7 +34,7 @@ func Example() {
 		fmt.Println(err)
 		return
 	}
-	sum, err := p.Run(context.Background(), pipeline.Dirs([]string{"../testdata/edge"}, stages.ScanOptions{}))
+	sum, err := p.Run(context.Background(), pipeline.Dirs([]string{"../testdata/edge"}, pipeline.ScanOptions{}))
 	fmt.Println(sum.OK, "processed,", sum.Failed, "failed,", err)
 	// Output: 8 processed, 0 failed, <nil>
 }

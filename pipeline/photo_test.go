@@ -205,7 +205,7 @@ func TestOutputsFromOneDecode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sum, err := p.Run(context.Background(), Dirs([]string{in}, stages.ScanOptions{}))
+	sum, err := p.Run(context.Background(), Dirs([]string{in}, ScanOptions{}))
 	if err != nil || sum.OK != 2 {
 		t.Fatalf("%+v %v", sum, err)
 	}

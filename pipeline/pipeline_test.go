@@ -63,7 +63,7 @@ func collect(t testing.TB, cfg Config, src func(dir string) Source, files ...str
 		t.Fatal(err)
 	}
 	if src == nil {
-		src = func(dir string) Source { return Dirs([]string{dir}, stages.ScanOptions{}) }
+		src = func(dir string) Source { return Dirs([]string{dir}, ScanOptions{}) }
 	}
 	sum, err := p.Run(context.Background(), src(in))
 	return results, sum, err, cfg.OutDir
@@ -211,7 +211,7 @@ func TestRunSkipsUpToDateAndForce(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		sum, err := p.Run(context.Background(), Dirs([]string{in}, stages.ScanOptions{}))
+		sum, err := p.Run(context.Background(), Dirs([]string{in}, ScanOptions{}))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -237,7 +237,7 @@ func TestRunSkipsUpToDateAndForce(t *testing.T) {
 	p, _ := New(Config{OutDir: out2, DryRun: true})
 	var reasons []string
 	p.hook = func(r Result) { reasons = append(reasons, r.Reason) }
-	if s, err := p.Run(context.Background(), Dirs([]string{in}, stages.ScanOptions{})); err != nil || s.Skipped != 2 {
+	if s, err := p.Run(context.Background(), Dirs([]string{in}, ScanOptions{})); err != nil || s.Skipped != 2 {
 		t.Errorf("dry run: %+v %v", s, err)
 	}
 	if entries, _ := os.ReadDir(out2); len(entries) != 0 {
@@ -381,7 +381,7 @@ func TestRunCancel(t *testing.T) {
 	var sum Summary
 	go func() {
 		defer close(done)
-		sum, err = p.Run(ctx, Dirs([]string{in}, stages.ScanOptions{}))
+		sum, err = p.Run(ctx, Dirs([]string{in}, ScanOptions{}))
 	}()
 	select {
 	case <-done:
@@ -608,7 +608,7 @@ func TestCancelReturnsMemory(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := p.Run(ctx, Dirs([]string{in}, stages.ScanOptions{})); !errors.Is(err, context.Canceled) {
+	if _, err := p.Run(ctx, Dirs([]string{in}, ScanOptions{})); !errors.Is(err, context.Canceled) {
 		t.Fatalf("Run: %v", err)
 	}
 	if !p.budget.TryAcquire(int64(p.cfg.MaxMemory)) {
@@ -628,7 +628,7 @@ func TestOutputsInsideInputsIgnored(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		sum, err := p.Run(context.Background(), Dirs([]string{in}, stages.ScanOptions{}))
+		sum, err := p.Run(context.Background(), Dirs([]string{in}, ScanOptions{}))
 		if err != nil || sum.OK != 2 || sum.Total() != 2 {
 			t.Fatalf("run %d: %+v %v: outputs were taken for inputs", run+1, sum, err)
 		}

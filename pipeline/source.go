@@ -19,26 +19,29 @@ import (
 // more or ctx is done. It must return emit's error when emit returns one.
 // The constructors below cover folders, the watcher, lists of paths, an
 // fs.FS and in-memory bytes; any function of this type will do.
-type Source func(ctx context.Context, emit stages.Emit) error
+type Source func(ctx context.Context, emit Emit) error
 
-// Dirs scans files and folder trees (the scan stage): images are picked by
-// their bytes, the tree below each folder is mirrored in the output.
-func Dirs(roots []string, opts stages.ScanOptions) Source {
-	return func(ctx context.Context, emit stages.Emit) error {
-		return stages.Scan(ctx, roots, opts, emit)
+// Dirs scans files and folder trees (the scan stage): a file named in roots
+// is an input whatever its name; in folders, stages.InputRule picks the
+// inputs. The tree below each folder is mirrored in the output.
+func Dirs(roots []string, opts ScanOptions) Source {
+	return func(ctx context.Context, emit Emit) error {
+		return scan(ctx, roots, opts, opts.rule(), emit)
 	}
 }
 
-// Paths emits each path as an input, without looking into folders or
-// sniffing; outputs are named after each path's base name.
+// Paths emits each path as an input, as Dirs does with default options:
+// a file is an input whatever its name, a folder is walked; outputs are
+// named after each file's base name.
 func Paths(paths ...string) Source {
-	return Dirs(paths, stages.ScanOptions{})
+	return Dirs(paths, ScanOptions{})
 }
 
-// FS walks root in fsys and emits every file with an image extension or
-// image bytes; outputs mirror the tree below root. Hidden files are skipped.
+// FS walks root in fsys and emits the inputs stages.InputRule picks (root
+// itself, if a file, whatever its name); outputs mirror the tree below root.
 func FS(fsys fs.FS, root string) Source {
-	return func(ctx context.Context, emit stages.Emit) error {
+	var rule stages.InputRule
+	return func(ctx context.Context, emit Emit) error {
 		return fs.WalkDir(fsys, root, func(p string, d fs.DirEntry, err error) error {
 			if err := ctx.Err(); err != nil {
 				return err
@@ -46,7 +49,7 @@ func FS(fsys fs.FS, root string) Source {
 			if err != nil {
 				return emit(stages.File{Path: p, Rel: p}, err)
 			}
-			if p != root && stages.IsHidden(d.Name()) {
+			if p != root && rule.Skip(d.Name(), d.IsDir()) {
 				if d.IsDir() {
 					return fs.SkipDir
 				}
@@ -65,10 +68,12 @@ func FS(fsys fs.FS, root string) Source {
 			if info, err := d.Info(); err == nil {
 				f.Size, f.ModTime = info.Size(), info.ModTime()
 			}
-			if head, err := readHead(fsys, p); err == nil {
-				f.Format = stages.Sniff(head)
+			head, err := readHead(f.Open)
+			if err != nil {
+				return emit(f, err)
 			}
-			if f.Format == "" && !stages.HasImageExt(p) {
+			var ok bool
+			if f.Format, ok = stages.Accept(p, head); !ok && p != root {
 				return nil
 			}
 			return emit(f, nil)
@@ -76,26 +81,13 @@ func FS(fsys fs.FS, root string) Source {
 	}
 }
 
-func readHead(fsys fs.FS, p string) ([]byte, error) {
-	f, err := fsys.Open(p)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	head := make([]byte, 32)
-	n, err := io.ReadFull(f, head)
-	if err == io.ErrUnexpectedEOF || err == io.EOF {
-		err = nil
-	}
-	return head[:n], err
-}
-
 // Bytes emits one in-memory image, named name (outputs are named after
 // it). An upload handler has bytes, not files.
 func Bytes(name string, data []byte) Source {
-	return func(ctx context.Context, emit stages.Emit) error {
+	format, _ := stages.Accept(name, data)
+	return func(ctx context.Context, emit Emit) error {
 		return emit(stages.File{
-			Path: name, Rel: path.Base(name), Size: int64(len(data)), Format: stages.Sniff(data),
+			Path: name, Rel: path.Base(name), Size: int64(len(data)), Format: format,
 			Open: func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil },
 		}, nil)
 	}
@@ -104,7 +96,7 @@ func Bytes(name string, data []byte) Source {
 // Reader emits one image read from r, named name. r is read once, whole,
 // when the source runs.
 func Reader(name string, r io.Reader) Source {
-	return func(ctx context.Context, emit stages.Emit) error {
+	return func(ctx context.Context, emit Emit) error {
 		data, err := io.ReadAll(r)
 		if err != nil {
 			return emit(stages.File{Path: name, Rel: path.Base(name)}, err)
@@ -115,7 +107,7 @@ func Reader(name string, r io.Reader) Source {
 
 // Concat runs sources one after the other.
 func Concat(sources ...Source) Source {
-	return func(ctx context.Context, emit stages.Emit) error {
+	return func(ctx context.Context, emit Emit) error {
 		for _, s := range sources {
 			if err := s(ctx, emit); err != nil {
 				return err

@@ -13,8 +13,8 @@ import (
 // WatchConfig configures watch mode (the watch: section of config.yaml).
 type WatchConfig struct {
 	// settle (default 1s) and ignore (extra glob patterns): see
-	// stages.WatchOptions.
-	stages.WatchOptions `yaml:",inline"`
+	// WatchOptions.
+	WatchOptions `yaml:",inline"`
 	// DeleteOutputs removes an input's outputs when the input is deleted or
 	// moved away. Off by default: outputs are often published elsewhere.
 	DeleteOutputs bool `yaml:"delete_outputs"`
@@ -38,8 +38,8 @@ func (p *Pipeline) Watch(roots []string) Source {
 	if p.cfg.Watch.DeleteOutputs {
 		opts.OnRemove = p.removeOutputs
 	}
-	return func(ctx context.Context, emit stages.Emit) error {
-		return stages.Watch(ctx, roots, opts, emit)
+	return func(ctx context.Context, emit Emit) error {
+		return watchTree(ctx, roots, opts, emit)
 	}
 }
 

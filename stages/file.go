@@ -51,22 +51,6 @@ func HasImageExt(name string) bool {
 	return imageExts[strings.ToLower(filepath.Ext(name))]
 }
 
-// namedOtherwise reports whether a file's extension says it is not an
-// image: notes.txt, IMG_1.xmp, but also photo.jpg.bak, IMG_1.JPG~, camera
-// RAW files (IMG_1.CR2, whose bytes look like TIFF) and the photo.jpg.part
-// of a download still in progress. Found in a folder, such a file is left
-// alone without being opened; only files named like images, or with no
-// extension, are sniffed.
-func namedOtherwise(path string) bool {
-	return filepath.Ext(path) != "" && !HasImageExt(path)
-}
-
-// IsHidden reports whether a file or folder name is hidden: dotfiles,
-// including macOS's AppleDouble "._" files.
-func IsHidden(name string) bool {
-	return strings.HasPrefix(name, ".")
-}
-
 // sniffLen is how many leading bytes Sniff needs.
 const sniffLen = 32
 
@@ -97,20 +81,4 @@ func Sniff(head []byte) string {
 		}
 	}
 	return ""
-}
-
-// SniffFile reads the head of the file at path and names its format as
-// Sniff does.
-func SniffFile(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	head := make([]byte, sniffLen)
-	n, err := io.ReadFull(f, head)
-	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
-		return "", err
-	}
-	return Sniff(head[:n]), nil
 }

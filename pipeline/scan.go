@@ -1,12 +1,15 @@
-package stages
+package pipeline
 
 import (
 	"context"
 	"errors"
+	"io"
 	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
+
+	"github.com/imgpipe/imgpipe/stages"
 )
 
 // Emit receives what a source finds, in order. With err == nil, f is an
@@ -16,10 +19,11 @@ import (
 // as a failed input and the source carries on.
 // Emit returns an error (the context's) once the run is stopping; a source
 // must then return it.
-type Emit func(f File, err error) error
+type Emit func(f stages.File, err error) error
 
 // ScanOptions controls how folder trees are walked. The zero value is the
-// default: skip hidden files, do not follow symlinked folders.
+// default: skip hidden files, do not follow symlinked folders. Which files
+// are inputs is stages.InputRule's to say, for every source alike.
 type ScanOptions struct {
 	// Hidden includes dotfiles and dot-folders, which are skipped by default
 	// (".DS_Store", "._IMG_0001.JPG" and editor temp files are never photos).
@@ -32,17 +36,20 @@ type ScanOptions struct {
 	Exclude []string `yaml:"-"`
 }
 
-// Scan walks roots in order and emits every image it finds. A root may be a
+// rule is the input rule these options ask for.
+func (o ScanOptions) rule() stages.InputRule { return stages.InputRule{Hidden: o.Hidden} }
+
+// scan walks roots in order and emits every input it finds. A root may be a
 // file, which is emitted as it is (its Rel is its base name), or a folder,
-// walked in lexical order with Rel relative to it. Images are picked by
-// their leading bytes, so "IMG_1.JPG", "x.jpeg" and "scan" (no extension) are
-// all found; a file whose name says image but whose bytes are not one is
-// emitted too, so the decode stage reports it, while other files are skipped.
+// walked in lexical order with Rel relative to it, whose files are inputs
+// as rule says (stages.InputRule): "IMG_1.JPG", "x.jpeg" and "scan" (no
+// extension, image bytes) are found; a file whose name says image but whose
+// bytes are not one is emitted too, so the decode stage reports it.
 //
-// Scan holds one open file at a time and memory proportional to the number of
-// folders visited.
-func Scan(ctx context.Context, roots []string, opts ScanOptions, emit Emit) error {
-	s := scanner{opts: opts, emit: emit, seenDirs: map[string]bool{}, seenFiles: map[string]bool{}}
+// scan holds one open file at a time and memory proportional to the number
+// of folders visited.
+func scan(ctx context.Context, roots []string, opts ScanOptions, rule stages.InputRule, emit Emit) error {
+	s := scanner{opts: opts, rule: rule, emit: emit, seenDirs: map[string]bool{}, seenFiles: map[string]bool{}}
 	for _, p := range opts.Exclude {
 		if abs, err := filepath.Abs(p); err == nil {
 			s.exclude = append(s.exclude, abs)
@@ -66,6 +73,7 @@ func Scan(ctx context.Context, roots []string, opts ScanOptions, emit Emit) erro
 
 type scanner struct {
 	opts      ScanOptions
+	rule      stages.InputRule
 	emit      Emit
 	exclude   []string
 	seenDirs  map[string]bool // real paths of folders visited, against link loops
@@ -75,7 +83,7 @@ type scanner struct {
 func (s *scanner) root(ctx context.Context, root string) error {
 	info, err := os.Stat(root)
 	if err != nil {
-		return s.emit(File{Path: root, Rel: filepath.Base(root)}, err)
+		return s.emit(stages.File{Path: root, Rel: filepath.Base(root)}, err)
 	}
 	if !info.IsDir() {
 		return s.file(root, filepath.Base(root), info, true)
@@ -93,7 +101,7 @@ func (s *scanner) dir(ctx context.Context, dir, rel string) error {
 		real, err = filepath.Abs(real)
 	}
 	if err != nil {
-		return s.emit(File{Path: dir, Rel: rel}, err)
+		return s.emit(stages.File{Path: dir, Rel: rel}, err)
 	}
 	if s.seenDirs[real] || s.excluded(real) {
 		return nil
@@ -101,15 +109,15 @@ func (s *scanner) dir(ctx context.Context, dir, rel string) error {
 	s.seenDirs[real] = true
 	entries, err := os.ReadDir(dir)
 	if err != nil {
-		if e := s.emit(File{Path: dir, Rel: rel}, err); e != nil {
+		if e := s.emit(stages.File{Path: dir, Rel: rel}, err); e != nil {
 			return e
 		}
 		// ReadDir returns what it could read before the error: go on with it.
 	}
 	for _, e := range entries {
 		name := e.Name()
-		if IsHidden(name) && !s.opts.Hidden {
-			continue
+		if e.Type()&fs.ModeSymlink == 0 && s.rule.Skip(name, e.IsDir()) {
+			continue // links are judged by what they point to, in link
 		}
 		p := filepath.Join(dir, name)
 		r := path.Join(rel, name)
@@ -123,7 +131,7 @@ func (s *scanner) dir(ctx context.Context, dir, rel string) error {
 			if info, err = e.Info(); err == nil {
 				err = s.file(p, r, info, false)
 			} else if !errors.Is(err, fs.ErrNotExist) { // deleted since ReadDir: nothing to do
-				err = s.emit(File{Path: p, Rel: r}, err)
+				err = s.emit(stages.File{Path: p, Rel: r}, err)
 			} else {
 				err = nil
 			}
@@ -139,10 +147,13 @@ func (s *scanner) dir(ctx context.Context, dir, rel string) error {
 func (s *scanner) link(ctx context.Context, p, rel string) error {
 	info, err := os.Stat(p)
 	if err != nil {
-		if !HasImageExt(p) { // a dangling link to something that is not a photo is no loss
-			return nil
+		if _, named := stages.Accept(p, nil); !named || s.rule.Skip(filepath.Base(p), false) {
+			return nil // a dangling link to something that is not a photo is no loss
 		}
-		return s.emit(File{Path: p, Rel: rel}, err)
+		return s.emit(stages.File{Path: p, Rel: rel}, err)
+	}
+	if s.rule.Skip(filepath.Base(p), info.IsDir()) {
+		return nil
 	}
 	if info.IsDir() {
 		if !s.opts.FollowSymlinks {
@@ -165,19 +176,16 @@ func (s *scanner) file(p, rel string, info fs.FileInfo, explicit bool) error {
 		}
 		s.seenFiles[abs] = true
 	}
-	if !explicit && namedOtherwise(p) {
-		return nil
-	}
-	f := File{Path: p, Rel: rel, Size: info.Size(), ModTime: info.ModTime()}
-	format, err := SniffFile(p)
+	f := stages.File{Path: p, Rel: rel, Size: info.Size(), ModTime: info.ModTime()}
+	head, err := readHeadFile(p)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil // deleted while we looked
 		}
 		return s.emit(f, err)
 	}
-	f.Format = format
-	if format == "" && !explicit && !HasImageExt(p) {
+	var ok bool
+	if f.Format, ok = stages.Accept(p, head); !ok && !explicit {
 		return nil // no extension, and not an image
 	}
 	return s.emit(f, nil)
@@ -190,4 +198,25 @@ func (s *scanner) excluded(abs string) bool {
 		}
 	}
 	return false
+}
+
+// readHeadFile reads the first stages.HeadLen bytes of the file at p (fewer
+// if it is shorter).
+func readHeadFile(p string) ([]byte, error) {
+	return readHead(func() (io.ReadCloser, error) { return os.Open(p) })
+}
+
+// readHead reads the first stages.HeadLen bytes of what open opens.
+func readHead(open func() (io.ReadCloser, error)) ([]byte, error) {
+	f, err := open()
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	head := make([]byte, stages.HeadLen)
+	n, err := io.ReadFull(f, head)
+	if err == io.ErrUnexpectedEOF || err == io.EOF {
+		err = nil
+	}
+	return head[:n], err
 }

@@ -1,8 +1,9 @@
-package stages
+package pipeline
 
 import (
 	"context"
 	"errors"
+	"github.com/imgpipe/imgpipe/stages"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -17,7 +18,7 @@ func scanAll(t *testing.T, roots []string, opts ScanOptions) ([]string, map[stri
 	t.Helper()
 	var got []string
 	failed := map[string]error{}
-	err := Scan(context.Background(), roots, opts, func(f File, err error) error {
+	err := scan(context.Background(), roots, opts, opts.rule(), func(f stages.File, err error) error {
 		if err != nil {
 			failed[f.Path] = err
 			return nil
@@ -84,7 +85,7 @@ func TestScan(t *testing.T) {
 
 func TestScanSniffsFormat(t *testing.T) {
 	var formats []string
-	Scan(context.Background(), []string{"../testdata/formats"}, ScanOptions{}, func(f File, err error) error {
+	scan(context.Background(), []string{"../testdata/formats"}, ScanOptions{}, ScanOptions{}.rule(), func(f stages.File, err error) error {
 		formats = append(formats, filepath.Base(f.Path)+"="+f.Format)
 		return nil
 	})
@@ -137,7 +138,7 @@ func TestScanCancel(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	n := 0
-	err := Scan(ctx, []string{root}, ScanOptions{}, func(f File, err error) error {
+	err := scan(ctx, []string{root}, ScanOptions{}, ScanOptions{}.rule(), func(f stages.File, err error) error {
 		n++
 		cancel()
 		return ctx.Err()

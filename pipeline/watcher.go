@@ -1,4 +1,4 @@
-package stages
+package pipeline
 
 import (
 	"container/heap"
@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/fsnotify/fsnotify"
+
+	"github.com/imgpipe/imgpipe/stages"
 )
 
 // WatchOptions controls Watch. Zero values mean the defaults.
@@ -47,7 +49,7 @@ type WatchOptions struct {
 	// included), a Settle after it went and only if it has not come back by
 	// then, so an editor's save-by-rename is not a removal. It backs
 	// --delete-outputs. Nil means no-op.
-	OnRemove func(File) `yaml:"-"`
+	OnRemove func(stages.File) `yaml:"-"`
 }
 
 // defaultSettle is WatchOptions.Settle's default: long enough to bridge the
@@ -55,11 +57,7 @@ type WatchOptions struct {
 // a photo saved into the folder shows up resized almost at once.
 const defaultSettle = time.Second
 
-// builtinIgnore are the suffixes of temporary and partial files (lower
-// case): browser downloads, rsync/curl partials, editor swap and backup files.
-var builtinIgnore = []string{".part", ".crdownload", ".tmp", "~", ".swp"}
-
-// Watch emits every image already under roots (catch-up: exactly like Scan,
+// watchTree emits every image already under roots (catch-up: exactly like Scan,
 // with Rel relative to its root), then every image that is created, renamed
 // in, or modified, once it has settled, until ctx is done; then it returns
 // ctx.Err(). If emit returns an error, Watch returns that error.
@@ -69,7 +67,7 @@ var builtinIgnore = []string{".part", ".crdownload", ".tmp", "~", ".swp"}
 // later are watched, and what they already hold is emitted, as soon as they
 // appear. A catch-up file modified less than Settle ago is treated as still
 // being written and waits like a new one. Per-folder problems (permission
-// denied) are reported through emit(File{Path: dir}, err) and the watch goes
+// denied) are reported through emit(stages.File{Path: dir}, err) and the watch goes
 // on; so does it when the system's watch limits are reached, after one
 // warning on opts.Logger saying which limit to raise. If the kernel's event
 // queue overflows, changes were lost: Watch logs a warning and rescans every
@@ -86,7 +84,7 @@ var builtinIgnore = []string{".part", ".crdownload", ".tmp", "~", ".swp"}
 // Memory: one watch and a few hundred bytes per folder, one entry per emitted
 // image (to skip duplicates and report removals), one per file waiting to
 // settle.
-func Watch(ctx context.Context, roots []string, opts WatchOptions, emit Emit) error {
+func watchTree(ctx context.Context, roots []string, opts WatchOptions, emit Emit) error {
 	if opts.Settle <= 0 {
 		opts.Settle = defaultSettle
 	}
@@ -104,17 +102,18 @@ func Watch(ctx context.Context, roots []string, opts WatchOptions, emit Emit) er
 		short:    min(opts.Settle/10, 50*time.Millisecond),
 		dirs:     map[string]*watchedDir{},
 		realDirs: map[string]string{},
-		known:    map[string]map[string]File{},
+		known:    map[string]map[string]stages.File{},
 		pending:  map[string]*pendingFile{},
 		reported: map[string]bool{},
 		warned:   map[string]bool{},
 		errq:     errQueue{ready: make(chan struct{}, 1)},
+		rule:     stages.InputRule{Hidden: opts.Scan.Hidden, Ignore: opts.Ignore},
 	}
 	if w.log == nil {
 		w.log = slog.New(slog.DiscardHandler)
 	}
 	if w.onRemove == nil {
-		w.onRemove = func(File) {}
+		w.onRemove = func(stages.File) {}
 	}
 	for _, r := range roots {
 		w.roots = append(w.roots, filepath.Clean(r))
@@ -151,21 +150,22 @@ type watcher struct {
 	opts     WatchOptions
 	emit     Emit
 	log      *slog.Logger
-	onRemove func(File)
+	onRemove func(stages.File)
 	settle   time.Duration // wait after a write
 	short    time.Duration // wait after a file appeared whole (renamed in)
 	roots    []string
 	fw       *fsnotify.Watcher
 	exclude  []string // absolute and resolved forms of opts.Scan.Exclude
+	rule     stages.InputRule
 
-	dirs     map[string]*watchedDir     // watched folders by (cleaned) path
-	realDirs map[string]string          // resolved path → watched path, against loops and stale names
-	known    map[string]map[string]File // emitted images: folder path → base name → File
-	pending  map[string]*pendingFile    // files waiting to settle, by path
-	queue    pendingQueue               // the same files, earliest deadline first
-	reported map[string]bool            // paths whose error was emitted, so it is emitted once
-	warned   map[string]bool            // limit warnings already logged
-	rescan   map[string]bool            // during a rescan: paths emitted again
+	dirs     map[string]*watchedDir            // watched folders by (cleaned) path
+	realDirs map[string]string                 // resolved path → watched path, against loops and stale names
+	known    map[string]map[string]stages.File // emitted images: folder path → base name → stages.File
+	pending  map[string]*pendingFile           // files waiting to settle, by path
+	queue    pendingQueue                      // the same files, earliest deadline first
+	reported map[string]bool                   // paths whose error was emitted, so it is emitted once
+	warned   map[string]bool                   // limit warnings already logged
+	rescan   map[string]bool                   // during a rescan: paths emitted again
 	errq     errQueue
 }
 
@@ -249,7 +249,7 @@ func (w *watcher) catchUp(ctx context.Context) error {
 	for _, root := range w.roots {
 		info, err := os.Stat(root)
 		if err != nil {
-			if err := w.report(File{Path: root, Rel: filepath.Base(root)}, err); err != nil {
+			if err := w.report(stages.File{Path: root, Rel: filepath.Base(root)}, err); err != nil {
 				return err
 			}
 			continue
@@ -265,12 +265,9 @@ func (w *watcher) catchUp(ctx context.Context) error {
 	}
 	opts := w.opts.Scan
 	opts.Exclude = w.exclude
-	return Scan(ctx, scanRoots, opts, func(f File, err error) error {
+	return scan(ctx, scanRoots, opts, w.rule, func(f stages.File, err error) error {
 		if err != nil {
 			return w.reportErr(f, err)
-		}
-		if w.ignoredRel(f.Rel) {
-			return nil
 		}
 		if time.Since(f.ModTime) < w.settle { // maybe still being written
 			w.schedule(f.Path, f.Rel, f.Size, f.ModTime, w.settle)
@@ -295,7 +292,7 @@ func (w *watcher) addTree(ctx context.Context, dir, rel string, files bool, seen
 		if errors.Is(err, fs.ErrNotExist) { // gone again already
 			return nil
 		}
-		return w.report(File{Path: dir, Rel: rel}, err)
+		return w.report(stages.File{Path: dir, Rel: rel}, err)
 	}
 	if w.excluded(dir, real) || seen[real] {
 		return nil
@@ -317,7 +314,7 @@ func (w *watcher) addTree(ctx context.Context, dir, rel string, files bool, seen
 				w.warnOnce(hint, "watch: system limit reached, so this folder and others after it are not watched for changes;"+
 					" to raise the limit"+hint, "path", dir, "err", err)
 			default:
-				return w.report(File{Path: dir, Rel: rel}, err)
+				return w.report(stages.File{Path: dir, Rel: rel}, err)
 			}
 		} else {
 			w.dirs[dir] = &watchedDir{rel: rel, real: real}
@@ -333,14 +330,14 @@ func (w *watcher) addTree(ctx context.Context, dir, rel string, files bool, seen
 	}
 	entries, err := os.ReadDir(dir)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		if err := w.report(File{Path: dir, Rel: rel}, err); err != nil {
+		if err := w.report(stages.File{Path: dir, Rel: rel}, err); err != nil {
 			return err
 		}
 		// ReadDir returns what it could read before the error: go on with it.
 	}
 	for _, e := range entries {
 		name := e.Name()
-		if w.ignoredName(name) {
+		if w.rule.Skip(name, true) {
 			continue
 		}
 		p, r := filepath.Join(dir, name), path.Join(rel, name)
@@ -414,7 +411,7 @@ func (w *watcher) event(ctx context.Context, ev fsnotify.Event) error {
 		return nil // from a folder no longer watched
 	}
 	base := filepath.Base(name)
-	if w.ignoredName(base) {
+	if w.rule.Skip(base, true) {
 		return nil
 	}
 	rel := path.Join(dir.rel, base)
@@ -511,7 +508,7 @@ func (w *watcher) fire(ctx context.Context) error {
 			continue
 		}
 		if err != nil {
-			if err := w.report(File{Path: p.path, Rel: p.rel}, err); err != nil {
+			if err := w.report(stages.File{Path: p.path, Rel: p.rel}, err); err != nil {
 				return err
 			}
 			continue
@@ -522,11 +519,12 @@ func (w *watcher) fire(ctx context.Context) error {
 		if f, ok := w.knownFile(p.path); ok && f.Size == info.Size() && f.ModTime.Equal(info.ModTime()) {
 			continue // emitted as it is already
 		}
-		if namedOtherwise(p.path) {
+		if w.rule.Skip(filepath.Base(p.path), false) {
 			continue // not an image, or a download still in progress (.part)
 		}
-		f := File{Path: p.path, Rel: p.rel, Size: info.Size(), ModTime: info.ModTime()}
-		if f.Format, err = SniffFile(p.path); err != nil {
+		f := stages.File{Path: p.path, Rel: p.rel, Size: info.Size(), ModTime: info.ModTime()}
+		head, err := readHeadFile(p.path)
+		if err != nil {
 			if errors.Is(err, fs.ErrNotExist) {
 				continue // and its Remove event is on its way
 			}
@@ -535,7 +533,8 @@ func (w *watcher) fire(ctx context.Context) error {
 			}
 			continue
 		}
-		if f.Format == "" && !HasImageExt(p.path) {
+		var ok bool
+		if f.Format, ok = stages.Accept(p.path, head); !ok {
 			continue // no extension, and not an image
 		}
 		if err := w.send(f); err != nil {
@@ -563,14 +562,14 @@ func (w *watcher) schedule(p, rel string, size int64, mod time.Time, wait time.D
 }
 
 // send emits an image and remembers it.
-func (w *watcher) send(f File) error {
+func (w *watcher) send(f stages.File) error {
 	if err := w.emit(f, nil); err != nil {
 		return err
 	}
 	dir, name := filepath.Split(f.Path)
 	dir = filepath.Clean(dir)
 	if w.known[dir] == nil {
-		w.known[dir] = map[string]File{}
+		w.known[dir] = map[string]stages.File{}
 	}
 	f.Open = nil
 	w.known[dir][name] = f
@@ -578,7 +577,7 @@ func (w *watcher) send(f File) error {
 	return nil
 }
 
-func (w *watcher) knownFile(p string) (File, bool) {
+func (w *watcher) knownFile(p string) (stages.File, bool) {
 	f, ok := w.known[filepath.Dir(p)][filepath.Base(p)]
 	return f, ok
 }
@@ -592,7 +591,7 @@ func (w *watcher) forget(p string) {
 }
 
 // report emits err for f, wrapped as "watch <path>: <cause>", once per path.
-func (w *watcher) report(f File, err error) error {
+func (w *watcher) report(f stages.File, err error) error {
 	var pe *fs.PathError
 	if errors.As(err, &pe) {
 		err = pe.Err
@@ -602,7 +601,7 @@ func (w *watcher) report(f File, err error) error {
 
 // reportErr emits an already wrapped error once per path: a folder we could
 // not watch is also one Scan cannot read.
-func (w *watcher) reportErr(f File, err error) error {
+func (w *watcher) reportErr(f stages.File, err error) error {
 	if w.reported[f.Path] {
 		return nil
 	}
@@ -616,37 +615,6 @@ func (w *watcher) warnOnce(key, msg string, args ...any) {
 	}
 	w.warned[key] = true
 	w.log.Warn(msg, args...)
-}
-
-// ignoredName reports whether a file or folder name is hidden, temporary,
-// partial, or matches an Ignore pattern.
-func (w *watcher) ignoredName(name string) bool {
-	if strings.HasPrefix(name, "._") || IsHidden(name) && !w.opts.Scan.Hidden {
-		return true
-	}
-	lower := strings.ToLower(name)
-	for _, suffix := range builtinIgnore {
-		if strings.HasSuffix(lower, suffix) {
-			return true
-		}
-	}
-	for _, pat := range w.opts.Ignore {
-		if ok, _ := filepath.Match(pat, name); ok {
-			return true
-		}
-	}
-	return false
-}
-
-// ignoredRel reports whether any element of a slash-separated relative path
-// is ignored.
-func (w *watcher) ignoredRel(rel string) bool {
-	for _, name := range strings.Split(rel, "/") {
-		if w.ignoredName(name) {
-			return true
-		}
-	}
-	return false
 }
 
 // loadExcludes resolves opts.Scan.Exclude, as given and with symlinks

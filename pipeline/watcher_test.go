@@ -1,13 +1,13 @@
-package stages
+package pipeline
 
 import (
 	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"github.com/imgpipe/imgpipe/stages"
 	"log/slog"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -41,12 +41,12 @@ func watchTestdata(t *testing.T, name string) []byte {
 // watchRecorder records what a Watch emits and removes.
 type watchRecorder struct {
 	mu      sync.Mutex
-	files   []File
+	files   []stages.File
 	errs    []error
-	removed []File
+	removed []stages.File
 }
 
-func (r *watchRecorder) emit(f File, err error) error {
+func (r *watchRecorder) emit(f stages.File, err error) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if err != nil {
@@ -57,7 +57,7 @@ func (r *watchRecorder) emit(f File, err error) error {
 	return nil
 }
 
-func (r *watchRecorder) onRemove(f File) {
+func (r *watchRecorder) onRemove(f stages.File) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.removed = append(r.removed, f)
@@ -77,7 +77,7 @@ func (r *watchRecorder) count(rel string) int {
 }
 
 // last returns the last emit of rel.
-func (r *watchRecorder) last(rel string) (File, bool) {
+func (r *watchRecorder) last(rel string) (stages.File, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for i := len(r.files) - 1; i >= 0; i-- {
@@ -85,7 +85,7 @@ func (r *watchRecorder) last(rel string) (File, bool) {
 			return r.files[i], true
 		}
 	}
-	return File{}, false
+	return stages.File{}, false
 }
 
 func (r *watchRecorder) removedCount(rel string) int {
@@ -189,7 +189,7 @@ func startWatch(t *testing.T, root string, opts WatchOptions, wrap func(Emit) Em
 	if wrap != nil {
 		emit = wrap(emit)
 	}
-	go func() { w.done <- Watch(ctx, []string{root}, opts, emit) }()
+	go func() { w.done <- watchTree(ctx, []string{root}, opts, emit) }()
 	t.Cleanup(func() {
 		if err := w.stop(); !errors.Is(err, context.Canceled) {
 			t.Errorf("Watch returned %v, want context.Canceled", err)
@@ -288,28 +288,6 @@ func watchWriteOld(t *testing.T, p string, data []byte) {
 	old := time.Now().Add(-time.Hour)
 	if err := os.Chtimes(p, old, old); err != nil {
 		t.Fatal(err)
-	}
-}
-
-// ExampleWatch lists what lands in "incoming" until interrupted; the output
-// folder inside it is never watched.
-func ExampleWatch() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	opts := WatchOptions{
-		Settle: 2 * time.Second, // slow network share
-		Scan:   ScanOptions{Exclude: []string{"incoming/resized"}},
-	}
-	err := Watch(ctx, []string{"incoming"}, opts, func(f File, err error) error {
-		if err != nil {
-			fmt.Println(err) // watch incoming/private: permission denied
-			return nil
-		}
-		fmt.Println("resize", f.Rel)
-		return nil
-	})
-	if !errors.Is(err, context.Canceled) {
-		fmt.Println(err)
 	}
 }
 
@@ -687,7 +665,7 @@ func TestWatchCancel(t *testing.T) {
 	// emit blocks as the pipeline's does when it is full, until the run ends.
 	blocking := func(ctx context.Context, entered chan<- string) func(Emit) Emit {
 		return func(Emit) Emit {
-			return func(f File, err error) error {
+			return func(f stages.File, err error) error {
 				select {
 				case entered <- f.Rel:
 				default:
@@ -750,8 +728,8 @@ func TestWatchEmitError(t *testing.T) {
 	leaks := goleak.IgnoreCurrent()
 	done := make(chan error, 1)
 	go func() {
-		done <- Watch(context.Background(), []string{root}, WatchOptions{Settle: watchSettle},
-			func(File, error) error { return stop })
+		done <- watchTree(context.Background(), []string{root}, WatchOptions{Settle: watchSettle},
+			func(stages.File, error) error { return stop })
 	}()
 	select {
 	case err := <-done:
@@ -765,8 +743,8 @@ func TestWatchEmitError(t *testing.T) {
 }
 
 func TestWatchBadIgnorePattern(t *testing.T) {
-	err := Watch(context.Background(), []string{t.TempDir()}, WatchOptions{Ignore: []string{"[x"}},
-		func(File, error) error { return nil })
+	err := watchTree(context.Background(), []string{t.TempDir()}, WatchOptions{Ignore: []string{"[x"}},
+		func(stages.File, error) error { return nil })
 	if err == nil || !strings.Contains(err.Error(), `"[x"`) {
 		t.Errorf("got %v, want an error naming the pattern", err)
 	}
@@ -785,7 +763,7 @@ func TestWatchMissingRoot(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		done <- Watch(ctx, []string{missing, good, file}, WatchOptions{Settle: watchSettle}, w.rec.emit)
+		done <- watchTree(ctx, []string{missing, good, file}, WatchOptions{Settle: watchSettle}, w.rec.emit)
 	}()
 	w.waitEmitted("a.png", "single.png")
 	cancel()
@@ -841,7 +819,7 @@ func TestWatchOverflow(t *testing.T) {
 	var once sync.Once
 	entered := make(chan struct{})
 	w := startWatch(t, root, WatchOptions{}, func(emit Emit) Emit {
-		return func(f File, err error) error {
+		return func(f stages.File, err error) error {
 			once.Do(func() {
 				close(entered)
 				<-release
