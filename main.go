@@ -23,6 +23,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/imgpipe/imgpipe/internal/atomicfile"
 	"github.com/imgpipe/imgpipe/pipeline"
 	"github.com/imgpipe/imgpipe/stages"
 )
@@ -366,7 +367,7 @@ func signalContext(ctx context.Context, outDir string, stderr io.Writer) (contex
 		cancel()
 		select {
 		case <-sig:
-			stages.RemoveTemp(outDir, os.Getpid())
+			atomicfile.RemoveTemp(outDir, os.Getpid())
 			fmt.Fprintln(stderr, "imgpipe: interrupted")
 			os.Exit(exitInterrupted)
 		case <-done:

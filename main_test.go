@@ -23,8 +23,8 @@ import (
 	_ "golang.org/x/image/bmp"
 	_ "golang.org/x/image/tiff"
 
+	"github.com/imgpipe/imgpipe/internal/atomicfile"
 	"github.com/imgpipe/imgpipe/pipeline"
-	"github.com/imgpipe/imgpipe/stages"
 )
 
 var binary string
@@ -109,7 +109,7 @@ func sameTree(t *testing.T, before, after map[string]string) {
 func noTemp(t *testing.T, dir string) {
 	t.Helper()
 	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err == nil && stages.IsTemp(p) {
+		if err == nil && atomicfile.IsTemp(p) {
 			t.Errorf("temporary file left: %s", p)
 		}
 		return nil
@@ -329,7 +329,7 @@ func startBatch(t *testing.T, args ...string) (in, out string, cmd *exec.Cmd, st
 	}
 	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
 		entries, _ := os.ReadDir(out)
-		if slices.ContainsFunc(entries, func(e os.DirEntry) bool { return !stages.IsTemp(e.Name()) }) {
+		if slices.ContainsFunc(entries, func(e os.DirEntry) bool { return !atomicfile.IsTemp(e.Name()) }) {
 			break
 		}
 	}

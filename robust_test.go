@@ -28,7 +28,7 @@ import (
 
 	_ "golang.org/x/image/webp"
 
-	"github.com/imgpipe/imgpipe/stages"
+	"github.com/imgpipe/imgpipe/internal/atomicfile"
 )
 
 // run runs the binary in dir (the current folder if ""), killing it after
@@ -99,7 +99,7 @@ func outputs(t *testing.T, dir string) (files, temps []string) {
 	t.Helper()
 	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err == nil && !d.IsDir() {
-			if stages.IsTemp(p) {
+			if atomicfile.IsTemp(p) {
 				temps = append(temps, p)
 			} else {
 				files = append(files, p)
@@ -722,7 +722,7 @@ func TestKillAnyMoment(t *testing.T) {
 			checked++
 		}
 		for _, p := range tmp {
-			if !strings.HasPrefix(filepath.Base(p), stages.TempPrefix) {
+			if !strings.HasPrefix(filepath.Base(p), atomicfile.TempPrefix) {
 				t.Errorf("kill %d: temporary file %s is not hidden", i, p)
 			}
 		}

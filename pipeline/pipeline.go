@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
@@ -14,6 +13,7 @@ import (
 	"golang.org/x/sync/errgroup"
 	"golang.org/x/sync/semaphore"
 
+	"github.com/imgpipe/imgpipe/internal/atomicfile"
 	"github.com/imgpipe/imgpipe/stages"
 )
 
@@ -127,7 +127,7 @@ func (p *Pipeline) Run(ctx context.Context, src Source) (Summary, error) {
 		if err := checkWritable(p.cfg.OutDir); err != nil {
 			return Summary{}, err
 		}
-		if n := stages.RemoveStaleTemp(p.cfg.OutDir); n > 0 {
+		if n := atomicfile.RemoveStale(p.cfg.OutDir); n > 0 {
 			p.log.Info("removed temporary files left by an interrupted run", "count", n)
 		}
 	}
@@ -421,13 +421,8 @@ func sinkStage(sink Sink) func(context.Context, *stages.Encoded) (*stages.Saved,
 // checkWritable makes sure dir exists and a file can be created in it, so
 // a run with nowhere to write fails at once, not once per input.
 func checkWritable(dir string) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := atomicfile.CheckWritable(dir); err != nil {
 		return fmt.Errorf("%w: %w", ErrOutput, err)
 	}
-	f, err := os.CreateTemp(dir, fmt.Sprintf("%s%d-*.tmp", stages.TempPrefix, os.Getpid())) // a name RemoveStaleTemp knows
-	if err != nil {
-		return fmt.Errorf("%w: %w", ErrOutput, err)
-	}
-	f.Close()
-	return os.Remove(f.Name())
+	return nil
 }

@@ -17,6 +17,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/imgpipe/imgpipe/internal/atomicfile"
 	"github.com/imgpipe/imgpipe/stages"
 )
 
@@ -88,7 +89,7 @@ func decodeOutput(t *testing.T, path string) image.Point {
 func noTemp(t *testing.T, dir string) {
 	t.Helper()
 	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err == nil && stages.IsTemp(p) {
+		if err == nil && atomicfile.IsTemp(p) {
 			t.Errorf("temporary file left behind: %s", p)
 		}
 		return nil

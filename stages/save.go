@@ -4,12 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
+	"github.com/imgpipe/imgpipe/internal/atomicfile"
 	"os"
-	"path"
 	"path/filepath"
-	"strings"
-	"sync/atomic"
 	"syscall"
 )
 
@@ -28,11 +25,6 @@ type Saved struct {
 	*Encoded
 	Paths []string // where each target was written, in target order
 }
-
-// TempPrefix starts the name of every temporary file the save stage
-// writes. Such a file is hidden, and is renamed or removed before Save
-// returns, even on error.
-const TempPrefix = ".imgpipe-"
 
 // Save returns the save stage: each encoded file is written to a
 // temporary file in its target folder below OutDir and renamed into place,
@@ -55,7 +47,7 @@ func Save(opts SaveOptions) func(context.Context, *Encoded) (*Saved, error) {
 				return nil, err
 			}
 			name := filepath.FromSlash(e.Targets[i].Name)
-			if err := writeAtomic(root, name, data, !opts.NoSync); err != nil {
+			if err := atomicfile.Write(root, name, data, !opts.NoSync); err != nil {
 				return nil, outputErr(err)
 			}
 			s.Paths[i] = filepath.Join(opts.OutDir, name)
@@ -64,58 +56,6 @@ func Save(opts SaveOptions) func(context.Context, *Encoded) (*Saved, error) {
 	}
 }
 
-// writeAtomic writes data to name below root through a temporary file.
-func writeAtomic(root *os.Root, name string, data []byte, sync bool) (err error) {
-	dir := filepath.Dir(name)
-	if err := root.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	tmp, f, err := createTemp(root, dir)
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			root.Remove(tmp)
-		}
-	}()
-	if _, err = f.Write(data); err != nil {
-		return err
-	}
-	if sync {
-		if err = f.Sync(); err != nil {
-			return err
-		}
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	return root.Rename(tmp, name)
-}
-
-// createTemp makes a new hidden temporary file in dir below root.
-func createTemp(root *os.Root, dir string) (string, *os.File, error) {
-	for i := 0; ; i++ {
-		name := filepath.Join(dir, fmt.Sprintf("%s%d-%d.tmp", TempPrefix, os.Getpid(), tempSeq.Add(1)))
-		f, err := root.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
-		if err == nil {
-			return name, f, nil
-		}
-		if !errors.Is(err, os.ErrExist) || i > 100 {
-			return "", nil, err
-		}
-	}
-}
-
-// IsTemp reports whether a path is one of the save stage's temporary files.
-func IsTemp(p string) bool {
-	base := path.Base(filepath.ToSlash(p))
-	return len(base) > len(TempPrefix) && base[:len(TempPrefix)] == TempPrefix && path.Ext(base) == ".tmp"
-}
-
-var tempSeq atomic.Int64
-
 // outputErr marks errors that every later output would meet too.
 func outputErr(err error) error {
 	switch {
@@ -123,44 +63,4 @@ func outputErr(err error) error {
 		return fmt.Errorf("%w: %w", ErrOutput, err)
 	}
 	return err
-}
-
-// RemoveTemp deletes the temporary files that process pid left below
-// outDir: used when a second Ctrl-C ends the process at once, and (with
-// the pid of a process that is gone) to tidy up after a crash. It returns
-// how many it removed.
-func RemoveTemp(outDir string, pid int) int {
-	prefix := fmt.Sprintf("%s%d-", TempPrefix, pid)
-	n := 0
-	filepath.WalkDir(outDir, func(p string, d fs.DirEntry, err error) error {
-		if err == nil && !d.IsDir() && strings.HasPrefix(d.Name(), prefix) && IsTemp(p) {
-			if os.Remove(p) == nil {
-				n++
-			}
-		}
-		return nil
-	})
-	return n
-}
-
-// RemoveStaleTemp deletes the temporary files below outDir that processes
-// no longer running left behind (a crash, a power cut, kill -9). Files of
-// live processes, this one included, are left alone. It returns how many it
-// removed.
-func RemoveStaleTemp(outDir string) int {
-	n := 0
-	filepath.WalkDir(outDir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || !IsTemp(p) {
-			return nil
-		}
-		var pid, seq int
-		if _, err := fmt.Sscanf(strings.TrimPrefix(d.Name(), TempPrefix), "%d-%d.tmp", &pid, &seq); err != nil {
-			return nil
-		}
-		if pid != os.Getpid() && !processAlive(pid) && os.Remove(p) == nil {
-			n++
-		}
-		return nil
-	})
-	return n
 }

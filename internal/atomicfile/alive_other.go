@@ -1,6 +1,6 @@
 //go:build !unix
 
-package stages
+package atomicfile
 
 import "os"
 
