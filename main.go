@@ -24,6 +24,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/imgpipe/imgpipe/internal/atomicfile"
+	"github.com/imgpipe/imgpipe/internal/format"
 	"github.com/imgpipe/imgpipe/pipeline"
 	"github.com/imgpipe/imgpipe/stages"
 )
@@ -143,21 +144,22 @@ skipped, so running the same command again only does what is left.`,
 
 // addFlags defines the flags resize and watch share.
 func addFlags(f *pflag.FlagSet, cfg *pipeline.Config, o *options) {
+	def := stages.Output{}.WithDefaults()
 	f.SortFlags = false
 	f.StringVarP(&o.configFile, "config", "c", "", "read settings from this YAML `file`; flags override it")
 	f.StringVarP(&cfg.OutDir, "out", "o", "", "output `folder` (required); the input tree is mirrored below it")
 	f.IntVarP(&cfg.Output.Width, "width", "w", 0, "fit within this `width` in pixels; 0 keeps the aspect ratio")
 	f.IntVarP(&cfg.Output.Height, "height", "H", 0, "fit within this `height` in pixels; 0 keeps the aspect ratio")
-	f.StringVar(&cfg.Output.Fit, "fit", stages.DefaultFit, "fit (inside the box), fill (cover it and crop) or stretch (exact size)")
-	f.StringVar(&cfg.Output.Anchor, "anchor", stages.DefaultAnchor, "part kept by --fit fill: center, top, bottom, left, right, top-left, ...")
+	f.StringVar(&cfg.Output.Fit, "fit", def.Fit, "fit (inside the box), fill (cover it and crop) or stretch (exact size)")
+	f.StringVar(&cfg.Output.Anchor, "anchor", def.Anchor, "part kept by --fit fill: center, top, bottom, left, right, top-left, ...")
 	f.BoolVar(&cfg.Output.Enlarge, "enlarge", false, "allow outputs larger than the input")
-	f.StringVar(&cfg.Output.Filter, "filter", stages.DefaultFilter, "resampling filter: lanczos, catmullrom, mitchell, linear, box, nearest")
-	f.StringVarP(&cfg.Output.Format, "format", "f", stages.DefaultFormat, "output format: same, jpeg, png, gif, tiff, bmp (webp, avif: builds with -tags nodynamic)")
-	f.IntVarP(&cfg.Output.Quality, "quality", "q", stages.DefaultQuality, "JPEG quality, 1-100")
+	f.StringVar(&cfg.Output.Filter, "filter", def.Filter, "resampling filter: lanczos, catmullrom, mitchell, linear, box, nearest")
+	f.StringVarP(&cfg.Output.Format, "format", "f", def.Format, "output format: "+formatHelp())
+	f.IntVarP(&cfg.Output.Quality, "quality", "q", def.Quality, "JPEG quality, 1-100")
 	f.BoolVar(&cfg.Output.Progressive, "progressive", false, "write progressive JPEG (shown blurred-to-sharp while loading; same pixels)")
 	f.BoolVar(&cfg.Output.Lossless, "lossless", false, "write WebP losslessly (builds with -tags nodynamic)")
-	f.StringVar(&cfg.Output.Background, "background", "white", "colour under transparent pixels for formats without alpha (#rrggbb)")
-	f.StringVar(&cfg.Output.Name, "name", stages.DefaultName, "output name template: {name} {ext} {format} {width} {height}")
+	f.StringVar(&cfg.Output.Background, "background", def.Background, "colour under transparent pixels for formats without alpha (#rrggbb)")
+	f.StringVar(&cfg.Output.Name, "name", def.Name, "output name template: {name} {ext} {format} {width} {height}")
 	f.Float64Var(&cfg.Output.Sharpen, "sharpen", 0, "unsharp mask `sigma` after resizing (0.5-1 suits thumbnails); 0 = off")
 	f.BoolVar(&cfg.Output.Linear, "linear", false, "resize in linear light (gamma-correct; about 3x slower resize)")
 	f.StringVar(&cfg.Decode.Frames, "frames", "all", "animated GIF to GIF: all frames (delays and loop kept) or first")
@@ -204,7 +206,7 @@ func applyConfig(flags *pflag.FlagSet, cfg *pipeline.Config, o *options) error {
 				return fmt.Errorf("--sizes: widths must be > 0, got %d", w)
 			}
 			name := cfg.Output.Name
-			if !flags.Changed("name") && name == stages.DefaultName {
+			if !flags.Changed("name") && name == (stages.Output{}).WithDefaults().Name {
 				name = "{name}-" + strconv.Itoa(w) + "w.{ext}"
 			}
 			cfg.Outputs = append(cfg.Outputs, stages.Output{Width: w, Name: name})
@@ -378,4 +380,18 @@ func signalContext(ctx context.Context, outDir string, stderr io.Writer) (contex
 		close(done)
 		cancel()
 	}
+}
+
+// formatHelp names the output formats, from the format registry: "same,
+// jpeg, png, gif, bmp, tiff (webp, avif: builds with -tags nodynamic)".
+func formatHelp() string {
+	s := "same, " + strings.Join(format.Writable(), ", ")
+	var other []string
+	for _, f := range format.WritableElsewhere() {
+		other = append(other, f.Name)
+	}
+	if len(other) > 0 {
+		s += " (" + strings.Join(other, ", ") + ": builds with -tags nodynamic)"
+	}
+	return s
 }

@@ -75,6 +75,16 @@ type ScanConfig struct {
 type DecodeConfig struct {
 	StageConfig          `yaml:",inline"`
 	stages.DecodeOptions `yaml:",inline"`
+	// MaxFileSize refuses input files larger than this. Default 0: no limit
+	// other than max_pixels.
+	MaxFileSize ByteSize `yaml:"max_file_size"`
+}
+
+// options returns the decode stage's options.
+func (c DecodeConfig) options() stages.DecodeOptions {
+	o := c.DecodeOptions
+	o.MaxFileSize = int64(c.MaxFileSize)
+	return o
 }
 
 // SaveConfig sizes and configures the save stage.
@@ -237,10 +247,3 @@ func physicalMemory() int64 {
 	}
 	return 0
 }
-
-// ByteSize is a number of bytes that reads and prints with units:
-// "512MiB", "2GB", "1.5G", or a plain number.
-type ByteSize = stages.ByteSize
-
-// ParseByteSize reads a size such as "512MiB", "2GB", "1.5G" or "1048576".
-func ParseByteSize(s string) (ByteSize, error) { return stages.ParseByteSize(s) }

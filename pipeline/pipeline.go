@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sync/semaphore"
 
 	"github.com/imgpipe/imgpipe/internal/atomicfile"
+	"github.com/imgpipe/imgpipe/internal/plan"
 	"github.com/imgpipe/imgpipe/stages"
 )
 
@@ -139,21 +140,19 @@ func (p *Pipeline) Run(ctx context.Context, src Source) (Summary, error) {
 
 	g, gctx := errgroup.WithContext(ctx)
 	cfg := &p.cfg
-	planner := &stages.Planner{Outputs: p.outputs, OutDir: cfg.OutDir, Force: cfg.Force, DryRun: cfg.DryRun}
+	planner := &plan.Planner{Outputs: p.outputs, OutDir: cfg.OutDir, Force: cfg.Force, DryRun: cfg.DryRun}
 	if p.sink != nil {
 		planner.OutDir = ""
 	}
-	decodeOpts := cfg.Decode.DecodeOptions
-	decodeOpts.Planner, decodeOpts.Reserve = planner, r.reserve
 
 	files := source(gctx, g, r, cfg.Scan.Buffer, src)
-	decoded := stage(gctx, g, r, "decode", cfg.Decode.StageConfig, files, stages.Decode(decodeOpts))
+	decoded := stage(gctx, g, r, "decode", cfg.Decode.StageConfig, files, stages.Decode(cfg.Decode.options(), planner.Plan, r.reserve))
 	resized := stage(gctx, g, r, "resize", cfg.Resize, decoded, stages.Resize())
 	for _, s := range p.steps {
 		resized = stage(gctx, g, r, s.Name, StageConfig{s.Workers, s.Buffer}, resized, step(s.Fn))
 	}
 	encoded := stage(gctx, g, r, "encode", cfg.Encode, resized, stages.Encode())
-	var saved <-chan *stages.Saved
+	var saved <-chan item[*stages.Saved]
 	if p.sink != nil {
 		saved = stage(gctx, g, r, "sink", cfg.Save.StageConfig, encoded, sinkStage(p.sink))
 	} else {
@@ -176,11 +175,15 @@ func (p *Pipeline) Run(ctx context.Context, src Source) (Summary, error) {
 	return sum, err
 }
 
-// reserve charges n bytes to the pipeline's memory budget, waiting until
-// they are free. An input bigger than the whole budget is charged the whole
-// budget, so it runs alone. The run keeps each reservation until it is
-// released, so that releaseAll can return those of items a cancelled run
-// abandoned in its channels: the budget outlives the run.
+// reserve charges n bytes to the pipeline's memory budget for the input
+// whose ticket is in ctx (the engine puts it there before calling a stage
+// function), waiting until they are free. The input's ticket holds the
+// reservation until the input ends; the stage may give it back sooner with
+// the function returned (calling it twice is harmless). An input bigger than the whole
+// budget is charged the whole budget, so it runs alone. The run keeps each
+// reservation until it is released, so that releaseAll can return those of
+// items a cancelled run abandoned in its channels: the budget outlives the
+// run.
 func (r *run) reserve(ctx context.Context, n int64) (func(), error) {
 	n = min(n, int64(r.p.cfg.MaxMemory))
 	if err := r.p.budget.Acquire(ctx, n); err != nil {
@@ -194,14 +197,18 @@ func (r *run) reserve(ctx context.Context, n int64) (func(), error) {
 	r.nextID++
 	id := r.nextID
 	r.held[id] = n
-	return sync.OnceFunc(func() {
+	release := func() {
 		r.mu.Lock()
 		defer r.mu.Unlock()
 		if n, ok := r.held[id]; ok {
 			delete(r.held, id)
 			r.p.budget.Release(n)
 		}
-	}), nil
+	}
+	if t, ok := ctx.Value(ticketKey{}).(*ticket); ok {
+		t.releases = append(t.releases, release)
+	}
+	return release, nil
 }
 
 // releaseAll returns every reservation still held; Run calls it once all
@@ -227,6 +234,35 @@ type run struct {
 	nextID int64
 }
 
+// ticket is the engine's record of one input on its way through the
+// stages: the input, the time spent on it so far, and the memory it holds.
+// Only the worker that has the item touches its ticket.
+type ticket struct {
+	file     stages.File
+	elapsed  time.Duration
+	releases []func()
+}
+
+// release gives back the memory the input holds; calling it again does
+// nothing.
+func (t *ticket) release() {
+	for _, f := range t.releases {
+		f()
+	}
+	t.releases = nil
+}
+
+// ticketKey is the context key under which a stage function call finds its
+// input's ticket (for reserve).
+type ticketKey struct{}
+
+// item is what travels on the engine's channels: a stage's value and its
+// input's ticket.
+type item[T any] struct {
+	v T
+	t *ticket
+}
+
 // collect hands results to the hook and totals them until results is
 // closed. With FailFast, the first failure cancels the run.
 func (r *run) collect(done chan<- Summary) {
@@ -249,15 +285,12 @@ func (r *run) collect(done chan<- Summary) {
 // run is cancelled.
 func (r *run) report(res Result) { r.results <- res }
 
-// fail reports item v as failed in stage and gives back its memory. It
-// returns an error when the failure ends the run.
-func (r *run) fail(stage string, v any, err error, took time.Duration) error {
-	in, d := describe(v)
-	res := Result{Input: in.Path, Status: StatusFailed, Stage: stage, BytesIn: in.Size, Duration: took}
-	if d != nil {
-		res.Duration += d.Elapsed
-	}
-	var skip *stages.Skip
+// fail reports the input of ticket t, whose item v failed in stage, and
+// gives back its memory. It returns an error when the failure ends the run.
+func (r *run) fail(stage string, v any, t *ticket, err error, took time.Duration) error {
+	in := t.file
+	res := Result{Input: in.Path, Status: StatusFailed, Stage: stage, BytesIn: in.Size, Duration: t.elapsed + took}
+	var skip *plan.Skip
 	switch {
 	case errors.As(err, &skip):
 		res.Status, res.Stage, res.Reason = StatusSkipped, "", skip.Reason
@@ -265,14 +298,15 @@ func (r *run) fail(stage string, v any, err error, took time.Duration) error {
 			res.Outputs = append(res.Outputs, Rendition{Path: o})
 		}
 	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
-		return err // abandoned, not failed: the run is stopping (Run releases its memory)
+		t.release()
+		return err // abandoned, not failed: the run is stopping
 	default:
 		res.Err = &Error{Stage: stage, Path: in.Path, Err: err}
 	}
-	if d != nil {
+	if d := decodedOf(v); d != nil {
 		res.Format, res.Width, res.Height = d.Format, d.Width, d.Height
-		d.Release()
 	}
+	t.release()
 	r.report(res)
 	if errors.Is(err, stages.ErrOutput) {
 		return res.Err
@@ -281,22 +315,23 @@ func (r *run) fail(stage string, v any, err error, took time.Duration) error {
 }
 
 // finish turns each saved input into an ok result.
-func (r *run) finish(ctx context.Context, saved <-chan *stages.Saved) error {
+func (r *run) finish(ctx context.Context, saved <-chan item[*stages.Saved]) error {
 	for {
 		select {
-		case s, ok := <-saved:
+		case it, ok := <-saved:
 			if !ok {
 				return nil
 			}
+			s := it.v
 			res := Result{
 				Input: s.File.Path, Status: StatusOK, Format: s.Format, Width: s.Width, Height: s.Height,
 				Outputs: renditions(s.Decoded, s.Paths, s.Files), BytesIn: s.File.Size,
-				Duration: s.Elapsed, Notes: s.Notes,
+				Duration: it.t.elapsed, Notes: s.Notes,
 			}
 			for _, o := range res.Outputs {
 				res.BytesOut += o.Bytes
 			}
-			s.Release()
+			it.t.release()
 			r.report(res)
 		case <-ctx.Done():
 			return ctx.Err()
@@ -304,29 +339,28 @@ func (r *run) finish(ctx context.Context, saved <-chan *stages.Saved) error {
 	}
 }
 
-// describe finds the input behind any stage's item.
-func describe(v any) (stages.File, *stages.Decoded) {
+// decodedOf finds the decoded input behind a stage's item, if it has got
+// that far.
+func decodedOf(v any) *stages.Decoded {
 	switch v := v.(type) {
-	case stages.File:
-		return v, nil
 	case *stages.Decoded:
-		return v.File, v
+		return v
 	case *stages.Resized:
-		return v.File, v.Decoded
+		return v.Decoded
 	case *stages.Encoded:
-		return v.File, v.Decoded
+		return v.Decoded
 	case *stages.Saved:
-		return v.File, v.Decoded
+		return v.Decoded
 	}
-	panic(fmt.Sprintf("pipeline: unknown item %T", v))
+	return nil
 }
 
 // stage starts cfg.Workers goroutines that apply fn to each item of in and
 // send the results on the channel it returns, which it closes once they
 // have all returned. Failed items become Results and go no further.
 func stage[In, Out any](ctx context.Context, g *errgroup.Group, r *run, name string, cfg StageConfig,
-	in <-chan In, fn func(context.Context, In) (Out, error)) <-chan Out {
-	out := make(chan Out, cfg.Buffer)
+	in <-chan item[In], fn func(context.Context, In) (Out, error)) <-chan item[Out] {
+	out := make(chan item[Out], cfg.Buffer)
 	workers := max(cfg.Workers, 1)
 	st := &stats{name: name, workers: workers, buffer: cfg.Buffer, queue: func() int { return len(in) }}
 	r.stats = append(r.stats, st)
@@ -347,14 +381,14 @@ func stage[In, Out any](ctx context.Context, g *errgroup.Group, r *run, name str
 }
 
 // work is one worker of a stage.
-func work[In, Out any](ctx context.Context, r *run, st *stats, in <-chan In, out chan<- Out,
+func work[In, Out any](ctx context.Context, r *run, st *stats, in <-chan item[In], out chan<- item[Out],
 	fn func(context.Context, In) (Out, error)) error {
 	for {
 		t := time.Now()
-		var v In
+		var it item[In]
 		var ok bool
 		select {
-		case v, ok = <-in:
+		case it, ok = <-in:
 		case <-ctx.Done():
 			return ctx.Err()
 		}
@@ -364,22 +398,20 @@ func work[In, Out any](ctx context.Context, r *run, st *stats, in <-chan In, out
 		}
 		st.in.Add(1)
 		t = time.Now()
-		res, err := call(ctx, r.p.log, fn, v)
+		res, err := call(context.WithValue(ctx, ticketKey{}, it.t), r.p.log, fn, it)
 		took := time.Since(t)
 		st.busy.Add(int64(took))
 		if err != nil {
 			st.failed.Add(1)
-			if err := r.fail(st.name, v, err, took); err != nil {
+			if err := r.fail(st.name, it.v, it.t, err, took); err != nil {
 				return err
 			}
 			continue
 		}
-		if d, ok := any(res).(interface{ AddElapsed(time.Duration) }); ok {
-			d.AddElapsed(took)
-		}
+		it.t.elapsed += took
 		t = time.Now()
 		select {
-		case out <- res:
+		case out <- item[Out]{res, it.t}:
 			st.out.Add(1)
 		case <-ctx.Done():
 			return ctx.Err() // res is abandoned; Run releases its memory
@@ -390,15 +422,14 @@ func work[In, Out any](ctx context.Context, r *run, st *stats, in <-chan In, out
 
 // call runs fn, turning a panic into an error wrapping ErrPanic: one bad
 // input must not take the batch down.
-func call[In, Out any](ctx context.Context, log *slog.Logger, fn func(context.Context, In) (Out, error), v In) (out Out, err error) {
+func call[In, Out any](ctx context.Context, log *slog.Logger, fn func(context.Context, In) (Out, error), it item[In]) (out Out, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("%w: %v", stages.ErrPanic, p)
-			in, _ := describe(v)
-			log.Debug("recovered a panic", "input", in.Path, "panic", p, "stack", string(debug.Stack()))
+			log.Debug("recovered a panic", "input", it.t.file.Path, "panic", p, "stack", string(debug.Stack()))
 		}
 	}()
-	return fn(ctx, v)
+	return fn(ctx, it.v)
 }
 
 // step adapts a custom Step's function to a stage function.

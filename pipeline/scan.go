@@ -9,6 +9,7 @@ import (
 	"path"
 	"path/filepath"
 
+	"github.com/imgpipe/imgpipe/internal/format"
 	"github.com/imgpipe/imgpipe/stages"
 )
 
@@ -200,20 +201,20 @@ func (s *scanner) excluded(abs string) bool {
 	return false
 }
 
-// readHeadFile reads the first stages.HeadLen bytes of the file at p (fewer
+// readHeadFile reads the first format.HeadLen bytes of the file at p (fewer
 // if it is shorter).
 func readHeadFile(p string) ([]byte, error) {
 	return readHead(func() (io.ReadCloser, error) { return os.Open(p) })
 }
 
-// readHead reads the first stages.HeadLen bytes of what open opens.
+// readHead reads the first format.HeadLen bytes of what open opens.
 func readHead(open func() (io.ReadCloser, error)) ([]byte, error) {
 	f, err := open()
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	head := make([]byte, stages.HeadLen)
+	head := make([]byte, format.HeadLen)
 	n, err := io.ReadFull(f, head)
 	if err == io.ErrUnexpectedEOF || err == io.EOF {
 		err = nil

@@ -120,8 +120,8 @@ func Concat(sources ...Source) Source {
 // source runs src on its own goroutine and returns the channel of what it
 // finds, closed when src returns. Files src cannot read become failed
 // results at once.
-func source(ctx context.Context, g *errgroup.Group, r *run, buffer int, src Source) <-chan stages.File {
-	out := make(chan stages.File, buffer)
+func source(ctx context.Context, g *errgroup.Group, r *run, buffer int, src Source) <-chan item[stages.File] {
+	out := make(chan item[stages.File], buffer)
 	st := &stats{name: "scan", workers: 1, buffer: buffer}
 	r.stats = append(r.stats, st)
 	isOutput := r.outputFilter()
@@ -142,7 +142,7 @@ func source(ctx context.Context, g *errgroup.Group, r *run, buffer int, src Sour
 			st.in.Add(1)
 			t := time.Now()
 			select {
-			case out <- f:
+			case out <- item[stages.File]{f, &ticket{file: f}}:
 				st.out.Add(1)
 			case <-ctx.Done():
 				return ctx.Err()

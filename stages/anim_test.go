@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"github.com/imgpipe/imgpipe/internal/format"
 	"image"
 	"image/color"
 	"image/gif"
@@ -14,7 +15,7 @@ import (
 )
 
 // runStages decodes, resizes and encodes one file of ../testdata.
-func runStages(t *testing.T, file string, opts DecodeOptions) *Encoded {
+func runStages(t *testing.T, file string, opts decodeOpts) *Encoded {
 	t.Helper()
 	d, err := decodeFile(t, filepath.Join("..", "testdata", file), opts)
 	if err != nil {
@@ -47,8 +48,8 @@ func TestAnimatedGIF(t *testing.T) {
 		frames string
 		want   int
 	}{{"", len(in.Image)}, {"all", len(in.Image)}, {"first", 1}} {
-		e := runStages(t, "formats/mixed-disposal.gif", DecodeOptions{Frames: tt.frames,
-			Planner: &Planner{Outputs: []Output{{Width: 16}}}})
+		e := runStages(t, "formats/mixed-disposal.gif", decodeOpts{Frames: tt.frames,
+			Outputs: []Output{{Width: 16}}})
 		out, err := gif.DecodeAll(bytes.NewReader(e.Files[0]))
 		if err != nil {
 			t.Fatal(err)
@@ -76,13 +77,13 @@ func TestAnimatedGIF(t *testing.T) {
 // Frames are composed with their disposal before resizing: frame 2 of the
 // test file shows a yellow heart left of a red one; its colours survive.
 func TestAnimatedGIFComposition(t *testing.T) {
-	e := runStages(t, "formats/mixed-disposal.gif", DecodeOptions{Planner: &Planner{Outputs: []Output{{}}}})
+	e := runStages(t, "formats/mixed-disposal.gif", decodeOpts{Outputs: []Output{{}}})
 	out, err := gif.DecodeAll(bytes.NewReader(e.Files[0]))
 	if err != nil {
 		t.Fatal(err)
 	}
 	src, _ := os.ReadFile("../testdata/formats/mixed-disposal.gif")
-	a, err := decodeAnimation(src)
+	a, err := format.ByName("gif").DecodeFrames(src)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,14 +114,14 @@ func sameColor(a, b color.Color) bool {
 
 // Every frame of an animation counts against max_pixels, before decoding.
 func TestAnimatedGIFBounded(t *testing.T) {
-	_, err := decodeFile(t, "../testdata/formats/mixed-disposal.gif", DecodeOptions{MaxPixels: 32 * 32 * 2,
-		Planner: &Planner{Outputs: []Output{{Format: "gif"}}}})
+	_, err := decodeFile(t, "../testdata/formats/mixed-disposal.gif", decodeOpts{MaxPixels: 32 * 32 * 2,
+		Outputs: []Output{{Format: "gif"}}})
 	if !errors.Is(err, ErrTooLarge) {
 		t.Errorf("error %v, want ErrTooLarge for 5 frames of 32x32 over a 2-frame budget", err)
 	}
 	// As a still (JPEG output) only the first frame is decoded: within the limit.
-	if _, err := decodeFile(t, "../testdata/formats/mixed-disposal.gif", DecodeOptions{MaxPixels: 32 * 32 * 2,
-		Planner: &Planner{Outputs: []Output{{Format: "jpeg"}}}}); err != nil {
+	if _, err := decodeFile(t, "../testdata/formats/mixed-disposal.gif", decodeOpts{MaxPixels: 32 * 32 * 2,
+		Outputs: []Output{{Format: "jpeg"}}}); err != nil {
 		t.Errorf("still output: %v", err)
 	}
 }
@@ -137,9 +138,9 @@ func TestAnimatedGIFTruncated(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts := DecodeOptions{Planner: &Planner{Outputs: []Output{{Format: "gif"}}}}
+	opts := decodeOpts{Outputs: []Output{{Format: "gif"}}}
 	for _, cut := range []int{len(src) - 10, len(src) * 2 / 3} {
-		d, err := Decode(opts)(context.Background(), memFile(src[:cut]))
+		d, err := opts.stage()(context.Background(), memFile(src[:cut]))
 		if err != nil {
 			t.Fatalf("cut at %d of %d bytes: %v", cut, len(src), err)
 		}
@@ -155,7 +156,7 @@ func TestAnimatedGIFTruncated(t *testing.T) {
 			t.Errorf("cut at %d: notes %q", cut, e.Notes)
 		}
 	}
-	if _, err := Decode(opts)(context.Background(), memFile(src[:60])); !errors.Is(err, ErrCorrupt) {
+	if _, err := opts.stage()(context.Background(), memFile(src[:60])); !errors.Is(err, ErrCorrupt) {
 		t.Errorf("cut inside the first frame: %v, want ErrCorrupt", err)
 	}
 }

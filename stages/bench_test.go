@@ -45,8 +45,9 @@ func stageBenchFile(b *testing.B, file string) stages.File {
 	return stages.File{Path: path, Rel: file, Size: info.Size(), ModTime: info.ModTime(), Format: "jpeg"}
 }
 
-func stageBenchDecodeOpts() stages.DecodeOptions {
-	return stages.DecodeOptions{Planner: &stages.Planner{Outputs: []stages.Output{stageBenchOutput}}}
+// stageBenchPlan gives every input the benchmark's one output.
+func stageBenchPlan(f stages.File, format string, w, h int) ([]stages.Target, error) {
+	return []stages.Target{stageBenchOutput.Target(f.Rel, format, w, h)}, nil
 }
 
 // stageBenchCache keeps each photo's decoded, resized and encoded forms,
@@ -71,7 +72,7 @@ func stageBenchPrepare(b *testing.B, file string) *stageBenchItem {
 		return it
 	}
 	ctx := context.Background()
-	d, err := stages.Decode(stageBenchDecodeOpts())(ctx, stageBenchFile(b, file))
+	d, err := stages.Decode(stages.DecodeOptions{}, stageBenchPlan, nil)(ctx, stageBenchFile(b, file))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -85,7 +86,6 @@ func stageBenchPrepare(b *testing.B, file string) *stageBenchItem {
 	if err != nil {
 		b.Fatal(err)
 	}
-	d.Release()
 	it := &stageBenchItem{decoded: d, src: src, resized: resized, encoded: e.Files}
 	if stageBenchCache.m == nil {
 		stageBenchCache.m = map[string]*stageBenchItem{}
@@ -126,9 +126,9 @@ func BenchmarkDecode(b *testing.B) {
 			}
 			b.Run(name, func(b *testing.B) {
 				f := stageBenchFile(b, p.file)
-				opts := stageBenchDecodeOpts()
+				var opts stages.DecodeOptions
 				opts.FullDecode = full
-				decode := stages.Decode(opts)
+				decode := stages.Decode(opts, stageBenchPlan, nil)
 				ctx := context.Background()
 				var w, h int
 				b.SetBytes(f.Size)
@@ -139,7 +139,6 @@ func BenchmarkDecode(b *testing.B) {
 						b.Fatal(err)
 					}
 					w, h = d.Width, d.Height
-					d.Release()
 				}
 				reportMPs(b, w*h)
 			})

@@ -7,39 +7,29 @@ import (
 	"image"
 	"image/color"
 	"image/draw"
-	"image/gif"
-	"image/png"
 	"strconv"
 	"strings"
 
-	"golang.org/x/image/bmp"
-	"golang.org/x/image/tiff"
-
-	ijpeg "github.com/imgpipe/imgpipe/internal/jpeg"
+	"github.com/imgpipe/imgpipe/internal/format"
 	"github.com/imgpipe/imgpipe/internal/meta"
 )
 
-// Encoded is an input with every target encoded: one file's bytes per
-// target, in target order. The pixels have been dropped.
+// Encoded is an input with one file's bytes per target, in target order.
 type Encoded struct {
 	*Decoded
 	Files [][]byte
-	// Notes says what could not be carried over, e.g. a colour profile
-	// that the output format cannot hold.
-	Notes []string
+	Notes []string // what could not be carried over (a colour profile...)
 }
 
 // Encode returns the encode stage: each image is flattened onto the
-// target's background if the format has no alpha, converted to grey if the
-// source was grey, and encoded; the source's colour profile (and, with
-// KeepMetadata, its EXIF with the orientation reset) goes into JPEG and PNG
-// outputs.
-//
-// Memory: the encoded bytes, and a flattened copy of images with alpha.
+// background where the format has no alpha, kept grey if the source was,
+// and encoded with the colour profile (and, with KeepMetadata, the EXIF)
+// where the format can carry them. Memory: the encoded bytes, and a
+// flattened copy of images with alpha.
 func Encode() func(context.Context, *Resized) (*Encoded, error) {
 	return func(ctx context.Context, r *Resized) (*Encoded, error) {
 		out := &Encoded{Decoded: r.Decoded, Files: make([][]byte, len(r.Images))}
-		if a := r.Decoded.Anim; a != nil && a.Truncated != "" {
+		if a := r.Decoded.anim; a != nil && a.Truncated != "" {
 			out.Notes = append(out.Notes, a.Truncated)
 		}
 		for i, img := range r.Images {
@@ -66,36 +56,24 @@ func Encode() func(context.Context, *Resized) (*Encoded, error) {
 }
 
 func encodeOne(img image.Image, frames []image.Image, t Target, d *Decoded) ([]byte, string, error) {
+	f := format.ByName(t.Format)
+	if f == nil || !f.Writable() {
+		return nil, "", fmt.Errorf("%w: cannot write %s", ErrUnsupportedFormat, t.Format)
+	}
 	if d.Gray {
 		img = toGray(img)
 	}
-	if !hasAlpha(t.Format) && !opaque(img) {
-		bg, _ := ParseColor(t.Output.Background) // validated with the config
+	if !f.Alpha && !opaque(img) {
+		bg, _ := parseColor(t.Output.Background) // validated with the config
 		img = flatten(img, bg)
 	}
 	var buf bytes.Buffer
 	var err error
-	switch t.Format {
-	case "jpeg":
-		err = ijpeg.Encode(&buf, img, &ijpeg.EncodeOptions{Quality: t.Output.Quality, Progressive: t.Output.Progressive})
-	case "png":
-		err = (&png.Encoder{CompressionLevel: png.DefaultCompression}).Encode(&buf, img)
-	case "gif":
-		if len(frames) > 1 {
-			err = encodeAnimation(&buf, frames, d.Anim)
-		} else {
-			err = gif.Encode(&buf, palettedOf(img, d.Palette), nil)
-		}
-	case "tiff":
-		err = tiff.Encode(&buf, img, &tiff.Options{Compression: tiff.Deflate, Predictor: true})
-	case "bmp":
-		err = bmp.Encode(&buf, img)
-	default:
-		if enc, ok := extraEncoders[t.Format]; ok {
-			err = enc(&buf, img, t.Output)
-			break
-		}
-		return nil, "", fmt.Errorf("%w: cannot write %s", ErrUnsupportedFormat, t.Format)
+	if len(frames) > 1 && f.EncodeFrames != nil {
+		err = f.EncodeFrames(&buf, frames, d.anim)
+	} else {
+		err = f.Encode(&buf, img, format.EncodeOptions{Quality: t.Output.Quality, Progressive: t.Output.Progressive,
+			Lossless: t.Output.Lossless, Palette: d.palette})
 	}
 	if err != nil {
 		return nil, "", err
@@ -111,19 +89,13 @@ func encodeOne(img image.Image, frames []image.Image, t Target, d *Decoded) ([]b
 			strings.TrimSpace(space), strings.TrimSpace(outputSpace(d)))
 		icc = nil
 	}
-	switch t.Format {
-	case "jpeg":
+	switch {
+	case f.Embed != nil:
 		if icc != nil || exif != nil {
-			data, err = meta.EmbedJPEG(data, icc, exif)
+			data, err = f.Embed(data, icc, exif)
 		}
-	case "png":
-		if icc != nil || exif != nil {
-			data, err = meta.EmbedPNG(data, icc, exif)
-		}
-	default:
-		if icc != nil && note == "" {
-			note = fmt.Sprintf("%s cannot carry the input's colour profile: colours may shift in colour-managed viewers", t.Format)
-		}
+	case icc != nil && note == "":
+		note = fmt.Sprintf("%s cannot carry the input's colour profile: colours may shift in colour-managed viewers", t.Format)
 	}
 	return data, note, err
 }
@@ -143,15 +115,6 @@ func outputSpace(d *Decoded) string {
 		return "GRAY"
 	}
 	return "RGB "
-}
-
-// hasAlpha reports whether format can store transparency.
-func hasAlpha(format string) bool {
-	switch format {
-	case "png", "gif", "tiff", "webp", "avif":
-		return true
-	}
-	return false
 }
 
 func opaque(img image.Image) bool {
@@ -184,9 +147,9 @@ func toGray(img image.Image) image.Image {
 	return g
 }
 
-// ParseColor reads "#rgb", "#rrggbb", "#rrggbbaa" or one of the names
+// parseColor reads "#rgb", "#rrggbb", "#rrggbbaa" or one of the names
 // white, black, transparent.
-func ParseColor(s string) (color.NRGBA, error) {
+func parseColor(s string) (color.NRGBA, error) {
 	switch strings.ToLower(s) {
 	case "white":
 		return color.NRGBA{255, 255, 255, 255}, nil

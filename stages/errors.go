@@ -23,26 +23,13 @@ var (
 	// ErrPanic: a decoder or step panicked on this input; the panic was
 	// recovered and the batch went on.
 	ErrPanic = errors.New("panic")
+	// ErrOutput: outputs cannot be written, for any input (a full disk, a
+	// read-only file system): the pipeline ends the run.
+	ErrOutput = errors.New("output folder not writable")
 )
-
-// Skip is returned (as an error) by a stage that decides an input needs no
-// work: its outputs are up to date, or this is a dry run. It is a result,
-// not a failure.
-type Skip struct {
-	Reason string
-	// Outputs are the output paths the input has, or would have.
-	Outputs []string
-}
-
-func (s *Skip) Error() string { return "skipped: " + s.Reason }
 
 // corrupt wraps a decoder's error so that it matches ErrCorrupt while
 // keeping the decoder's own error in the chain.
 func corrupt(err error) error {
 	return fmt.Errorf("%w: %w", ErrCorrupt, err)
 }
-
-// ErrOutput marks a failure to write outputs that no other input could
-// escape either: a full disk, a read-only file system, an output folder we
-// may not write. The pipeline ends the run on it.
-var ErrOutput = errors.New("output folder not writable")

@@ -20,8 +20,8 @@ func TestWASMFormats(t *testing.T) {
 		file string
 		w, h int
 	}{{"formats/small.heic", 160, 120}, {"formats/unsupported.avif", 480, 360}} {
-		d, err := decodeFile(t, filepath.Join("..", "testdata", in.file), DecodeOptions{
-			Planner: &Planner{Outputs: []Output{{Width: 80, Format: "webp"}, {Width: 80, Format: "avif", Name: "{name}-a.{ext}"}}},
+		d, err := decodeFile(t, filepath.Join("..", "testdata", in.file), decodeOpts{
+			Outputs: []Output{{Width: 80, Format: "webp"}, {Width: 80, Format: "avif", Name: "{name}-a.{ext}"}},
 		})
 		if err != nil {
 			t.Fatalf("%s: %v", in.file, err)

@@ -80,21 +80,20 @@ func FuzzDecode(f *testing.F) {
 	addFuzzSeeds(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		ctx := context.Background()
-		planner := &Planner{Outputs: []Output{
+		outs := []Output{
 			{Width: 64},
 			{Width: 16, Height: 16, Fit: "fill", Anchor: "top-right", Format: "png", Name: "{name}-sq.{ext}"},
-		}}
+		}
 		reserved := int64(0)
-		d, err := Decode(DecodeOptions{MaxPixels: 4_000_000, Planner: planner,
+		d, err := decodeOpts{MaxPixels: 4_000_000, Outputs: outs,
 			Reserve: func(_ context.Context, n int64) (func(), error) { reserved = n; return func() {}, nil },
-		})(ctx, memFile(data))
+		}.stage()(ctx, memFile(data))
 		if err != nil {
 			if !classified(err) {
 				t.Fatalf("decode error matches no error class (ErrNotImage, ErrCorrupt, ErrUnsupportedFormat, ErrTooLarge): %v", err)
 			}
 			return
 		}
-		defer d.Release()
 		if d.Width <= 0 || d.Height <= 0 || int64(d.Width)*int64(d.Height) > 4_000_000 {
 			t.Fatalf("decoded %dx%d: outside the limits", d.Width, d.Height)
 		}
@@ -143,44 +142,10 @@ func FuzzDecode(f *testing.F) {
 	})
 }
 
-// FuzzSniff checks that Sniff never panics, that it needs no more than the
-// sniffLen bytes the scanner reads, and that it names the same format as
-// image.DecodeConfig whenever a registered decoder accepts the bytes: a
-// file Go can read must not be refused as "not an image" because Sniff
-// missed it, nor be reported under another format.
-func FuzzSniff(f *testing.F) {
-	addFuzzSeeds(f)
-	f.Add([]byte("\xff\xd8\xff"))
-	f.Add([]byte("BM"))
-	f.Add([]byte("RIFF\x00\x00\x00\x00WEBPVP8L"))
-	f.Add([]byte("\x00\x00\x00\x18ftypheic"))
-	f.Fuzz(func(t *testing.T, data []byte) {
-		got := Sniff(data)
-		if head := data[:min(len(data), sniffLen)]; Sniff(head) != got {
-			t.Fatalf("Sniff of the first %d bytes says %q, of all %d bytes %q", len(head), Sniff(head), len(data), got)
-		}
-		switch got {
-		case "", "jpeg", "png", "gif", "bmp", "tiff", "webp", "heif", "avif":
-		default:
-			t.Fatalf("Sniff returned unknown format %q", got)
-		}
-		if len(data) > 1<<20 {
-			return
-		}
-		_, name, err := image.DecodeConfig(bytes.NewReader(data))
-		if err != nil {
-			return
-		}
-		if name != got {
-			t.Fatalf("image.DecodeConfig reads these bytes as %q, Sniff says %q", name, got)
-		}
-	})
-}
-
 // A JPEG with a stray byte between SOI and the first marker is read by Go's
 // decoder (and by libjpeg and ImageMagick, with a warning), so imgpipe
-// must read it too, not refuse it as "not an image": Sniff must agree with
-// the decoders. Found by FuzzSniff (testdata/fuzz/FuzzSniff/e5d3c627dc871205).
+// must read it too, not refuse it as "not an image": sniffing must agree with
+// the decoders. Found by FuzzSniff (internal/format) (testdata/fuzz/FuzzSniff/e5d3c627dc871205).
 func TestDecodeJPEGJunkAfterSOI(t *testing.T) {
 	data, err := os.ReadFile("../testdata/edge/IMG_0001.JPG")
 	if err != nil {
@@ -190,10 +155,10 @@ func TestDecodeJPEGJunkAfterSOI(t *testing.T) {
 	if _, format, err := image.Decode(bytes.NewReader(junk)); err != nil || format != "jpeg" {
 		t.Fatalf("precondition: Go's decoders read it as %q: %v", format, err)
 	}
-	if got := Sniff(junk); got != "jpeg" {
-		t.Errorf("Sniff = %q, want jpeg", got)
+	if got, _ := Accept("junk.jpg", junk); got != "jpeg" {
+		t.Errorf("Accept says %q, want jpeg", got)
 	}
-	d, err := Decode(DecodeOptions{Planner: &Planner{Outputs: []Output{{Width: 64}}}})(context.Background(), memFile(junk))
+	d, err := decodeOpts{Outputs: []Output{{Width: 64}}}.stage()(context.Background(), memFile(junk))
 	if err != nil {
 		t.Fatalf("decode: %v; Go's image.Decode reads this file", err)
 	}

@@ -7,76 +7,67 @@ import (
 	"path"
 	"strconv"
 	"strings"
+
+	"github.com/imgpipe/imgpipe/internal/format"
 )
 
-// Output describes one rendition made of every input: its size, how it is
-// fitted, its format and its name. Zero values mean the defaults, so the
-// zero Output keeps the input's size and format.
+// Output describes one rendition made of every input. Zero values mean
+// the defaults: the zero Output keeps the input's size and format.
 type Output struct {
-	// Width and Height bound the output in pixels; 0 leaves that side free
-	// (aspect ratio kept). Both 0 keeps the input's size.
+	// Width and Height bound the output in pixels; 0 leaves a side free.
 	Width  int `yaml:"width"`
 	Height int `yaml:"height"`
 	// Fit is "fit" (inside the box, aspect kept; default), "fill" (cover the
 	// box, then crop at Anchor) or "stretch" (exactly Width x Height).
 	Fit string `yaml:"fit"`
-	// Anchor picks the part kept by "fill": center (default), top, bottom,
-	// left, right, top-left, top-right, bottom-left, bottom-right.
+	// Anchor is the part kept by "fill": center (default), top, bottom,
+	// left, right, top-left, top-right, bottom-left or bottom-right.
 	Anchor string `yaml:"anchor"`
-	// Enlarge allows outputs bigger than the input; off by default, since
-	// upscaling adds bytes, not detail.
+	// Enlarge allows outputs bigger than the input (upscaling adds bytes,
+	// not detail).
 	Enlarge bool `yaml:"enlarge"`
 	// Filter is the resampling filter: lanczos (default), catmullrom,
 	// mitchell, linear, box or nearest.
 	Filter string `yaml:"filter"`
-	// Sharpen applies an unsharp mask of this radius (Gaussian sigma, in
-	// output pixels; 0.5 to 1 suits most thumbnails) after resizing, which
-	// restores the crispness downscaling softens. 0 (default) is off.
+	// Sharpen is the sigma, in output pixels, of an unsharp mask after
+	// resizing (0.5 to 1 suits thumbnails); 0, the default, is off.
 	Sharpen float64 `yaml:"sharpen"`
-	// Linear resizes in linear light: sRGB is decoded before filtering and
-	// encoded after, so fine bright detail (foliage against sky, text) does
-	// not darken. It costs about 3x the resize time and 4x its memory.
+	// Linear resizes in linear light, so fine bright detail does not
+	// darken; about 3x the resize time and 4x its memory.
 	Linear bool `yaml:"linear"`
 	// Format is same (default: the input's format when it can be written,
-	// else jpeg), jpeg, png, gif, tiff or bmp; webp and avif too in a build
-	// with -tags nodynamic.
+	// else jpeg) or the name of a format this build writes.
 	Format string `yaml:"format"`
 	// Quality is the JPEG (and WebP, AVIF) quality, 1-100 (default 85).
 	Quality int `yaml:"quality"`
-	// Progressive writes progressive JPEG: browsers show the whole picture,
-	// blurred, after a small part of the file. The pixels are the same as
-	// baseline's and the file 1-2% smaller; it costs about 15% more
-	// encoding time.
+	// Progressive writes progressive JPEG (shown blurred, then sharp, as it
+	// loads): same pixels, 1-2% smaller, about 15% more encoding time.
 	Progressive bool `yaml:"progressive"`
 	// Lossless writes WebP losslessly (Quality is then ignored).
 	Lossless bool `yaml:"lossless"`
-	// Background is the colour transparent pixels are flattened onto when
-	// the output format has no alpha (JPEG, BMP): "#rrggbb" or a name
-	// (white, black); default white.
+	// Background is the colour transparent pixels are flattened onto in
+	// formats without alpha: "#rrggbb", white (default) or black.
 	Background string `yaml:"background"`
 	// Name is the output file name template, relative to the input's folder
-	// mirrored under the output folder. Placeholders: {name} (input base name
-	// without extension), {ext} (the input's extension when it suits the
-	// output format, else the format's usual one), {format}, {width},
-	// {height} (the output's size). Default "{name}.{ext}". An input that
-	// is converted and has a same-named sibling with another image
-	// extension gets {name} plus its own extension (IMG_1.png beside
-	// IMG_1.jpg, to JPEG: IMG_1-png.jpg).
+	// mirrored under the output folder: {name} (input base name), {ext}
+	// (the input's extension if it suits the output format, else the
+	// format's own), {format}, {width}, {height}. Default "{name}.{ext}".
+	// A converted input with a same-named sibling (IMG_1.png beside
+	// IMG_1.jpg, to JPEG) gets its extension in {name}: IMG_1-png.jpg.
 	Name string `yaml:"name"`
-	// KeepMetadata copies EXIF (orientation reset to 1) into JPEG outputs.
-	// By default EXIF is stripped (it can hold GPS positions) and only the
-	// colour profile is kept.
+	// KeepMetadata keeps EXIF (orientation reset); by default it is
+	// stripped (it can hold GPS positions) and the colour profile kept.
 	KeepMetadata bool `yaml:"keep_metadata"`
 }
 
 // Default values of Output's fields.
 const (
-	DefaultFit     = "fit"
-	DefaultAnchor  = "center"
-	DefaultFilter  = "lanczos"
-	DefaultFormat  = "same"
-	DefaultQuality = 85
-	DefaultName    = "{name}.{ext}"
+	defaultFit     = "fit"
+	defaultAnchor  = "center"
+	defaultFilter  = "lanczos"
+	defaultFormat  = "same"
+	defaultQuality = 85
+	defaultName    = "{name}.{ext}"
 )
 
 // WithDefaults returns o with every zero field set to its default.
@@ -86,20 +77,20 @@ func (o Output) WithDefaults() Output {
 			*s = d
 		}
 	}
-	set(&o.Fit, DefaultFit)
-	set(&o.Anchor, DefaultAnchor)
-	set(&o.Filter, DefaultFilter)
-	set(&o.Format, DefaultFormat)
+	set(&o.Fit, defaultFit)
+	set(&o.Anchor, defaultAnchor)
+	set(&o.Filter, defaultFilter)
+	set(&o.Format, defaultFormat)
 	set(&o.Background, "white")
-	set(&o.Name, DefaultName)
+	set(&o.Name, defaultName)
 	if o.Quality == 0 {
-		o.Quality = DefaultQuality
+		o.Quality = defaultQuality
 	}
 	return o
 }
 
-// Validate reports the first invalid field of o, naming it as prefix.field
-// (prefix is where o sits in the configuration, e.g. "output" or "outputs[1]").
+// Validate reports the first invalid field of o as prefix.field
+// ("output.width", "outputs[1].format").
 func (o Output) Validate(prefix string) error {
 	o = o.WithDefaults()
 	bad := func(field, format string, args ...any) error {
@@ -124,14 +115,14 @@ func (o Output) Validate(prefix string) error {
 	if _, ok := filters[o.Filter]; !ok {
 		return bad("filter", "must be one of lanczos, catmullrom, mitchell, linear, box, nearest; got %q", o.Filter)
 	}
-	if o.Format != "same" && !Writable(o.Format) {
+	if f := format.ByName(o.Format); o.Format != "same" && (f == nil || !f.Writable()) {
 		hint := ""
-		if o.Format == "webp" || o.Format == "avif" {
-			hint = " (" + o.Format + " needs an imgpipe built with -tags nodynamic, see README)"
+		if f != nil && f.WriteNeeds != "" {
+			hint = " (" + o.Format + " needs " + f.WriteNeeds + ")"
 		}
-		return bad("format", "must be same or one of %s; got %q%s", writableList(), o.Format, hint)
+		return bad("format", "must be same or one of %s; got %q%s", strings.Join(format.Writable(), ", "), o.Format, hint)
 	}
-	if _, err := ParseColor(o.Background); err != nil {
+	if _, err := parseColor(o.Background); err != nil {
 		return bad("background", "%v", err)
 	}
 	if err := checkTemplate(o.Name); err != nil {
@@ -149,10 +140,30 @@ func oneOf(s string, set ...string) bool {
 	return false
 }
 
-// Geometry works out what o makes of a w x h (upright) image: the output
+// Target is one output planned for one input.
+type Target struct {
+	Output Output // the spec, with defaults filled in
+	Index  int    // position of Output in the configured list
+	Format string // format written
+	Width  int    // output size in pixels
+	Height int
+	Crop   image.Rectangle // the part of the upright full-size source used
+	Name   string          // the output's path below the output folder, with slashes
+}
+
+// Target is what o makes of an upright w x h input in srcFormat found at
+// rel (below its root, with slashes): format, size, crop and name.
+func (o Output) Target(rel, srcFormat string, w, h int) Target {
+	o = o.WithDefaults()
+	ow, oh, crop := o.geometry(w, h)
+	of := o.outputFormat(srcFormat)
+	return Target{Output: o, Format: of, Width: ow, Height: oh, Crop: crop, Name: o.fileName(rel, of, ow, oh)}
+}
+
+// geometry works out what o makes of a w x h (upright) image: the output
 // size and the part of the source that is resampled into it (all of it,
 // except for "fill", which crops).
-func (o Output) Geometry(w, h int) (outW, outH int, src image.Rectangle) {
+func (o Output) geometry(w, h int) (outW, outH int, src image.Rectangle) {
 	o = o.WithDefaults()
 	src = image.Rect(0, 0, w, h)
 	W, H := o.Width, o.Height
@@ -211,41 +222,34 @@ func anchorRect(w, h, cw, ch int, anchor string) image.Rectangle {
 	return image.Rect(x, y, x+cw, y+ch)
 }
 
-// OutputFormat is the format o writes for an input in srcFormat.
-func (o Output) OutputFormat(srcFormat string) string {
-	o = o.WithDefaults()
+// outputFormat is the format o writes for an input in srcFormat.
+func (o Output) outputFormat(srcFormat string) string {
 	if o.Format != "same" {
 		return o.Format
 	}
-	if srcFormat == "webp-anim" { // its first frame, as a still
-		srcFormat = "webp"
+	f := format.ByName(srcFormat)
+	if f != nil && f.Still != "" { // written as its first frame
+		f = format.ByName(f.Still)
 	}
-	if Writable(srcFormat) {
-		return srcFormat
+	if f != nil && f.Writable() {
+		return f.Name
 	}
-	return "jpeg"
+	return format.DefaultOutput
 }
 
-// extFormats maps extensions to the format they name.
-var extFormats = map[string]string{
-	"jpg": "jpeg", "jpeg": "jpeg", "jpe": "jpeg", "jfif": "jpeg", "png": "png", "gif": "gif",
-	"tif": "tiff", "tiff": "tiff", "bmp": "bmp", "webp": "webp", "avif": "avif", "heic": "heif", "heif": "heif",
-}
-
-// FileName fills in o's name template for the input at rel (slash-separated,
+// fileName fills in o's name template for the input at rel (slash-separated,
 // relative to its root) and returns the output's slash-separated path
 // relative to the output folder.
-func (o Output) FileName(rel, format string, w, h int) string {
-	o = o.WithDefaults()
+func (o Output) fileName(rel, outFormat string, w, h int) string {
 	dir, base := path.Split(rel)
 	name, ext := base, ""
 	if i := strings.LastIndexByte(base, '.'); i > 0 {
 		name, ext = base[:i], base[i+1:]
 	}
-	if extFormats[strings.ToLower(ext)] != format {
-		ext = writers[format]
+	if f := format.ByExt(ext); f == nil || f.Name != outFormat {
+		ext = format.ByName(outFormat).Ext()
 	}
-	r := strings.NewReplacer("{name}", name, "{ext}", ext, "{format}", format,
+	r := strings.NewReplacer("{name}", name, "{ext}", ext, "{format}", outFormat,
 		"{width}", strconv.Itoa(w), "{height}", strconv.Itoa(h))
 	return path.Join(dir, r.Replace(o.Name))
 }

@@ -35,7 +35,7 @@ func TestGeometry(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			w, h, crop := tt.o.Geometry(tt.w, tt.h)
+			w, h, crop := tt.o.geometry(tt.w, tt.h)
 			if w != tt.outW || h != tt.outH {
 				t.Errorf("size = %dx%d, want %dx%d", w, h, tt.outW, tt.outH)
 			}
@@ -69,7 +69,7 @@ func TestFileName(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.rel+"->"+tt.want, func(t *testing.T) {
-			if got := tt.o.FileName(tt.rel, tt.format, 80, 60); got != tt.want {
+			if got := tt.o.WithDefaults().fileName(tt.rel, tt.format, 80, 60); got != tt.want {
 				t.Errorf("FileName = %q, want %q", got, tt.want)
 			}
 		})
@@ -104,35 +104,17 @@ func TestOutputValidate(t *testing.T) {
 	}
 }
 
-func TestCleanRelNeverEscapes(t *testing.T) {
-	for _, rel := range []string{"../../etc/passwd", "/abs/x.jpg", "a/../../b.jpg", "..", ""} {
-		got := cleanRel(File{Path: "x.jpg", Rel: rel})
-		if strings.HasPrefix(got, "/") || strings.HasPrefix(got, "..") || strings.Contains(got, "/../") || got == "" {
-			t.Errorf("cleanRel(%q) = %q: escapes or empty", rel, got)
-		}
-	}
-}
-
 func TestParseColor(t *testing.T) {
 	for in, want := range map[string][4]uint8{
 		"white": {255, 255, 255, 255}, "#000": {0, 0, 0, 255}, "#ff8000": {255, 128, 0, 255},
 		"#11223344": {0x11, 0x22, 0x33, 0x44}, "transparent": {},
 	} {
-		c, err := ParseColor(in)
+		c, err := parseColor(in)
 		if err != nil || [4]uint8{c.R, c.G, c.B, c.A} != want {
-			t.Errorf("ParseColor(%q) = %v, %v; want %v", in, c, err, want)
+			t.Errorf("parseColor(%q) = %v, %v; want %v", in, c, err, want)
 		}
 	}
-	if _, err := ParseColor("blue-ish"); err == nil {
-		t.Error("ParseColor accepted a bad colour")
-	}
-}
-
-func TestByteSizeRoundTrip(t *testing.T) {
-	for _, b := range []ByteSize{0, 1, 1023, 1024, 1500000, 2000000, 3 << 20, 5 << 30, 1<<30 + 1} {
-		got, err := ParseByteSize(b.String())
-		if err != nil || got != b {
-			t.Errorf("%d prints as %q, which reads back as %d (%v)", b, b.String(), got, err)
-		}
+	if _, err := parseColor("blue-ish"); err == nil {
+		t.Error("parseColor accepted a bad colour")
 	}
 }

@@ -2,29 +2,25 @@ package stages
 
 import (
 	"context"
+	"github.com/disintegration/imaging"
+
+	"github.com/imgpipe/imgpipe/internal/format"
 	"image"
 	"image/color"
 	"image/draw"
-
-	"github.com/disintegration/imaging"
 )
 
-// Resized is an input with every target made: one image per target, in
-// target order. The source pixels have been dropped.
+// Resized is an input with one image per target, in target order; Anim
+// holds every frame for the targets that write an animation.
 type Resized struct {
 	*Decoded
 	Images []image.Image
-	// Anim holds, for each target that writes an animated GIF, every frame
-	// resized (nil for the other targets).
-	Anim [][]image.Image
+	Anim   [][]image.Image
 }
 
-// Resize returns the resize stage. For each target of a Decoded it
-// resamples (and, for "fill", crops) the upright source to the target size
-// with the target's filter, in a single goroutine: the pipeline's workers
-// own the CPU. A target the same size as the source shares its pixels.
-//
-// Memory: each output's pixels (4 bytes a pixel) plus, while it is made, an
+// Resize returns the resize stage: each target is resampled (and cropped,
+// for "fill") from the upright source with its filter, on the caller's
+// goroutine. Memory: each output's pixels plus, while it is made, an
 // intermediate of output width x source height x 4 bytes.
 func Resize() func(context.Context, *Decoded) (*Resized, error) {
 	return func(ctx context.Context, d *Decoded) (*Resized, error) {
@@ -42,20 +38,20 @@ func Resize() func(context.Context, *Decoded) (*Resized, error) {
 				b.Min.X+crop.Min.X*b.Dx()/d.Width, b.Min.Y+crop.Min.Y*b.Dy()/d.Height,
 				b.Min.X+crop.Max.X*b.Dx()/d.Width, b.Min.Y+crop.Max.Y*b.Dy()/d.Height)
 			out.Images[i] = resizeOne(src, r, t)
-			if d.Anim != nil && t.Format == "gif" {
+			if d.anim != nil && keepsFrames([]Target{t}) {
 				if out.Anim == nil {
 					out.Anim = make([][]image.Image, len(d.Targets))
 				}
-				out.Anim[i] = make([]image.Image, len(d.Anim.Frames))
+				out.Anim[i] = make([]image.Image, len(d.anim.Frames))
 				out.Anim[i][0] = out.Images[i]
-				for j, frame := range d.Anim.Frames[1:] {
+				for j, frame := range d.anim.Frames[1:] {
 					out.Anim[i][j+1] = resizeOne(frame, r, t)
 				}
 			}
 		}
 		d.Image = nil
-		if d.Anim != nil {
-			d.Anim.Frames = nil
+		if d.anim != nil {
+			d.anim.Frames = nil
 		} // the largest buffer of the run: let it go as soon as we can
 		return out, nil
 	}
@@ -65,14 +61,18 @@ func Resize() func(context.Context, *Decoded) (*Resized, error) {
 // for linear light or to keep 16 bits for PNG), then sharpened if asked.
 func resizeOne(src image.Image, r image.Rectangle, t Target) image.Image {
 	f := filters[t.Output.Filter]
-	deep := t.Format == "png" && isDeep(src)
+	out := format.ByName(t.Format)
+	if out == nil { // a Target made by hand, with no format: plain 8-bit RGBA
+		out = &format.Format{}
+	}
+	deep := out.Deep && isDeep(src)
 	var img image.Image
 	ycc, isYCC := src.(*image.YCbCr)
 	scaled := r.Dx() != t.Width || r.Dy() != t.Height
 	switch {
 	case (t.Output.Linear || deep) && scaled:
 		img = resampleFloat(src, r, t.Width, t.Height, f, t.Output.Linear, deep)
-	case isYCC && t.Format == "jpeg" && scaled:
+	case isYCC && out.YCbCr && scaled:
 		img = resampleYCbCr(ycc, r, t.Width, t.Height, f) // JPEG to JPEG: stay in YCbCr
 	default:
 		img = resample(src, r, t.Width, t.Height, f)

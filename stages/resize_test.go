@@ -59,7 +59,7 @@ func psnr(t *testing.T, a, b image.Image) float64 {
 // box average: a resampling bug (offset, wrong weights, aliasing, swapped
 // channels) cannot pass.
 func TestResizeMatchesBoxReference(t *testing.T) {
-	d, err := decodeFile(t, filepath.Join("..", "testdata", "photos", "plasma_FallenLeaf_2560x1600.jpg"), DecodeOptions{})
+	d, err := decodeFile(t, filepath.Join("..", "testdata", "photos", "plasma_FallenLeaf_2560x1600.jpg"), decodeOpts{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,8 +102,8 @@ func TestResizeNoDarkFringes(t *testing.T) {
 }
 
 func TestResizeStage(t *testing.T) {
-	d, err := decodeFile(t, filepath.Join("..", "testdata", "photos", "camera_Nikon_P6000_GPS.jpg"), DecodeOptions{
-		Planner: &Planner{Outputs: []Output{{Width: 100, Name: "a/{name}.{ext}"}, {Width: 64, Height: 64, Fit: "fill", Name: "b/{name}.{ext}"}, {}}},
+	d, err := decodeFile(t, filepath.Join("..", "testdata", "photos", "camera_Nikon_P6000_GPS.jpg"), decodeOpts{
+		Outputs: []Output{{Width: 100, Name: "a/{name}.{ext}"}, {Width: 64, Height: 64, Fit: "fill", Name: "b/{name}.{ext}"}, {}},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -124,7 +124,7 @@ func TestResizeStage(t *testing.T) {
 }
 
 func BenchmarkResize(b *testing.B) {
-	d, err := Decode(DecodeOptions{Planner: &Planner{Outputs: []Output{{Width: 800, Height: 800}}}})(
+	d, err := decodeOpts{Outputs: []Output{{Width: 800, Height: 800}}}.stage()(
 		context.Background(), File{Path: filepath.Join("..", "testdata", "photos", "plasma_FallenLeaf_2560x1600.jpg")})
 	if err != nil {
 		b.Fatal(err)
@@ -183,7 +183,7 @@ func TestResizeDeep(t *testing.T) {
 }
 
 func TestResizeSharpen(t *testing.T) {
-	d, err := decodeFile(t, filepath.Join("..", "testdata", "photos", "camera_Nikon_P6000_GPS.jpg"), DecodeOptions{})
+	d, err := decodeFile(t, filepath.Join("..", "testdata", "photos", "camera_Nikon_P6000_GPS.jpg"), decodeOpts{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -214,7 +214,7 @@ func contrast(img image.Image) float64 {
 // The YCbCr path (JPEG to JPEG) must agree with the RGBA path, including
 // crops at odd offsets and odd sizes, for every subsampling.
 func TestResizeYCbCrMatchesRGBA(t *testing.T) {
-	d, err := decodeFile(t, filepath.Join("..", "testdata", "photos", "camera_Nikon_P6000_GPS.jpg"), DecodeOptions{})
+	d, err := decodeFile(t, filepath.Join("..", "testdata", "photos", "camera_Nikon_P6000_GPS.jpg"), decodeOpts{})
 	if err != nil {
 		t.Fatal(err)
 	}

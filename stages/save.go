@@ -14,9 +14,8 @@ import (
 type SaveOptions struct {
 	// OutDir is the output folder; created if missing. Required.
 	OutDir string `yaml:"-"`
-	// NoSync skips the fsync before each rename. By default every output is
-	// flushed to disk before it takes its name, so a power cut leaves either
-	// the old file or the new one, never an empty one.
+	// NoSync skips the fsync before each rename, which by default makes a
+	// power cut leave the old file or the new one, never an empty one.
 	NoSync bool `yaml:"no_sync"`
 }
 
@@ -26,11 +25,9 @@ type Saved struct {
 	Paths []string // where each target was written, in target order
 }
 
-// Save returns the save stage: each encoded file is written to a
-// temporary file in its target folder below OutDir and renamed into place,
-// so an output is either absent, the previous version, or complete. All
-// writes go through an os.Root, so no name, symlink or ".." can make it
-// write outside OutDir.
+// Save returns the save stage: each file is written to a temporary file
+// and renamed into place below OutDir (absent, old or complete, never
+// half-written), through an os.Root that no name or symlink can leave.
 func Save(opts SaveOptions) func(context.Context, *Encoded) (*Saved, error) {
 	return func(ctx context.Context, e *Encoded) (*Saved, error) {
 		if err := os.MkdirAll(opts.OutDir, 0o755); err != nil {

@@ -1,39 +1,40 @@
-package stages
+// Package plan decides, from an input's header, which outputs it gets,
+// whether they are already up to date, and whether two inputs would write
+// the same file: the engine's side of the decode stage.
+package plan
 
 import (
 	"fmt"
-	"image"
 	"os"
 	"path"
 	"path/filepath"
 	"strings"
 	"sync"
+
+	"github.com/imgpipe/imgpipe/internal/format"
+	"github.com/imgpipe/imgpipe/stages"
 )
 
-// Target is one output planned for one input.
-type Target struct {
-	Output Output // the spec, with defaults filled in
-	Index  int    // position of Output in the configured list
-	Format string // format written
-	Width  int    // output size in pixels
-	Height int
-	// Crop is the part of the upright, full-resolution source that is
-	// resampled into the output: all of it, except for "fill".
-	Crop image.Rectangle
-	// Name is the output path relative to the output folder, with forward
-	// slashes. With an output folder, the file is written there.
-	Name string
+// Skip is returned (as an error) by Plan when an input needs no work: its
+// outputs are up to date, or this is a dry run. It is a result, not a
+// failure.
+type Skip struct {
+	Reason string
+	// Outputs are the output paths the input has, or would have.
+	Outputs []string
 }
+
+func (s *Skip) Error() string { return "skipped: " + s.Reason }
 
 // Planner decides, from an input's header, what outputs it gets, whether
 // they are already up to date, and whether two inputs would write the same
 // file. One Planner serves one run; it is safe for concurrent use and keeps
 // one map entry per output name.
 type Planner struct {
-	Outputs []Output // at least one
-	OutDir  string   // "" when outputs go to a caller's sink
-	Force   bool     // rewrite outputs that are up to date
-	DryRun  bool     // plan only: every input ends as a Skip saying what would happen
+	Outputs []stages.Output // at least one
+	OutDir  string          // "" when outputs go to a caller's sink
+	Force   bool            // rewrite outputs that are up to date
+	DryRun  bool            // plan only: every input ends as a Skip saying what would happen
 
 	mu      sync.Mutex
 	claimed map[string]string // output name -> input path
@@ -41,25 +42,22 @@ type Planner struct {
 
 // Plan returns the targets for f, an upright w x h image in format. It
 // returns a *Skip when every output exists and is newer than the input (and
-// Force is off) or on a dry run, and an error wrapping ErrCollision when
+// Force is off) or on a dry run, and an error wrapping stages.ErrCollision when
 // another input already claimed one of the names.
-func (p *Planner) Plan(f File, format string, w, h int) ([]Target, error) {
-	targets := make([]Target, len(p.Outputs))
+func (p *Planner) Plan(f stages.File, srcFormat string, w, h int) ([]stages.Target, error) {
+	targets := make([]stages.Target, len(p.Outputs))
 	rel := cleanRel(f)
 	ext := path.Ext(rel)
 	twin := sync.OnceValue(func() bool { return hasTwin(f) }) // looked up once, if needed
 	for i, o := range p.Outputs {
-		o = o.WithDefaults()
-		ow, oh, crop := o.Geometry(w, h)
-		of := o.OutputFormat(format)
-		r := rel
-		if ext != "" && extFormats[strings.ToLower(ext[1:])] != of && twin() {
+		t := o.Target(rel, srcFormat, w, h)
+		if ext != "" && !isExtOf(ext, t.Format) && twin() {
 			// IMG_1.png beside IMG_1.jpg, converted to JPEG: IMG_1-png.jpg,
 			// whichever of the two is planned first.
-			r = strings.TrimSuffix(rel, ext) + "-" + strings.ToLower(ext[1:]) + ext
+			t = o.Target(strings.TrimSuffix(rel, ext)+"-"+strings.ToLower(ext[1:])+ext, srcFormat, w, h)
 		}
-		name := o.FileName(r, of, ow, oh)
-		targets[i] = Target{Output: o, Index: i, Format: of, Width: ow, Height: oh, Crop: crop, Name: name}
+		t.Index = i
+		targets[i] = t
 	}
 	if err := p.claim(f, targets); err != nil {
 		return nil, err
@@ -92,7 +90,7 @@ func (p *Planner) Plan(f File, format string, w, h int) ([]Target, error) {
 	return targets, nil
 }
 
-func (p *Planner) claim(f File, targets []Target) error {
+func (p *Planner) claim(f stages.File, targets []stages.Target) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.claimed == nil {
@@ -102,11 +100,11 @@ func (p *Planner) claim(f File, targets []Target) error {
 		key := strings.ToLower(t.Name) // collide as case-insensitive disks (macOS, Windows) would
 		for _, u := range targets[:i] {
 			if strings.ToLower(u.Name) == key {
-				return fmt.Errorf("%w: outputs %d and %d are both named %s; give them distinct name templates", ErrCollision, u.Index+1, t.Index+1, t.Name)
+				return fmt.Errorf("%w: outputs %d and %d are both named %s; give them distinct name templates", stages.ErrCollision, u.Index+1, t.Index+1, t.Name)
 			}
 		}
 		if other, ok := p.claimed[key]; ok && other != f.Path {
-			return fmt.Errorf("%w: %s is also the output of %s; use --name with {format} or rename one", ErrCollision, t.Name, other)
+			return fmt.Errorf("%w: %s is also the output of %s; use --name with {format} or rename one", stages.ErrCollision, t.Name, other)
 		}
 	}
 	for _, t := range targets {
@@ -120,28 +118,37 @@ func (p *Planner) claim(f File, targets []Target) error {
 // input, when converted, would take the name of the sibling's output; the
 // check is on the disk rather than on what was planned so far, so that the
 // names do not depend on which input a worker reaches first.
-func hasTwin(f File) bool {
+func hasTwin(f stages.File) bool {
 	if f.Open != nil || f.Path == "" {
 		return false // in memory or in an fs.FS: no folder to look in
 	}
 	own := filepath.Ext(f.Path)
 	stem := strings.TrimSuffix(f.Path, own)
-	for ext := range imageExts {
-		if strings.EqualFold(ext, own) {
-			continue
-		}
-		for _, e := range []string{ext, strings.ToUpper(ext)} {
-			if _, err := os.Lstat(stem + e); err == nil {
-				return true
+	for _, fm := range format.All() {
+		for _, ext := range fm.Exts {
+			if strings.EqualFold("."+ext, own) {
+				continue
+			}
+			for _, e := range []string{ext, strings.ToUpper(ext)} {
+				if _, err := os.Lstat(stem + "." + e); err == nil {
+					return true
+				}
 			}
 		}
 	}
 	return false
 }
 
+// isExtOf reports whether ext (with its dot) is an extension of the format
+// named name.
+func isExtOf(ext, name string) bool {
+	f := format.ByExt(ext)
+	return f != nil && f.Name == name
+}
+
 // cleanRel returns f's relative path made safe to join below an output
 // folder: slash-separated, no leading slash, no "..", never empty.
-func cleanRel(f File) string {
+func cleanRel(f stages.File) string {
 	rel := filepath.ToSlash(f.Rel)
 	if rel == "" {
 		rel = filepath.Base(f.Path)

@@ -1,4 +1,4 @@
-package stages
+package format
 
 import (
 	"bytes"
@@ -13,7 +13,7 @@ import (
 	"io"
 )
 
-// Animation is an animated GIF decoded into whole frames: each frame is the
+// Animation is an animation decoded into whole frames: each frame is the
 // canvas as a viewer shows it at that moment, so frames can be resized
 // independently without seams.
 type Animation struct {
@@ -93,22 +93,22 @@ func gifBlocks(data []byte) (frames int, pixels int64, end int64, err error) {
 	}
 }
 
-// decodeAnimation decodes every frame of a GIF and composes them onto the
+// decodeGIFFrames decodes every frame of a GIF and composes them onto the
 // canvas, applying each frame's disposal. A GIF cut short (a download or
 // copy that stopped) keeps the frames that arrived whole, and says so in
 // Truncated.
-func decodeAnimation(data []byte) (*Animation, error) {
+func decodeGIFFrames(data []byte) (*Animation, error) {
 	g, err := gif.DecodeAll(bytes.NewReader(data))
 	truncated := false
 	if err != nil {
 		// Retry with the complete frames only, followed by a trailer.
 		_, _, end, _ := gifBlocks(data)
 		if end == 0 {
-			return nil, classify(err)
+			return nil, err
 		}
 		g2, err2 := gif.DecodeAll(bytes.NewReader(append(data[:end:end], 0x3b)))
 		if err2 != nil || len(g2.Image) == 0 {
-			return nil, classify(err)
+			return nil, err
 		}
 		g, truncated = g2, true
 	}
@@ -140,7 +140,7 @@ func decodeAnimation(data []byte) (*Animation, error) {
 		}
 	}
 	if len(a.Frames) == 0 {
-		return nil, corrupt(errors.New("gif has no frames"))
+		return nil, errors.New("gif: no frames")
 	}
 	for len(a.Delays) < len(a.Frames) {
 		a.Delays = append(a.Delays, 0)
@@ -168,17 +168,17 @@ func unionPalette(g *gif.GIF) color.Palette {
 	return pal
 }
 
-// encodeAnimation writes frames as an animated GIF: whole frames, each
+// encodeGIFFrames writes frames as an animated GIF: whole frames, each
 // replacing the last (background disposal), mapped onto the source's
 // palette with dithering.
-func encodeAnimation(w io.Writer, frames []image.Image, a *Animation) error {
+func encodeGIFFrames(w io.Writer, frames []image.Image, a *Animation) error {
 	pal := a.Palette
 	if len(pal) == 0 || len(pal) > 256 {
 		pal = nil
 	}
 	out := &gif.GIF{LoopCount: a.LoopCount}
 	for i, f := range frames {
-		p := palettedOf(f, pal)
+		p := Paletted(f, pal)
 		out.Image = append(out.Image, p)
 		out.Delay = append(out.Delay, a.Delays[i])
 		out.Disposal = append(out.Disposal, gif.DisposalBackground)
@@ -186,14 +186,14 @@ func encodeAnimation(w io.Writer, frames []image.Image, a *Animation) error {
 	return gif.EncodeAll(w, out)
 }
 
-// palettedOf maps img onto pal (with a transparent entry added if img has
+// Paletted maps img onto pal (with a transparent entry added if img has
 // transparency and pal has none), dithering with Floyd-Steinberg. A nil
 // pal means the web-safe Plan 9 palette, as image/gif uses.
-func palettedOf(img image.Image, pal color.Palette) *image.Paletted {
+func Paletted(img image.Image, pal color.Palette) *image.Paletted {
 	if pal == nil {
 		pal = palette.Plan9
 	}
-	if !opaque(img) && !hasTransparent(pal) {
+	if o, ok := img.(interface{ Opaque() bool }); !(ok && o.Opaque()) && !hasTransparent(pal) {
 		if len(pal) == 256 {
 			pal = append(color.Palette{}, pal[:255]...)
 		} else {
@@ -214,4 +214,11 @@ func hasTransparent(pal color.Palette) bool {
 		}
 	}
 	return false
+}
+
+// gifFrames counts a GIF's frames and the pixels of all their rectangles,
+// without decoding them.
+func gifFrames(data []byte) (int, int64, error) {
+	n, px, _, err := gifBlocks(data)
+	return n, px, err
 }

@@ -1,0 +1,127 @@
+package format
+
+import (
+	"bytes"
+	"image"
+	"image/gif"
+	"image/jpeg"
+	"image/png"
+	"io"
+
+	"golang.org/x/image/bmp"
+	"golang.org/x/image/tiff"
+	"golang.org/x/image/webp"
+
+	ijpeg "github.com/imgpipe/imgpipe/internal/jpeg"
+	"github.com/imgpipe/imgpipe/internal/meta"
+)
+
+// nodynamic is what it takes to read or write the formats whose codecs
+// are compiled to WebAssembly (internal/codec).
+const nodynamic = "an imgpipe built with -tags nodynamic (see README)"
+
+// The formats of every build: JPEG (our own codec, image/jpeg for what it
+// does not read), PNG and GIF from the standard library; BMP, TIFF and WebP
+// (lossy, lossless, alpha; not animated) from golang.org/x/image. HEIF and
+// AVIF are known so that they are reported as unsupported rather than as
+// "not an image"; a build with -tags nodynamic reads them (nodynamic.go).
+// The order is the order Sniff tries them: animated WebP before WebP.
+func init() {
+	register(&Format{
+		Name: "jpeg", Title: "JPEG", Exts: []string{"jpg", "jpeg", "jpe", "jfif"},
+		Magic:        prefix("\xff\xd8"),
+		DecodeConfig: jpeg.DecodeConfig, Decode: decodeJPEG, Scales: true, Fallback: decodeStdJPEG, Holds: jpegHolds,
+		Encode: func(w io.Writer, img image.Image, o EncodeOptions) error {
+			return ijpeg.Encode(w, img, &ijpeg.EncodeOptions{Quality: o.Quality, Progressive: o.Progressive})
+		},
+		Embed: meta.EmbedJPEG, YCbCr: true,
+		// The encoder's coefficients (up to 6.4 bytes a pixel, at most 32
+		// MB) and, from RGB, its YCbCr planes (3 bytes).
+		EncodeHolds: func(px int64) int64 { return min(7*px, 32<<20) + 3*px },
+	})
+	register(&Format{
+		Name: "png", Title: "PNG", Exts: []string{"png"},
+		Magic:        prefix("\x89PNG\r\n\x1a\n"),
+		DecodeConfig: png.DecodeConfig, Decode: unscaled(png.Decode),
+		Encode: func(w io.Writer, img image.Image, _ EncodeOptions) error {
+			return (&png.Encoder{CompressionLevel: png.DefaultCompression}).Encode(w, img)
+		},
+		Embed: meta.EmbedPNG,
+		Alpha: true, Deep: true,
+	})
+	register(&Format{
+		Name: "gif", Title: "GIF", Exts: []string{"gif"},
+		Magic:        func(h []byte) bool { return prefix("GIF87a")(h) || prefix("GIF89a")(h) },
+		DecodeConfig: gif.DecodeConfig, Decode: unscaled(gif.Decode),
+		Encode: func(w io.Writer, img image.Image, o EncodeOptions) error {
+			return gif.Encode(w, Paletted(img, o.Palette), nil)
+		},
+		Alpha: true, Animation: true,
+		CountFrames: gifFrames, DecodeFrames: decodeGIFFrames, EncodeFrames: encodeGIFFrames,
+	})
+	register(&Format{
+		Name: "bmp", Title: "BMP", Exts: []string{"bmp"},
+		Magic:        func(h []byte) bool { return prefix("BM")(h) && len(h) >= 18 },
+		DecodeConfig: bmp.DecodeConfig, Decode: unscaled(bmp.Decode),
+		Encode: func(w io.Writer, img image.Image, _ EncodeOptions) error { return bmp.Encode(w, img) },
+	})
+	register(&Format{
+		Name: "tiff", Title: "TIFF", Exts: []string{"tif", "tiff"},
+		Magic:        func(h []byte) bool { return prefix("II*\x00")(h) || prefix("MM\x00*")(h) },
+		DecodeConfig: tiff.DecodeConfig, Decode: unscaled(tiff.Decode),
+		Encode: func(w io.Writer, img image.Image, _ EncodeOptions) error {
+			return tiff.Encode(w, img, &tiff.Options{Compression: tiff.Deflate, Predictor: true})
+		},
+		Alpha: true,
+	})
+	register(&Format{
+		Name: "webp-anim", Title: "animated WebP", Still: "webp",
+		Magic:     func(h []byte) bool { return isWebP(h) && len(h) > 20 && string(h[12:16]) == "VP8X" && h[20]&0x02 != 0 },
+		ReadNeeds: nodynamic + ", which reads its first frame",
+	})
+	register(&Format{
+		Name: "webp", Title: "WebP", Exts: []string{"webp"},
+		Magic:        isWebP,
+		DecodeConfig: webp.DecodeConfig, Decode: decodeWebP,
+		Alpha: true, WriteNeeds: nodynamic,
+	})
+	register(&Format{
+		Name: "avif", Title: "AVIF", Exts: []string{"avif"},
+		Magic:     brand("avif", "avis"),
+		Alpha:     true,
+		ReadNeeds: nodynamic, WriteNeeds: nodynamic,
+	})
+	register(&Format{
+		Name: "heif", Title: "HEIF", Exts: []string{"heic", "heif"},
+		Magic:     brand("heic", "heix", "hevc", "hevx", "heim", "heis", "mif1", "msf1"),
+		ReadNeeds: nodynamic,
+	})
+}
+
+func prefix(p string) func([]byte) bool {
+	return func(h []byte) bool { return bytes.HasPrefix(h, []byte(p)) }
+}
+
+func isWebP(h []byte) bool {
+	return len(h) >= 12 && string(h[0:4]) == "RIFF" && string(h[8:12]) == "WEBP"
+}
+
+// brand matches an ISO base media file (HEIF, AVIF) by its major brand.
+func brand(brands ...string) func([]byte) bool {
+	return func(h []byte) bool {
+		if len(h) < 12 || string(h[4:8]) != "ftyp" {
+			return false
+		}
+		for _, b := range brands {
+			if string(h[8:12]) == b {
+				return true
+			}
+		}
+		return false
+	}
+}
+
+// unscaled adapts a decoder that only decodes at full size.
+func unscaled(decode func(io.Reader) (image.Image, error)) func(io.Reader, int) (image.Image, error) {
+	return func(r io.Reader, _ int) (image.Image, error) { return decode(r) }
+}

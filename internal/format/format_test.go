@@ -1,0 +1,174 @@
+package format
+
+import (
+	"bytes"
+	"image"
+	_ "image/gif"
+	_ "image/jpeg"
+	_ "image/png"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	_ "golang.org/x/image/bmp"
+	_ "golang.org/x/image/tiff"
+	_ "golang.org/x/image/webp"
+)
+
+// Every entry of the registry, checked against a real file: its magic
+// bytes, its extensions, and what it can do in the default build.
+func TestRegistry(t *testing.T) {
+	tests := []struct {
+		file              string
+		name, ext         string
+		readable, writes  bool
+		alpha, animation  bool
+		embeds, scales    bool
+		readNeeds, writeN bool
+	}{
+		{"photos/camera_Nikon_P6000_GPS.jpg", "jpeg", "jpg", true, true, false, false, true, true, false, false},
+		{"formats/alpha.png", "png", "png", true, true, true, false, true, false, false, false},
+		{"formats/anim.gif", "gif", "gif", true, true, true, true, false, false, false, false},
+		{"formats/8bpp.bmp", "bmp", "bmp", true, true, false, false, false, false, false, false},
+		{"formats/paletted.tiff", "tiff", "tif", true, true, true, false, false, false, false, false},
+		{"formats/lossless.webp", "webp", "webp", true, false, true, false, false, false, false, true},
+		{"formats/anim.webp", "webp-anim", "webp", false, false, false, false, false, false, true, false},
+		{"formats/unsupported.avif", "avif", "avif", false, false, true, false, false, false, true, true},
+		{"formats/small.heic", "heif", "heic", false, false, false, false, false, false, true, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			data, err := os.ReadFile(filepath.Join("..", "..", "testdata", tt.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			f := Sniff(data[:min(len(data), HeadLen)])
+			if f == nil || f.Name != tt.name {
+				t.Fatalf("Sniff = %v, want %s", f, tt.name)
+			}
+			if ByName(tt.name) != f {
+				t.Errorf("ByName(%q) is not the sniffed entry", tt.name)
+			}
+			if f.Build != "" { // a tagged build: its own tests cover it
+				return
+			}
+			if f.Still == "" && f.Ext() != tt.ext {
+				t.Errorf("Ext = %q, want %q", f.Ext(), tt.ext)
+			}
+			for _, ext := range f.Exts {
+				if g := ByExt("." + ext); g != f {
+					t.Errorf("ByExt(%q) = %v", ext, g)
+				}
+			}
+			got := []bool{f.Readable(), f.Writable(), f.Alpha, f.Animation, f.Embed != nil, f.Scales, f.ReadNeeds != "", f.WriteNeeds != ""}
+			want := []bool{tt.readable, tt.writes, tt.alpha, tt.animation, tt.embeds, tt.scales, tt.readNeeds, tt.writeN}
+			if !slices.Equal(got, want) {
+				t.Errorf("readable, writable, alpha, animation, embeds, scales, readNeeds, writeNeeds = %v, want %v", got, want)
+			}
+			if f.Readable() {
+				cfg, err := f.DecodeConfig(bytes.NewReader(data))
+				if err != nil {
+					t.Fatal(err)
+				}
+				img, err := f.Decode(bytes.NewReader(data), 1)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if b := img.Bounds(); b.Dx() > cfg.Width || b.Dy() > cfg.Height {
+					t.Errorf("decoded %v, header says %dx%d", b, cfg.Width, cfg.Height)
+				}
+			}
+		})
+	}
+	if ByExt("") != nil || ByExt(".txt") != nil || ByExt("JPG") == nil {
+		t.Error("ByExt: wrong answer for an empty, unknown or upper-case extension")
+	}
+	if w := Writable(); !slices.Equal(w, []string{"jpeg", "png", "gif", "bmp", "tiff"}) && ByName("webp").Build == "" {
+		t.Errorf("Writable = %v", w)
+	}
+}
+
+func TestIsProgressive(t *testing.T) {
+	for file, want := range map[string]bool{
+		"formats/progressive.jpeg": true, "photos/camera_Nikon_P6000_GPS.jpg": false,
+		"edge/IMG_0001.JPG": false, "formats/cmyk.jpeg": false,
+	} {
+		data, err := os.ReadFile(filepath.Join("..", "..", "testdata", file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := isProgressive(data); got != want {
+			t.Errorf("%s: progressive %v, want %v", file, got, want)
+		}
+	}
+	for _, junk := range [][]byte{nil, {0xff, 0xd8}, {0xff, 0xd8, 0xff, 0xe0, 0xff, 0xff}, {0xff, 0xd8, 0, 0, 0, 0}} {
+		if isProgressive(junk) {
+			t.Errorf("%x: progressive", junk)
+		}
+	}
+}
+
+// addFuzzSeeds adds the small files of the bundled testdata.
+func addFuzzSeeds(f *testing.F) {
+	f.Helper()
+	n := 0
+	for _, dir := range []string{"bad", "edge", "formats", "orientation"} {
+		filepath.WalkDir(filepath.Join("..", "..", "testdata", dir), func(p string, d os.DirEntry, err error) error {
+			if err != nil || !d.Type().IsRegular() {
+				return nil
+			}
+			if info, err := d.Info(); err != nil || info.Size() >= 64<<10 {
+				return nil
+			}
+			data, err := os.ReadFile(p)
+			if err != nil {
+				f.Fatal(err)
+			}
+			f.Add(data)
+			n++
+			return nil
+		})
+	}
+	if n < 40 {
+		f.Fatalf("only %d fuzz seeds found: is the testdata missing?", n)
+	}
+}
+
+// FuzzSniff checks that Sniff never panics, that it needs no more than the
+// HeadLen bytes the sources read, and that it names the same format as
+// image.DecodeConfig whenever a registered decoder accepts the bytes: a
+// file Go can read must not be refused as "not an image" because Sniff
+// missed it, nor be reported under another format.
+func FuzzSniff(f *testing.F) {
+	addFuzzSeeds(f)
+	f.Add([]byte("\xff\xd8\xff"))
+	f.Add([]byte("BM"))
+	f.Add([]byte("RIFF\x00\x00\x00\x00WEBPVP8L"))
+	f.Add([]byte("\x00\x00\x00\x18ftypheic"))
+	name := func(f *Format) string {
+		if f == nil {
+			return ""
+		}
+		return f.Name
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		got := name(Sniff(data))
+		if head := data[:min(len(data), HeadLen)]; name(Sniff(head)) != got {
+			t.Fatalf("Sniff of the first %d bytes says %q, of all %d bytes %q", len(head), name(Sniff(head)), len(data), got)
+		}
+		if got == "webp-anim" {
+			got = "webp" // image.DecodeConfig names it webp too
+		}
+		if len(data) > 1<<20 {
+			return
+		}
+		_, decoded, err := image.DecodeConfig(bytes.NewReader(data))
+		if err != nil {
+			return
+		}
+		if decoded != got {
+			t.Fatalf("image.DecodeConfig reads these bytes as %q, Sniff says %q", decoded, got)
+		}
+	})
+}

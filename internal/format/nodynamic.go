@@ -1,0 +1,38 @@
+//go:build nodynamic
+
+package format
+
+import (
+	"image"
+	"io"
+
+	"github.com/imgpipe/imgpipe/internal/codec"
+)
+
+// A build with -tags nodynamic reads HEIF/HEIC, AVIF and animated WebP (its
+// first frame) and writes WebP and AVIF, through internal/codec (libheif,
+// libavif and libwebp compiled to WebAssembly, run by wazero: still pure Go
+// and one static binary). Without the tag those libraries would load system
+// copies through purego and link libc dynamically, so they are only built
+// in on request.
+func init() {
+	for _, name := range []string{codec.FormatHEIF, codec.FormatAVIF, codec.FormatWebPAnim} {
+		f := *ByName(name)
+		f.DecodeConfig = func(r io.Reader) (image.Config, error) { return codec.DecodeConfig(name, r) }
+		f.Decode = func(r io.Reader, _ int) (image.Image, error) { return codec.Decode(name, r) }
+		f.ReadNeeds, f.Build = "", "nodynamic"
+		register(&f)
+	}
+	webp := *ByName("webp")
+	webp.Encode = func(w io.Writer, img image.Image, o EncodeOptions) error {
+		return codec.EncodeWebP(w, img, o.Quality, o.Lossless)
+	}
+	webp.WriteNeeds, webp.Build = "", "nodynamic"
+	register(&webp)
+	avif := *ByName("avif")
+	avif.Encode = func(w io.Writer, img image.Image, o EncodeOptions) error {
+		return codec.EncodeAVIF(w, img, o.Quality)
+	}
+	avif.WriteNeeds = ""
+	register(&avif)
+}
