@@ -10,6 +10,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -470,23 +471,13 @@ func TestSources(t *testing.T) {
 			if err != nil {
 				t.Fatalf("summary %+v, err %v", sum, err)
 			}
-			if strings.Join(sorted(got), ",") != strings.Join(sorted(tt.want), ",") {
+			slices.Sort(got)
+			slices.Sort(tt.want)
+			if !slices.Equal(got, tt.want) {
 				t.Errorf("outputs %v, want %v", got, tt.want)
 			}
 		})
 	}
-}
-
-func sorted(s []string) []string {
-	out := append([]string(nil), s...)
-	for i := range out {
-		for j := i + 1; j < len(out); j++ {
-			if out[j] < out[i] {
-				out[i], out[j] = out[j], out[i]
-			}
-		}
-	}
-	return out
 }
 
 func TestStepAndSinkErrors(t *testing.T) {
