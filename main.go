@@ -169,7 +169,7 @@ func addFlags(f *pflag.FlagSet, cfg *pipeline.Config, o *options) {
 	f.BoolVarP(&cfg.DryRun, "dry-run", "n", false, "print what would be written and why; write nothing")
 	f.BoolVar(&cfg.FailFast, "fail-fast", false, "stop at the first input that fails")
 	f.Int64Var(&cfg.Decode.MaxPixels, "max-pixels", stages.DefaultMaxPixels, "refuse images with more pixels than this, from their header")
-	f.Var(&cfg.Decode.MaxFileSize, "max-file-size", "refuse input files larger than this `size` (e.g. 200MB); 0 = no limit")
+	f.Var(&cfg.Decode.MaxFileSize, "max-file-size", "refuse input files larger than this `size` (e.g. 200MB); 0 = 8 bytes a pixel of --max-pixels + 16MiB")
 	f.BoolVar(&cfg.Decode.FullDecode, "full-decode", false, "decode JPEGs at full size even when the output is much smaller (slower)")
 	f.Var(&cfg.MaxMemory, "max-memory", "memory budget for images in flight (e.g. 1GiB); default a quarter of RAM, at most 2GiB")
 	f.IntVarP(&o.workers, "workers", "j", 0, "workers for each of decode, resize and encode; default the number of cores")

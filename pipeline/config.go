@@ -75,8 +75,9 @@ type ScanConfig struct {
 type DecodeConfig struct {
 	StageConfig          `yaml:",inline"`
 	stages.DecodeOptions `yaml:",inline"`
-	// MaxFileSize refuses input files larger than this. Default 0: no limit
-	// other than max_pixels.
+	// MaxFileSize refuses input files larger than this, before reading
+	// them. Default 0: stages.DefaultMaxFileSize of max_pixels (8 bytes a
+	// pixel plus 16 MiB), enough for any uncompressed image within it.
 	MaxFileSize ByteSize `yaml:"max_file_size"`
 }
 

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 
 	"github.com/imgpipe/imgpipe/internal/format"
+	"github.com/imgpipe/imgpipe/internal/inputfile"
 	"github.com/imgpipe/imgpipe/stages"
 )
 
@@ -87,7 +88,7 @@ func (s *scanner) root(ctx context.Context, root string) error {
 		return s.emit(stages.File{Path: root, Rel: filepath.Base(root)}, err)
 	}
 	if !info.IsDir() {
-		return s.file(root, filepath.Base(root), info, true)
+		return s.file(root, filepath.Base(root), info, true, true)
 	}
 	return s.dir(ctx, root, "")
 }
@@ -130,7 +131,7 @@ func (s *scanner) dir(ctx context.Context, dir, rel string) error {
 		case e.Type().IsRegular():
 			var info fs.FileInfo
 			if info, err = e.Info(); err == nil {
-				err = s.file(p, r, info, false)
+				err = s.file(p, r, info, false, false)
 			} else if !errors.Is(err, fs.ErrNotExist) { // deleted since ReadDir: nothing to do
 				err = s.emit(stages.File{Path: p, Rel: r}, err)
 			} else {
@@ -165,20 +166,23 @@ func (s *scanner) link(ctx context.Context, p, rel string) error {
 	if !info.Mode().IsRegular() {
 		return nil
 	}
-	return s.file(p, rel, info, false)
+	return s.file(p, rel, info, false, true)
 }
 
 // file emits p if it is an image, or if it is named like one, or if it was
-// named on the command line (explicit).
-func (s *scanner) file(p, rel string, info fs.FileInfo, explicit bool) error {
+// named on the command line (explicit). link: p may be a symbolic link to a
+// file, which the scan accepts (decode follows it); otherwise p was a
+// regular file when listed, and decode refuses it if it has been swapped
+// for a link since.
+func (s *scanner) file(p, rel string, info fs.FileInfo, explicit, link bool) error {
 	if abs, err := filepath.Abs(p); err == nil {
 		if s.seenFiles[abs] {
 			return nil
 		}
 		s.seenFiles[abs] = true
 	}
-	f := stages.File{Path: p, Rel: rel, Size: info.Size(), ModTime: info.ModTime()}
-	head, err := readHeadFile(p)
+	f := stages.File{Path: p, Rel: rel, Size: info.Size(), ModTime: info.ModTime(), Link: link}
+	head, err := readHeadFile(p, link)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil // deleted while we looked
@@ -202,9 +206,14 @@ func (s *scanner) excluded(abs string) bool {
 }
 
 // readHeadFile reads the first format.HeadLen bytes of the file at p (fewer
-// if it is shorter).
-func readHeadFile(p string) ([]byte, error) {
-	return readHead(func() (io.ReadCloser, error) { return os.Open(p) })
+// if it is shorter), following a symbolic link only if link. What is not a
+// regular file is refused without blocking: a FIFO swapped in after the
+// listing cannot hang the scan.
+func readHeadFile(p string, link bool) ([]byte, error) {
+	return readHead(func() (io.ReadCloser, error) {
+		f, _, err := inputfile.Open(p, link)
+		return f, err
+	})
 }
 
 // readHead reads the first format.HeadLen bytes of what open opens.

@@ -522,8 +522,9 @@ func (w *watcher) fire(ctx context.Context) error {
 		if w.rule.Skip(filepath.Base(p.path), false) {
 			continue // not an image, or a download still in progress (.part)
 		}
-		f := stages.File{Path: p.path, Rel: p.rel, Size: info.Size(), ModTime: info.ModTime()}
-		head, err := readHeadFile(p.path)
+		// Link: the watch follows links to files, as it always has.
+		f := stages.File{Path: p.path, Rel: p.rel, Size: info.Size(), ModTime: info.ModTime(), Link: true}
+		head, err := readHeadFile(p.path, true)
 		if err != nil {
 			if errors.Is(err, fs.ErrNotExist) {
 				continue // and its Remove event is on its way

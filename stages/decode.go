@@ -23,11 +23,22 @@ import (
 // DecodeOptions controls the decode stage. The zero value is the default.
 type DecodeOptions struct {
 	// MaxPixels refuses images with more pixels than this, from their
-	// header. Default 100 megapixels: above any camera of today.
+	// header, and outputs larger than this. Default 100 megapixels: above
+	// any camera of today.
 	MaxPixels int64 `yaml:"max_pixels"`
-	// MaxFileSize refuses input files larger than this many bytes.
-	// Default 0: no limit other than MaxPixels.
+	// MaxFileSize refuses input files larger than this many bytes, from
+	// their size when opened, before reading them. Default
+	// DefaultMaxFileSize(MaxPixels): 8 bytes a pixel plus 16 MiB (800 MB
+	// and a bit for 100 megapixels), enough for an uncompressed 16-bit RGBA
+	// image (BMP, TIFF) of MaxPixels and its metadata.
 	MaxFileSize int64 `yaml:"-"`
+	// MaxPixelsPerByte refuses images of more than 16 megapixels
+	// (minPixelsPerByteCheck) whose pixels outnumber their file's bytes by
+	// more than this: a 34-byte lossless WebP or a 62-byte GIF can declare
+	// 100 megapixels and cost gigabytes to decode. Default 100: the densest
+	// real photo of our corpus has 50 pixels a byte (a 24 MP JPEG of flat
+	// digital artwork; camera JPEGs have 2 to 20). Negative: no limit.
+	MaxPixelsPerByte int64 `yaml:"max_pixels_per_byte"`
 	// IgnoreOrientation leaves EXIF-rotated photos as stored. By default
 	// they are turned upright.
 	IgnoreOrientation bool `yaml:"ignore_orientation"`
@@ -42,6 +53,19 @@ type DecodeOptions struct {
 
 // DefaultMaxPixels is the default of DecodeOptions.MaxPixels.
 const DefaultMaxPixels = 100_000_000
+
+// DefaultMaxPixelsPerByte is the default of DecodeOptions.MaxPixelsPerByte.
+const DefaultMaxPixelsPerByte = 100
+
+// minPixelsPerByteCheck: images of at most this many pixels (16 MP, 64 MB
+// as RGBA) are never refused by MaxPixelsPerByte. Small graphics compress
+// far better than photos (a flat 1000x1000 GIF takes 3 KB, 370 pixels a
+// byte) and cost little whatever their ratio.
+const minPixelsPerByteCheck = 16_000_000
+
+// DefaultMaxFileSize is the default of DecodeOptions.MaxFileSize for a
+// given MaxPixels: 8 bytes a pixel plus 16 MiB.
+func DefaultMaxFileSize(maxPixels int64) int64 { return 8*maxPixels + 16<<20 }
 
 // Decoded is an input read into memory, upright.
 type Decoded struct {
@@ -58,22 +82,32 @@ type Decoded struct {
 
 	anim    *format.Animation // every frame, when a target writes an animation
 	palette color.Palette     // the source's palette (GIF, PNG-8), for GIF outputs
+	notes   []string          // what decode left out without failing the input
 }
 
-// Decode returns the decode stage: it reads a File, checks its header
-// against the limits, asks plan for its targets (or an error that ends the
-// input: a skip, a collision; nil plans one output of the input's size and
-// format), charges its memory with reserve (which blocks until that much is
-// free; nil: no budget), decodes the pixels and turns them upright.
+// Decode returns the decode stage: it opens a File once (see File.Link),
+// sniffs its first bytes, checks its size and header against the limits,
+// asks plan for its targets (or an error that ends the input: a skip, a
+// collision; nil plans one output of the input's size and format), charges
+// its memory with reserve (which blocks until that much is free; nil: no
+// budget), reads the file, decodes the pixels and turns them upright.
 //
 // Memory: the file, the pixels at the shrink-on-load scale, a rotated
-// copy and the outputs, charged once, before any pixel is allocated.
+// copy, the colour profile and the outputs, charged once, before the file
+// is read and before any pixel is allocated. Refusing an input by its
+// first bytes, its size or its header reads a few KiB of it.
 func Decode(opts DecodeOptions,
 	plan func(f File, format string, w, h int) ([]Target, error),
 	reserve func(ctx context.Context, bytes int64) (release func(), err error),
 ) func(context.Context, File) (*Decoded, error) {
 	if opts.MaxPixels == 0 {
 		opts.MaxPixels = DefaultMaxPixels
+	}
+	if opts.MaxFileSize == 0 {
+		opts.MaxFileSize = DefaultMaxFileSize(opts.MaxPixels)
+	}
+	if opts.MaxPixelsPerByte == 0 {
+		opts.MaxPixelsPerByte = DefaultMaxPixelsPerByte
 	}
 	if plan == nil {
 		plan = planSame
@@ -82,21 +116,34 @@ func Decode(opts DecodeOptions,
 		reserve = func(context.Context, int64) (func(), error) { return func() {}, nil }
 	}
 	return func(ctx context.Context, f File) (*Decoded, error) {
-		in, err := read(f, opts.MaxFileSize)
+		in, err := read(ctx, f, opts.MaxFileSize)
 		if err != nil {
 			return nil, err
 		}
+		defer in.src.Close()
 		if err := in.header(&opts); err != nil {
 			return nil, err
 		}
 		if in.targets, err = plan(f, in.format.Name, in.w, in.h); err != nil {
 			return nil, err
 		}
-		if err := in.countFrames(&opts); err != nil {
+		if err := checkTargets(in.targets, opts.MaxPixels); err != nil {
 			return nil, err
 		}
 		return in.decode(ctx, &opts, reserve)
 	}
+}
+
+// checkTargets refuses outputs over maxPixels: a 1x1 PNG enlarged to
+// 200000 pixels wide would need 160 GB.
+func checkTargets(targets []Target, maxPixels int64) error {
+	for _, t := range targets {
+		if px := int64(t.Width) * int64(t.Height); px > maxPixels {
+			return fmt.Errorf("%w: output %s would be %dx%d, %.1f megapixels, over the %.1f megapixel limit (max_pixels)",
+				ErrTooLarge, t.Name, t.Width, t.Height, float64(px)/1e6, float64(maxPixels)/1e6)
+		}
+	}
+	return nil
 }
 
 // planSame is the plan of a Decode with none: one output of the input's
@@ -108,7 +155,8 @@ func planSame(f File, format string, w, h int) ([]Target, error) {
 // input is one input on its way through Decode's steps.
 type input struct {
 	file    File
-	data    []byte
+	src     *opened // the file, open until Decode returns
+	data    []byte  // its bytes, once charged and read
 	format  *format.Format
 	cfg     image.Config
 	info    meta.Info
@@ -117,25 +165,32 @@ type input struct {
 	frames  int // frames to decode: more than 1 only for an animation kept whole
 }
 
-// read reads the whole input and sniffs its format.
-func read(f File, limit int64) (*input, error) {
-	if limit > 0 && f.Size > limit {
-		return nil, fmt.Errorf("%w: file is %d bytes, over the %d byte limit (max_file_size)", ErrTooLarge, f.Size, limit)
-	}
-	data, err := readAll(f, limit)
+// read opens the input, sniffs its format from its first bytes and checks
+// its size against limit, reading nothing more.
+func read(ctx context.Context, f File, limit int64) (*input, error) {
+	src, err := f.openOnce(ctx, limit)
 	if err != nil {
 		return nil, err
 	}
-	fm := format.Sniff(data)
+	fm := format.Sniff(src.head)
 	switch {
-	case fm == nil && len(data) == 0:
-		return nil, fmt.Errorf("%w: the file is empty", ErrNotImage)
+	case fm == nil && src.size == 0:
+		err = fmt.Errorf("%w: the file is empty", ErrNotImage)
 	case fm == nil:
-		return nil, fmt.Errorf("%w: its bytes are not %s", ErrNotImage, format.ReadableList())
+		err = fmt.Errorf("%w: its bytes are not %s", ErrNotImage, format.ReadableList())
 	case !fm.Readable():
-		return nil, unreadable(fm)
+		err = unreadable(fm)
+	case src.size > limit:
+		err = fmt.Errorf("%w: file is %d bytes, over the %d byte limit (max_file_size)", ErrTooLarge, src.size, limit)
 	}
-	return &input{file: f, data: data, format: fm, frames: 1}, nil
+	if err == nil {
+		err = src.buffer(ctx, limit) // a stream without positioned reads
+	}
+	if err != nil {
+		src.Close()
+		return nil, err
+	}
+	return &input{file: f, src: src, format: fm, frames: 1}, nil
 }
 
 // unreadable explains a format this build cannot read.
@@ -147,14 +202,14 @@ func unreadable(f *format.Format) error {
 }
 
 // header reads the size and metadata, turns the size upright and checks it
-// against MaxPixels.
+// against MaxPixels and MaxPixelsPerByte.
 func (in *input) header(opts *DecodeOptions) error {
-	cfg, err := in.format.DecodeConfig(bytes.NewReader(in.data))
+	cfg, err := in.format.DecodeConfig(in.src.section())
 	if err != nil {
 		return classify(err)
 	}
 	in.cfg = cfg
-	in.info, _ = meta.Read(bytes.NewReader(in.data), in.format.Name) // malformed metadata is ignored, never fatal
+	in.info, _ = meta.Read(in.src.section(), in.format.Name) // malformed metadata is ignored, never fatal
 	if opts.IgnoreOrientation {
 		in.info.Orientation = 0
 	}
@@ -165,9 +220,14 @@ func (in *input) header(opts *DecodeOptions) error {
 	if in.w <= 0 || in.h <= 0 {
 		return corrupt(fmt.Errorf("header says %dx%d", in.w, in.h))
 	}
-	if px := int64(in.w) * int64(in.h); px > opts.MaxPixels {
+	px := int64(in.w) * int64(in.h)
+	if px > opts.MaxPixels {
 		return fmt.Errorf("%w: %dx%d is %.1f megapixels, over the %.1f megapixel limit (max_pixels)",
 			ErrTooLarge, in.w, in.h, float64(px)/1e6, float64(opts.MaxPixels)/1e6)
+	}
+	if r := opts.MaxPixelsPerByte; r > 0 && px > minPixelsPerByteCheck && px/max(in.src.size, 1) > r {
+		return fmt.Errorf("%w: %dx%d from a %d byte file is %d pixels a byte, over the %d limit (max_pixels_per_byte) for images over %d megapixels",
+			ErrTooLarge, in.w, in.h, in.src.size, px/max(in.src.size, 1), r, minPixelsPerByteCheck/1_000_000)
 	}
 	return nil
 }
@@ -175,7 +235,7 @@ func (in *input) header(opts *DecodeOptions) error {
 // countFrames decides whether every frame is decoded (an animation, when a
 // target can hold one), and refuses animations over MaxPixels in total.
 func (in *input) countFrames(opts *DecodeOptions) error {
-	if !in.format.Animation || opts.Frames == "first" || !keepsFrames(in.targets) {
+	if !in.animated(opts) {
 		return nil
 	}
 	n, px, err := in.format.CountFrames(in.data)
@@ -190,6 +250,11 @@ func (in *input) countFrames(opts *DecodeOptions) error {
 	return nil
 }
 
+// animated reports whether the input may be decoded as an animation.
+func (in *input) animated(opts *DecodeOptions) bool {
+	return in.format.Animation && opts.Frames != "first" && keepsFrames(in.targets)
+}
+
 // keepsFrames reports whether a target writes a format that holds
 // animation.
 func keepsFrames(targets []Target) bool {
@@ -201,10 +266,11 @@ func keepsFrames(targets []Target) bool {
 	return false
 }
 
-// decode charges the memory the input needs, once, then decodes it and
-// turns it upright. When the fast decoder turns out not to read the file
-// (format.ErrVariant), the charge is given back before the fallback's is
-// taken: an input never waits for memory while holding some.
+// decode charges the memory the input needs, once, then reads the file,
+// decodes it and turns it upright. An input never waits for memory while
+// holding some: when the fast decoder turns out not to read the file
+// (format.ErrVariant), or an animation turns out to have several frames
+// to keep, the charge is given back before the larger one is taken.
 func (in *input) decode(ctx context.Context, opts *DecodeOptions,
 	reserve func(context.Context, int64) (func(), error)) (*Decoded, error) {
 	scale := 1
@@ -215,10 +281,33 @@ func (in *input) decode(ctx context.Context, opts *DecodeOptions,
 	if err != nil {
 		return nil, err
 	}
+	fail := func(err error) (*Decoded, error) {
+		release()
+		return nil, err
+	}
+	if in.data, err = in.src.readAll(ctx); err != nil {
+		return fail(err)
+	}
+	if in.animated(opts) {
+		if err := in.countFrames(opts); err != nil {
+			return fail(err)
+		}
+		if in.frames > 1 {
+			release()
+			if release, err = reserve(ctx, in.need(scale)); err != nil {
+				return nil, err
+			}
+		}
+	}
 	img, anim, err := in.pixels(scale)
 	if errors.Is(err, format.ErrVariant) && in.format.Fallback != nil {
 		release()
-		if release, err = reserve(ctx, in.need(1)); err != nil {
+		release = func() {}
+		n, ferr := in.fallbackNeed()
+		if ferr != nil {
+			return nil, fmt.Errorf("%w: %w", ErrUnsupportedFormat, ferr)
+		}
+		if release, err = reserve(ctx, n); err != nil {
 			return nil, err
 		}
 		if img, err = in.format.Fallback(bytes.NewReader(in.data)); err != nil {
@@ -227,11 +316,14 @@ func (in *input) decode(ctx context.Context, opts *DecodeOptions,
 		scale = 1
 	}
 	if err != nil {
-		release()
-		return nil, err
+		return fail(err)
 	}
 	d := &Decoded{File: in.file, Format: in.format.Name, Width: in.w, Height: in.h, Meta: in.info,
 		Targets: in.targets, anim: anim}
+	if n := in.info.DroppedICC; n > 0 {
+		d.notes = append(d.notes, fmt.Sprintf("the input's colour profile (%s) is over the %d MiB limit and was dropped; colours may shift in colour-managed viewers",
+			iccSize(n), meta.MaxICC>>20))
+	}
 	d.Gray = img.ColorModel() == color.GrayModel || img.ColorModel() == color.Gray16Model
 	if p, ok := img.(*image.Paletted); ok {
 		d.palette = p.Palette
@@ -240,6 +332,29 @@ func (in *input) decode(ctx context.Context, opts *DecodeOptions,
 	}
 	d.Image = meta.Apply(onCanvas(img, in.cfg, scale), in.info.Orientation)
 	return d, nil
+}
+
+// iccSize words a dropped profile's size.
+func iccSize(n int64) string {
+	if n == meta.MaxICC+1 {
+		return fmt.Sprintf("more than %d MiB", meta.MaxICC>>20)
+	}
+	return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+}
+
+// fallbackNeed is need(1) with what the format's Fallback holds in place
+// of what its own decoder does, or why the fallback is refused.
+func (in *input) fallbackNeed() (int64, error) {
+	n := in.need(1)
+	if in.format.FallbackHolds == nil {
+		return n, nil
+	}
+	_, own := in.holds(1)
+	held, err := in.format.FallbackHolds(in.reader(), in.cfg.Width, in.cfg.Height, in.samples())
+	if err != nil {
+		return 0, err
+	}
+	return n + int64(in.frames)*(held-own), nil
 }
 
 // pixels decodes the image at 1/scale, or every frame of an animation.
@@ -309,32 +424,21 @@ func shrinkOnLoad(targets []Target) int {
 
 // need estimates the peak bytes the input needs between decode and save,
 // decoded at 1/scale: the file, what the decoder holds (format.Holds), a
-// copy more if the pixels are turned upright, and each output's pixels plus
-// its encoded bytes, for every frame decoded. It errs on the high side: it
-// is what the memory budget is charged.
+// copy more if the pixels are turned upright, the colour profile, and each
+// output's pixels plus its encoded bytes (with a copy of the profile), for
+// every frame decoded. It errs on the high side: it is what the memory
+// budget is charged.
 func (in *input) need(scale int) int64 {
-	samples := 4 // bytes a pixel once decoded: RGBA and most others
-	switch in.cfg.ColorModel {
-	case color.GrayModel, color.AlphaModel:
-		samples = 1
-	case color.Gray16Model:
-		samples = 2
-	case color.YCbCrModel:
-		samples = 3
-	case color.RGBA64Model, color.NRGBA64Model:
-		samples = 8
-	}
-	px, held := int64(in.w)*int64(in.h), int64(samples)*int64(in.w)*int64(in.h)
-	if in.format.Holds != nil {
-		px, held = in.format.Holds(in.data, in.w, in.h, scale, samples)
-	}
-	n := int64(len(in.data)) + held
+	px, held := in.holds(scale)
+	n := in.src.size + held
 	if o := in.info.Orientation; o >= 2 && o <= 8 {
 		n += 4 * px // turned upright into an NRGBA copy
 	}
+	icc := int64(len(in.info.ICC))
+	n += icc
 	for _, t := range in.targets {
 		opx := int64(t.Width) * int64(t.Height)
-		n += 5 * opx
+		n += 5*opx + 2*icc // pixels and encoded bytes; the profile embedded, and the copy embedding makes
 		if f := format.ByName(t.Format); f != nil && f.EncodeHolds != nil {
 			n += f.EncodeHolds(opx)
 		}
@@ -342,26 +446,39 @@ func (in *input) need(scale int) int64 {
 	return int64(in.frames) * n
 }
 
-// readAll reads the whole input, refusing more than limit bytes when
-// limit > 0 (the size in File may be stale or unknown).
-func readAll(f File, limit int64) ([]byte, error) {
-	rc, err := f.open()
-	if err != nil {
-		return nil, err
+// samples is how many bytes a pixel takes once decoded, from the header's
+// colour model.
+func (in *input) samples() int {
+	switch in.cfg.ColorModel {
+	case color.GrayModel, color.AlphaModel:
+		return 1
+	case color.Gray16Model:
+		return 2
+	case color.YCbCrModel:
+		return 3
+	case color.RGBA64Model, color.NRGBA64Model:
+		return 8
 	}
-	defer rc.Close()
-	r := io.Reader(rc)
-	if limit > 0 {
-		r = io.LimitReader(rc, limit+1)
+	return 4 // RGBA and most others
+}
+
+// holds is the pixels the decoder allocates at 1/scale and the bytes it
+// holds (format.Holds).
+func (in *input) holds(scale int) (pixels, bytes int64) {
+	samples := in.samples()
+	if in.format.Holds != nil {
+		return in.format.Holds(in.reader(), in.w, in.h, scale, samples)
 	}
-	buf := bytes.NewBuffer(make([]byte, 0, max(f.Size, 512)+1))
-	if _, err := buf.ReadFrom(r); err != nil {
-		return nil, err
+	px := int64(in.w) * int64(in.h)
+	return px, int64(samples) * px
+}
+
+// reader reads the file: its bytes once read, else the open file.
+func (in *input) reader() io.ReaderAt {
+	if in.data != nil {
+		return bytes.NewReader(in.data)
 	}
-	if limit > 0 && int64(buf.Len()) > limit {
-		return nil, fmt.Errorf("%w: file is over the %d byte limit (max_file_size)", ErrTooLarge, limit)
-	}
-	return buf.Bytes(), nil
+	return in.src
 }
 
 // classify maps a decoder's error to imgpipe's error classes.

@@ -22,6 +22,7 @@ import (
 type decodeOpts struct {
 	MaxPixels         int64
 	MaxFileSize       int64
+	MaxPixelsPerByte  int64
 	IgnoreOrientation bool
 	FullDecode        bool
 	Frames            string
@@ -41,8 +42,9 @@ func (o decodeOpts) stage() func(context.Context, File) (*Decoded, error) {
 			return ts, nil
 		}
 	}
-	return Decode(DecodeOptions{MaxPixels: o.MaxPixels, MaxFileSize: o.MaxFileSize, IgnoreOrientation: o.IgnoreOrientation,
-		FullDecode: o.FullDecode, Frames: o.Frames}, plan, o.Reserve)
+	return Decode(DecodeOptions{MaxPixels: o.MaxPixels, MaxFileSize: o.MaxFileSize, MaxPixelsPerByte: o.MaxPixelsPerByte,
+		IgnoreOrientation: o.IgnoreOrientation,
+		FullDecode:        o.FullDecode, Frames: o.Frames}, plan, o.Reserve)
 }
 
 // decodeFile runs the decode stage on a file of ../testdata with one
@@ -203,11 +205,12 @@ func TestDecodeNeverWaitsHoldingMemory(t *testing.T) {
 	// refuses it after a 1/8 decode, image/jpeg would take it at full size.
 	// The budget here refuses the second reservation, so the test checks
 	// the order without paying for the full decode.
-	for _, path := range []string{"testdata/deadlock.jpg", "../testdata/photos/camera_Nikon_P6000_GPS.jpg", "../testdata/formats/anim.gif"} {
+	for _, path := range []string{"testdata/attack/deadlock.jpg", "../testdata/photos/camera_Nikon_P6000_GPS.jpg", "../testdata/formats/anim.gif"} {
 		t.Run(path, func(t *testing.T) {
 			held, calls := 0, 0
 			_, err := decodeFile(t, path, decodeOpts{
-				Outputs: []Output{{Width: 100}},
+				MaxPixelsPerByte: -1, // deadlock.jpg is 319,488 pixels a byte
+				Outputs:          []Output{{Width: 100}},
 				Reserve: func(ctx context.Context, n int64) (func(), error) {
 					calls++
 					if held > 0 {
@@ -220,8 +223,8 @@ func TestDecodeNeverWaitsHoldingMemory(t *testing.T) {
 					return sync.OnceFunc(func() { held-- }), nil
 				}})
 			want := 1
-			if strings.Contains(path, "deadlock") {
-				want = 2
+			if strings.Contains(path, "deadlock") || strings.Contains(path, "anim") {
+				want = 2 // the fallback's charge; an animation's frames, counted once read
 			}
 			if calls != want {
 				t.Errorf("%d reservations, want %d (err %v)", calls, want, err)

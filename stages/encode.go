@@ -29,6 +29,7 @@ type Encoded struct {
 func Encode() func(context.Context, *Resized) (*Encoded, error) {
 	return func(ctx context.Context, r *Resized) (*Encoded, error) {
 		out := &Encoded{Decoded: r.Decoded, Files: make([][]byte, len(r.Images))}
+		out.Notes = append(out.Notes, r.Decoded.notes...)
 		if a := r.Decoded.anim; a != nil && a.Truncated != "" {
 			out.Notes = append(out.Notes, a.Truncated)
 		}

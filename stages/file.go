@@ -1,12 +1,16 @@
 package stages
 
 import (
+	"bytes"
+	"context"
+	"fmt"
 	"io"
-	"os"
+	"io/fs"
 	"path/filepath"
 	"time"
 
 	"github.com/imgpipe/imgpipe/internal/format"
+	"github.com/imgpipe/imgpipe/internal/inputfile"
 )
 
 // File is one input, as a source found it.
@@ -21,16 +25,155 @@ type File struct {
 	ModTime time.Time
 	// Format is the sniffed format ("jpeg", ...), or "" if not recognised.
 	Format string
-	// Open opens the input for reading. Nil means os.Open(Path).
+	// Link records that the source found Path as a symbolic link to a file
+	// and accepted it (a folder scan follows links to files by design; a
+	// path the user names is followed too): decode then follows it. Without
+	// Link, decode refuses a Path that is a symbolic link: the input was
+	// swapped for one after the source saw it. Either way decode opens
+	// only a regular file, without blocking (see internal/inputfile).
+	Link bool
+	// Open opens the input for reading. Nil means opening Path on disk as
+	// Link says. What Open returns is best an io.ReaderAt with a Stat or
+	// Size method (*os.File, the files of most fs.FS, *bytes.Reader): other
+	// readers are read whole before their header is parsed, up to Size
+	// bytes (max_file_size when Size is 0).
 	Open func() (io.ReadCloser, error) `json:"-"`
 }
 
-// open returns a reader for f.
-func (f File) open() (io.ReadCloser, error) {
-	if f.Open != nil {
-		return f.Open()
+// opened is an input opened once: positioned reads over its bytes, its
+// size as seen when opened and its first bytes.
+type opened struct {
+	io.ReaderAt
+	io.Closer
+	size   int64
+	head   []byte    // the first format.HeadLen bytes (fewer if the file is shorter)
+	stream io.Reader // a reader without positioned reads, until buffer
+}
+
+// openOnce opens f once: on disk with internal/inputfile, or with f.Open.
+// It reads the first format.HeadLen bytes and nothing more.
+func (f File) openOnce(ctx context.Context, limit int64) (*opened, error) {
+	if f.Open == nil {
+		file, info, err := inputfile.Open(f.Path, f.Link)
+		if err != nil {
+			return nil, err
+		}
+		o := &opened{ReaderAt: file, Closer: file, size: info.Size()}
+		return o, o.readHead()
 	}
-	return os.Open(f.Path)
+	rc, err := f.Open()
+	if err != nil {
+		return nil, err
+	}
+	o := &opened{Closer: rc, size: -1}
+	if ra, ok := rc.(io.ReaderAt); ok {
+		if st, ok := rc.(interface{ Stat() (fs.FileInfo, error) }); ok {
+			if info, err := st.Stat(); err == nil && info.Mode().IsRegular() {
+				o.ReaderAt, o.size = ra, info.Size()
+			}
+		} else if sz, ok := rc.(interface{ Size() int64 }); ok {
+			o.ReaderAt, o.size = ra, sz.Size()
+		}
+	}
+	if o.ReaderAt != nil {
+		return o, o.readHead()
+	}
+	// A stream: its first bytes now, the rest in buffer, once sniffed.
+	o.stream = &ctxReader{ctx: ctx, r: rc}
+	o.head = make([]byte, format.HeadLen)
+	n, err := io.ReadFull(o.stream, o.head)
+	o.head = o.head[:n]
+	if err == io.EOF || err == io.ErrUnexpectedEOF {
+		o.size, err = int64(n), nil
+	}
+	if err != nil {
+		rc.Close()
+		return nil, err
+	}
+	if o.size < 0 && f.Size > 0 {
+		o.size = f.Size
+	}
+	return o, nil
+}
+
+// readHead reads the first bytes of a file opened for positioned reads.
+func (o *opened) readHead() error {
+	o.head = make([]byte, min(o.size, format.HeadLen))
+	n, err := o.ReadAt(o.head, 0)
+	o.head = o.head[:n]
+	if err == io.EOF {
+		err = nil
+	}
+	if err != nil {
+		o.Close()
+	}
+	return err
+}
+
+// buffer reads the rest of a stream into memory, through the size seen at
+// open (or limit, when unknown), and turns it into positioned reads. It
+// does nothing for a file opened for positioned reads.
+func (o *opened) buffer(ctx context.Context, limit int64) error {
+	if o.stream == nil {
+		return nil
+	}
+	if o.size > 0 && o.size < limit {
+		limit = o.size
+	}
+	var buf bytes.Buffer
+	buf.Write(o.head)
+	if _, err := buf.ReadFrom(io.LimitReader(o.stream, limit-int64(len(o.head))+1)); err != nil {
+		return err
+	}
+	if int64(buf.Len()) > limit {
+		return fmt.Errorf("%w: the input is over %d bytes (its size, or max_file_size)", ErrTooLarge, limit)
+	}
+	o.stream, o.ReaderAt, o.size = nil, bytes.NewReader(buf.Bytes()), int64(buf.Len())
+	return nil
+}
+
+// section reads the file from its start, for a header parser.
+func (o *opened) section() *io.SectionReader { return io.NewSectionReader(o, 0, o.size) }
+
+// readChunk is how much readAll reads between looks at ctx.
+const readChunk = 4 << 20
+
+// readAll reads the file's bytes: exactly the size seen at open, in
+// pieces, giving up when ctx is done. A file that has grown since it was
+// opened is refused: it is still being written, or it is not a file.
+func (o *opened) readAll(ctx context.Context) ([]byte, error) {
+	data := make([]byte, o.size)
+	for off := int64(0); off < o.size; {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		n, err := o.ReadAt(data[off:min(off+readChunk, o.size)], off)
+		off += int64(n)
+		if err == io.EOF && off < o.size {
+			return nil, corrupt(fmt.Errorf("the file shrank from %d to %d bytes while it was read", o.size, off))
+		}
+		if err != nil && err != io.EOF {
+			return nil, err
+		}
+	}
+	var one [1]byte
+	if n, _ := o.ReadAt(one[:], o.size); n > 0 {
+		return nil, fmt.Errorf("%w: the file grew beyond the %d bytes it had when opened (still being written?)", ErrCorrupt, o.size)
+	}
+	return data, nil
+}
+
+// ctxReader is a reader that gives up when ctx is done.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c *ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p[:min(len(p), readChunk)])
 }
 
 // hasImageExt reports whether name ends in an image extension (any case):

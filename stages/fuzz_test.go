@@ -20,16 +20,19 @@ const fuzzSeedMax = 64 << 10
 // addFuzzSeeds adds every small file of ../testdata/{bad,edge,formats,
 // orientation} and of testdata/fuzz/seeds (small files copied from the
 // corpus: fuzz regressions of other decoders, bombs, lies, broken PngSuite
-// files, orientation and ICC samples) to f's seed corpus.
+// files, orientation and ICC samples), and the crafted files of
+// testdata/attack, to f's seed corpus.
 func addFuzzSeeds(f *testing.F) {
 	f.Helper()
 	n := 0
-	for _, dir := range []string{"../testdata/bad", "../testdata/edge", "../testdata/formats", "../testdata/orientation", "testdata/fuzz/seeds"} {
+	for _, dir := range []string{"../testdata/bad", "../testdata/edge", "../testdata/formats", "../testdata/orientation", "testdata/fuzz/seeds", "testdata/attack"} {
 		filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
-			if err != nil || !d.Type().IsRegular() {
+			if err != nil || !d.Type().IsRegular() || filepath.Ext(p) == ".md" {
 				return nil
 			}
-			if info, err := d.Info(); err != nil || info.Size() >= fuzzSeedMax {
+			// The crafted files of issue #18 are seeds whatever their size:
+			// their headers are what matters, and they are refused from them.
+			if info, err := d.Info(); err != nil || info.Size() >= fuzzSeedMax && dir != "testdata/attack" {
 				return nil
 			}
 			data, err := os.ReadFile(p)

@@ -36,11 +36,17 @@ type Format struct {
 	Scales bool
 	// Fallback decodes, at full size, what Decode refuses with ErrVariant.
 	Fallback func(r io.Reader) (image.Image, error)
+	// FallbackHolds estimates the bytes Fallback holds for a w x h image
+	// with samples bytes a pixel, given the file, or refuses a file that
+	// Fallback could not decode in bounded time. Nil: what Holds says.
+	FallbackHolds func(r io.ReaderAt, w, h, samples int) (int64, error)
 	// Holds estimates what the decoder holds for a w x h image decoded at
-	// 1/scale with samples bytes a pixel, given the whole file: the pixels
-	// it allocates (padding included) and the bytes they and its working
-	// state take. Nil: w x h pixels, samples bytes each.
-	Holds func(data []byte, w, h, scale, samples int) (pixels, bytes int64)
+	// 1/scale with samples bytes a pixel, given the file (r is read only
+	// where the header says what it costs: a progressive JPEG, an
+	// interlaced PNG): the pixels it allocates (padding included) and the
+	// bytes they and its working state take. Nil: w x h pixels, samples
+	// bytes each.
+	Holds func(r io.ReaderAt, w, h, scale, samples int) (pixels, bytes int64)
 
 	// Encode writes img; nil when this build cannot write the format.
 	Encode func(w io.Writer, img image.Image, o EncodeOptions) error

@@ -41,7 +41,18 @@ type Info struct {
 	// 1 = YCbCr, 2 = YCCK), or -1 when there is no Adobe segment (always -1
 	// for formats other than JPEG).
 	AdobeTransform int
+	// DroppedICC is the size of a colour profile larger than MaxICC, which
+	// Read dropped (ICC is then nil); at least MaxICC+1 when only its lower
+	// bound is known (a PNG profile is inflated no further). 0: none dropped.
+	DroppedICC int64
 }
+
+// MaxICC is the largest colour profile Read keeps: 4 MiB. Real profiles
+// are a few KiB (sRGB: 3 KiB; the largest printer and camera profiles with
+// big lookup tables about 1-2 MiB); every output carries a copy, so a
+// crafted 15 MiB profile would cost 15 MB a rendition. A larger one is
+// dropped, never failing the image: the pixels come out without it.
+const MaxICC = 4 << 20
 
 // Limits that keep hostile input from causing large allocations.
 const (
@@ -94,6 +105,9 @@ func Read(r io.Reader, format string) (Info, error) {
 	}
 	if isEOF(err) || errors.Is(err, errMalformed) {
 		err = nil
+	}
+	if len(info.ICC) > MaxICC {
+		info.DroppedICC, info.ICC = int64(len(info.ICC)), nil
 	}
 	return info, err
 }

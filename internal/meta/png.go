@@ -67,7 +67,7 @@ func readPNG(r io.Reader, info *Info) error {
 		switch typ {
 		case "iCCP":
 			haveICC = true
-			info.ICC = inflateICCP(data)
+			info.ICC, info.DroppedICC = inflateICCP(data)
 		case "eXIf":
 			haveEXIF = true
 			info.EXIF = data
@@ -77,23 +77,28 @@ func readPNG(r io.Reader, info *Info) error {
 }
 
 // inflateICCP decodes an iCCP chunk body: a 1-79 byte profile name, a NUL,
-// compression method 0 and a zlib stream. It returns nil when malformed.
-func inflateICCP(data []byte) []byte {
+// compression method 0 and a zlib stream. It returns nil when malformed,
+// and nil with dropped = MaxICC+1 for a profile over MaxICC, which it
+// stops inflating there (a 15 MiB profile compresses into a few KiB).
+func inflateICCP(data []byte) (icc []byte, dropped int64) {
 	i := bytes.IndexByte(data, 0)
 	if i < 1 || i > 79 || i+2 > len(data) || data[i+1] != 0 {
-		return nil
+		return nil, 0
 	}
 	zr, err := zlib.NewReader(bytes.NewReader(data[i+2:]))
 	if err != nil {
-		return nil
+		return nil, 0
 	}
 	defer zr.Close()
 	var out bytes.Buffer
-	n, err := io.Copy(&out, io.LimitReader(zr, maxICC+1))
-	if err != nil || n > maxICC || n == 0 {
-		return nil
+	n, err := io.Copy(&out, io.LimitReader(zr, MaxICC+1))
+	switch {
+	case n > MaxICC:
+		return nil, n
+	case err != nil || n == 0:
+		return nil, 0
 	}
-	return out.Bytes()
+	return out.Bytes(), 0
 }
 
 // EmbedPNG returns png (a complete PNG file, such as image/png produces)
