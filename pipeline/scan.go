@@ -8,6 +8,8 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
+	"strings"
 
 	"github.com/imgpipe/imgpipe/internal/format"
 	"github.com/imgpipe/imgpipe/internal/inputfile"
@@ -48,8 +50,9 @@ func (o ScanOptions) rule() stages.InputRule { return stages.InputRule{Hidden: o
 // extension, image bytes) are found; a file whose name says image but whose
 // bytes are not one is emitted too, so the decode stage reports it.
 //
-// scan holds one open file at a time and memory proportional to the number
-// of folders visited.
+// scan holds one open file at a time besides one open folder a level of
+// the tree it is in, and memory proportional to the number of folders
+// visited.
 func scan(ctx context.Context, roots []string, opts ScanOptions, rule stages.InputRule, emit Emit) error {
 	s := scanner{opts: opts, rule: rule, emit: emit, seenDirs: map[string]bool{}, seenFiles: map[string]bool{}}
 	for _, p := range opts.Exclude {
@@ -90,11 +93,49 @@ func (s *scanner) root(ctx context.Context, root string) error {
 	if !info.IsDir() {
 		return s.file(root, filepath.Base(root), info, true, true)
 	}
-	return s.dir(ctx, root, "")
+	return s.openDir(ctx, root, "")
 }
 
-// dir walks one folder; rel is its path below the root, with slashes.
-func (s *scanner) dir(ctx context.Context, dir, rel string) error {
+// afterList is called with each folder's path once it has been listed and
+// before the scan descends into its subfolders; tests swap folders in it.
+var afterList = func(dir string) {}
+
+// openDir opens the folder at dir by its path, following links (a root,
+// or a link the options say to follow), and walks it.
+func (s *scanner) openDir(ctx context.Context, dir, rel string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return s.emit(stages.File{Path: dir, Rel: rel}, err)
+	}
+	defer d.Close()
+	return s.dir(ctx, d, dir, rel)
+}
+
+// subdir walks the folder name, listed as a folder in the open folder
+// parent: it is opened through parent, never by a path and never through
+// a symbolic link, so a folder swapped for a link to elsewhere after the
+// listing is not entered (issue #18.10). What it has become since is
+// judged as the scan judges a link, or left for the next scan.
+func (s *scanner) subdir(ctx context.Context, parent *os.File, name, p, rel string) error {
+	d, err := openSubdir(parent, name)
+	switch {
+	case errors.Is(err, errNotDir):
+		if info, err := os.Lstat(p); err == nil && info.Mode()&fs.ModeSymlink != 0 {
+			return s.link(ctx, p, rel)
+		}
+		return nil // a file now, or gone
+	case errors.Is(err, fs.ErrNotExist):
+		return nil
+	case err != nil:
+		return s.emit(stages.File{Path: p, Rel: rel}, err)
+	}
+	defer d.Close()
+	return s.dir(ctx, d, p, rel)
+}
+
+// dir walks one open folder d, found at dir; rel is its path below the
+// root, with slashes.
+func (s *scanner) dir(ctx context.Context, d *os.File, dir, rel string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -109,13 +150,15 @@ func (s *scanner) dir(ctx context.Context, dir, rel string) error {
 		return nil
 	}
 	s.seenDirs[real] = true
-	entries, err := os.ReadDir(dir)
+	entries, err := d.ReadDir(-1)
 	if err != nil {
 		if e := s.emit(stages.File{Path: dir, Rel: rel}, err); e != nil {
 			return e
 		}
 		// ReadDir returns what it could read before the error: go on with it.
 	}
+	slices.SortFunc(entries, func(a, b fs.DirEntry) int { return strings.Compare(a.Name(), b.Name()) })
+	afterList(dir)
 	for _, e := range entries {
 		name := e.Name()
 		if e.Type()&fs.ModeSymlink == 0 && s.rule.Skip(name, e.IsDir()) {
@@ -125,7 +168,7 @@ func (s *scanner) dir(ctx context.Context, dir, rel string) error {
 		r := path.Join(rel, name)
 		switch {
 		case e.IsDir():
-			err = s.dir(ctx, p, r)
+			err = s.subdir(ctx, d, name, p, r)
 		case e.Type()&fs.ModeSymlink != 0:
 			err = s.link(ctx, p, r)
 		case e.Type().IsRegular():
@@ -161,7 +204,7 @@ func (s *scanner) link(ctx context.Context, p, rel string) error {
 		if !s.opts.FollowSymlinks {
 			return nil
 		}
-		return s.dir(ctx, p, rel)
+		return s.openDir(ctx, p, rel)
 	}
 	if !info.Mode().IsRegular() {
 		return nil
