@@ -53,6 +53,9 @@ func (r *Report) Add(res Result) {
 	}
 	row := r.row(res)
 	if r.csv != nil {
+		for i, cell := range row {
+			row[i] = csvCell(cell)
+		}
 		r.err = r.csv.Write(row)
 		r.csv.Flush() // a row per input as it ends: a killed run keeps its report
 		if r.err == nil {
@@ -106,6 +109,18 @@ func (r *Report) row(res Result) []string {
 		w, h, strconv.FormatInt(res.BytesIn, 10), strconv.FormatInt(res.BytesOut, 10),
 		strconv.FormatInt(res.Duration.Milliseconds(), 10), strings.Join(outs, "|"), strings.Join(res.Notes, "; "),
 	}
+}
+
+// csvCell defuses a cell that a spreadsheet would take for a formula: one
+// starting with = + - @, a tab or a carriage return gets a leading single
+// quote, as OWASP advises for CSV injection. An input named
+// "=cmd|' -C calc'!A0.jpg" is then text, not a command. (The JSON Lines
+// report keeps cells as they are: no spreadsheet reads it.)
+func csvCell(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
 }
 
 func itoa(n int) string {
