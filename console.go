@@ -4,9 +4,12 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/term"
 
@@ -57,18 +60,18 @@ func (c *console) result(r pipeline.Result) {
 		if c.p != nil && c.p.Config().DryRun {
 			c.clear()
 			for _, o := range r.Outputs {
-				fmt.Fprintf(c.w, "%s -> %s: %s\n", r.Input, o.Path, r.Reason)
+				fmt.Fprintf(c.w, "%s -> %s: %s\n", quoteName(r.Input), quoteName(o.Path), printable(r.Reason))
 			}
 		}
 	case pipeline.StatusFailed:
 		c.failed++
 		c.clear()
-		fmt.Fprintf(c.w, "failed: %v\n", r.Err)
+		fmt.Fprintf(c.w, "failed: %s\n", printable(fmt.Sprint(r.Err)))
 	}
 	for _, n := range r.Notes {
 		if !c.o.quiet {
 			c.clear()
-			fmt.Fprintf(c.w, "note: %s: %s\n", r.Input, n)
+			fmt.Fprintf(c.w, "note: %s: %s\n", quoteName(r.Input), printable(n))
 		}
 	}
 }
@@ -149,4 +152,40 @@ func (c *console) summary(s pipeline.Summary, err error) {
 				m.Busy.Seconds(), m.WaitIn.Seconds(), m.WaitOut.Seconds())
 		}
 	}
+}
+
+// quoteName returns a file name as it is, or quoted with Go's escapes
+// (strconv.Quote) when it holds a character a terminal would act on: a
+// name is anyone's to choose, and "\x1b]0;...\a.jpg" must not retitle the
+// window or move the cursor (issue #18.9).
+func quoteName(s string) string {
+	if strings.IndexFunc(s, unprintable) < 0 {
+		return s
+	}
+	return strconv.Quote(s)
+}
+
+// printable returns a message with each character a terminal would act
+// on (in a file name inside it) written as a Go escape, unquoted.
+func printable(s string) string {
+	if strings.IndexFunc(s, unprintable) < 0 {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if unprintable(r) {
+			q := strconv.QuoteRune(r)
+			b.WriteString(q[1 : len(q)-1])
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// unprintable: control characters (C0, DEL, C1: ESC starts the terminal's
+// escape sequences), the bidirectional overrides that reorder what is
+// shown, and bytes that are not UTF-8.
+func unprintable(r rune) bool {
+	return unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) || r == utf8.RuneError
 }

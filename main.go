@@ -276,20 +276,20 @@ func resize(ctx context.Context, cfg pipeline.Config, o options, inputs []string
 		log = slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelDebug})
 	}
 	opts := []pipeline.Option{pipeline.OnResult(ui.result), pipeline.WithLogger(slog.New(log))}
-	add, closeReport, err := openReport(o.report, false)
+	add, closeReport, err := openReport(o.report, false, inputs, cfg.OutDir)
 	if err != nil {
-		fmt.Fprintf(stderr, "imgpipe: --report: %v\n", err)
+		fmt.Fprintf(stderr, "imgpipe: --report: %s\n", printable(err.Error()))
 		return exitUsage
 	}
 	defer func() {
 		if err := closeReport(); err != nil {
-			fmt.Fprintf(stderr, "imgpipe: --report: %v\n", err)
+			fmt.Fprintf(stderr, "imgpipe: --report: %s\n", printable(err.Error()))
 		}
 	}()
 	ui.report = add
 	p, err := pipeline.New(cfg, opts...)
 	if err != nil {
-		fmt.Fprintf(stderr, "imgpipe: %v\n", err)
+		fmt.Fprintf(stderr, "imgpipe: %s\n", printable(err.Error()))
 		return exitUsage
 	}
 	limitMemory(p)
@@ -301,10 +301,10 @@ func resize(ctx context.Context, cfg pipeline.Config, o options, inputs []string
 	case errors.Is(err, context.Canceled):
 		return exitInterrupted
 	case err != nil && sum.Total() == 0:
-		fmt.Fprintf(stderr, "imgpipe: %v\n", err)
+		fmt.Fprintf(stderr, "imgpipe: %s\n", printable(err.Error()))
 		return exitUsage
 	case err != nil:
-		fmt.Fprintf(stderr, "imgpipe: stopped: %v\n", err)
+		fmt.Fprintf(stderr, "imgpipe: stopped: %s\n", printable(err.Error()))
 		return exitFailed
 	case sum.Failed > 0:
 		return exitFailed
@@ -323,10 +323,20 @@ func limitMemory(p *pipeline.Pipeline) {
 
 // openReport opens the --report file (truncated, or appended to with a
 // header only when new) and returns the hook adding rows and the function
-// that flushes and closes it. With no path, both do nothing.
-func openReport(path string, appendTo bool) (func(pipeline.Result), func() error, error) {
+// that flushes and closes it. With no path, both do nothing. The path is
+// checked before anything is opened: a .csv or .jsonl name, and not inside
+// an input folder (unless inside the output folder, which the scan leaves
+// alone) nor an input itself: a report must never overwrite an input
+// (`--report rr/photo.jpg` truncated photo.jpg, issue #18.8).
+func openReport(path string, appendTo bool, inputs []string, outDir string) (func(pipeline.Result), func() error, error) {
 	if path == "" {
 		return func(pipeline.Result) {}, func() error { return nil }, nil
+	}
+	if _, err := pipeline.NewReport(io.Discard, "", path, false); err != nil {
+		return nil, nil, err
+	}
+	if in := inputHolding(path, inputs, outDir); in != "" {
+		return nil, nil, fmt.Errorf("report %s is inside the input %s: write it elsewhere (the output folder will do)", path, in)
 	}
 	flags := os.O_WRONLY | os.O_CREATE | os.O_TRUNC
 	if appendTo {

@@ -62,7 +62,7 @@ func watch(ctx context.Context, cfg pipeline.Config, o options, dirs []string, s
 		handler = slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level})
 	}
 	log := slog.New(handler)
-	report, closeReport, err := openReport(o.report, true)
+	report, closeReport, err := openReport(o.report, true, dirs, cfg.OutDir)
 	if err != nil {
 		fmt.Fprintf(stderr, "imgpipe: --report: %v\n", err)
 		return exitUsage
