@@ -88,10 +88,16 @@ func Bytes(name string, data []byte) Source {
 	return func(ctx context.Context, emit Emit) error {
 		return emit(stages.File{
 			Path: name, Rel: path.Base(name), Size: int64(len(data)), Format: format,
-			Open: func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil },
+			Open: func() (io.ReadCloser, error) { return bytesFile{bytes.NewReader(data)}, nil },
 		}, nil)
 	}
 }
+
+// bytesFile is in-memory bytes as a file: with ReadAt and Size, the
+// decode stage reads them in place instead of copying them.
+type bytesFile struct{ *bytes.Reader }
+
+func (bytesFile) Close() error { return nil }
 
 // Reader emits one image read from r, named name. r is read once, whole,
 // when the source runs.

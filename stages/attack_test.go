@@ -73,8 +73,8 @@ func TestDecodeAttackFiles(t *testing.T) {
 		{"gif_canvas.gif", ErrTooLarge, "max_pixels_per_byte"},
 		{"tiff_rgba16.tif", ErrTooLarge, "max_pixels_per_byte"},
 		{"p16i.png", ErrTooLarge, "max_pixels_per_byte"},
-		{"icc15.png", nil, "colour profile (more than 4 MiB)"},
-		{"icc16.png", nil, "colour profile (more than 4 MiB)"},
+		{"icc15.png", nil, "colour profile is over the 4 MiB limit"},
+		{"icc16.png", nil, "colour profile is over the 4 MiB limit"},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
 			var d *Decoded

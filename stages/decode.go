@@ -321,7 +321,7 @@ func (in *input) decode(ctx context.Context, opts *DecodeOptions,
 	d := &Decoded{File: in.file, Format: in.format.Name, Width: in.w, Height: in.h, Meta: in.info,
 		Targets: in.targets, anim: anim}
 	if n := in.info.DroppedICC; n > 0 {
-		d.notes = append(d.notes, fmt.Sprintf("the input's colour profile (%s) is over the %d MiB limit and was dropped; colours may shift in colour-managed viewers",
+		d.notes = append(d.notes, fmt.Sprintf("the input's %scolour profile is over the %d MiB limit and was dropped; colours may shift in colour-managed viewers",
 			iccSize(n), meta.MaxICC>>20))
 	}
 	d.Gray = img.ColorModel() == color.GrayModel || img.ColorModel() == color.Gray16Model
@@ -334,12 +334,12 @@ func (in *input) decode(ctx context.Context, opts *DecodeOptions,
 	return d, nil
 }
 
-// iccSize words a dropped profile's size.
+// iccSize words a dropped profile's size, when known: "15.0 MiB ".
 func iccSize(n int64) string {
 	if n == meta.MaxICC+1 {
-		return fmt.Sprintf("more than %d MiB", meta.MaxICC>>20)
+		return ""
 	}
-	return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	return fmt.Sprintf("%.1f MiB ", float64(n)/(1<<20))
 }
 
 // fallbackNeed is need(1) with what the format's Fallback holds in place
