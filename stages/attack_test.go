@@ -1,9 +1,11 @@
 package stages
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"image"
+	"image/color"
 	"image/png"
 	"os"
 	"path/filepath"
@@ -12,6 +14,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/imgpipe/imgpipe/internal/format"
 )
 
 // peak runs f and returns how long it took, the bytes it allocated in all
@@ -180,5 +184,19 @@ func TestDecodeOutputOverMaxPixels(t *testing.T) {
 	_, err = decodeFile(t, p, decodeOpts{Outputs: []Output{{Width: 200000, Enlarge: true}}})
 	if !errors.Is(err, ErrTooLarge) || !strings.Contains(err.Error(), "200000x200000") {
 		t.Errorf("error %v, want ErrTooLarge naming the 200000x200000 output", err)
+	}
+}
+
+// The colour profile is charged: once as read, and per output for the
+// copy each one embeds (issue #18.6: a 15 MiB profile in each of 100
+// outputs was never charged).
+func TestDecodeChargesProfile(t *testing.T) {
+	in := &input{src: &opened{ReaderAt: bytes.NewReader(nil), size: 1000}, format: format.ByName("png"), frames: 1,
+		cfg: image.Config{ColorModel: color.RGBAModel, Width: 10, Height: 10}, w: 10, h: 10,
+		targets: []Target{{Width: 10, Height: 10, Format: "png"}, {Width: 5, Height: 5, Format: "jpeg"}}}
+	without := in.need(1)
+	in.info.ICC = make([]byte, 1<<20)
+	if got, want := in.need(1)-without, int64(5<<20); got != want {
+		t.Errorf("a 1 MiB profile and two outputs add %d bytes to the charge, want %d", got, want)
 	}
 }
