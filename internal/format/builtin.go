@@ -30,12 +30,12 @@ func init() {
 	register(&Format{
 		Name: "jpeg", Title: "JPEG", Exts: []string{"jpg", "jpeg", "jpe", "jfif"},
 		Magic:        prefix("\xff\xd8"),
-		DecodeConfig: jpeg.DecodeConfig, Decode: decodeJPEG, Scales: true, Fallback: decodeStdJPEG,
-		FallbackHolds: jpegFallbackHolds, Holds: jpegHolds,
+		DecodeConfig: jpeg.DecodeConfig, Decode: decodeJPEG, Scales: true, Fallback: decodeStdJPEG, Holds: jpegHolds,
 		Encode: func(w io.Writer, img image.Image, o EncodeOptions) error {
 			return ijpeg.Encode(w, img, &ijpeg.EncodeOptions{Quality: o.Quality, Progressive: o.Progressive})
 		},
 		Embed: meta.EmbedJPEG, YCbCr: true,
+		FallbackHolds: jpegFallbackHolds,
 		// The encoder's coefficients (up to 6.4 bytes a pixel, at most 32
 		// MB) and, from RGB, its YCbCr planes (3 bytes).
 		EncodeHolds: func(px int64) int64 { return min(7*px, 32<<20) + 3*px },
@@ -69,11 +69,12 @@ func init() {
 	register(&Format{
 		Name: "tiff", Title: "TIFF", Exts: []string{"tif", "tiff"},
 		Magic:        func(h []byte) bool { return prefix("II*\x00")(h) || prefix("MM\x00*")(h) },
-		DecodeConfig: tiff.DecodeConfig, Decode: unscaled(tiff.Decode), Holds: tiffHolds,
+		DecodeConfig: tiff.DecodeConfig, Decode: unscaled(tiff.Decode),
 		Encode: func(w io.Writer, img image.Image, _ EncodeOptions) error {
 			return tiff.Encode(w, img, &tiff.Options{Compression: tiff.Deflate, Predictor: true})
 		},
 		Alpha: true,
+		Holds: tiffHolds,
 	})
 	register(&Format{
 		Name: "webp-anim", Title: "animated WebP", Still: "webp",
