@@ -103,7 +103,7 @@ func (o Output) Validate(prefix string) error {
 		return bad("height", "must be >= 0, got %d", o.Height)
 	case o.Quality < 1 || o.Quality > 100:
 		return bad("quality", "must be 1-100, got %d", o.Quality)
-	case o.Sharpen < 0 || o.Sharpen > 10:
+	case !(o.Sharpen >= 0 && o.Sharpen <= 10): // NaN too
 		return bad("sharpen", "must be 0 (off) to 10, got %g", o.Sharpen)
 	}
 	if !oneOf(o.Fit, "fit", "fill", "stretch") {
