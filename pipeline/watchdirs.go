@@ -102,7 +102,7 @@ func (w *watcher) addTree(ctx context.Context, dir, rel string, files bool, seen
 				return err
 			}
 		case files && info.Mode().IsRegular():
-			w.schedule(p, r, info.Size(), info.ModTime(), w.settle)
+			w.pending.changed(time.Now(), p, r, stateOf(info))
 		}
 	}
 	return nil
@@ -130,7 +130,7 @@ func (w *watcher) forgetDir(dir string) {
 	// deleted one this is a no-op (the error says so).
 	_ = w.fw.Remove(dir)
 	for name, f := range w.known[dir] {
-		w.schedule(filepath.Join(dir, name), f.Rel, -1, time.Time{}, w.settle)
+		w.pending.went(time.Now(), filepath.Join(dir, name), f.Rel)
 	}
 }
 

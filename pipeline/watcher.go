@@ -1,7 +1,6 @@
 package pipeline
 
 import (
-	"container/heap"
 	"context"
 	"errors"
 	"fmt"
@@ -96,11 +95,10 @@ func watchTree(ctx context.Context, roots []string, opts WatchOptions, emit Emit
 		log:      opts.Logger,
 		onRemove: opts.OnRemove,
 		settle:   opts.Settle,
-		short:    min(opts.Settle/10, 50*time.Millisecond),
+		pending:  newSettler(opts.Settle),
 		dirs:     map[string]*watchedDir{},
 		realDirs: map[string]string{},
 		known:    map[string]map[string]stages.File{},
-		pending:  map[string]*pendingFile{},
 		reported: map[string]bool{},
 		warned:   map[string]bool{},
 		errq:     errQueue{ready: make(chan struct{}, 1)},
@@ -148,8 +146,7 @@ type watcher struct {
 	emit     Emit
 	log      *slog.Logger
 	onRemove func(stages.File)
-	settle   time.Duration // wait after a write
-	short    time.Duration // wait after a file appeared whole (renamed in)
+	settle   time.Duration // how recent a catch-up file may be and still be being written
 	roots    []string
 	fw       *fsnotify.Watcher
 	exclude  []string // absolute and resolved forms of opts.Scan.Exclude
@@ -158,21 +155,11 @@ type watcher struct {
 	dirs     map[string]*watchedDir            // watched folders by (cleaned) path
 	realDirs map[string]string                 // resolved path → watched path, against loops and stale names
 	known    map[string]map[string]stages.File // emitted images: folder path → base name → stages.File
-	pending  map[string]*pendingFile           // files waiting to settle, by path
-	queue    pendingQueue                      // the same files, earliest deadline first
+	pending  *settler                          // files waiting to settle
 	reported map[string]bool                   // paths whose error was emitted, so it is emitted once
 	warned   map[string]bool                   // limit warnings already logged
 	rescan   map[string]bool                   // during a rescan: paths emitted again
 	errq     errQueue
-}
-
-// pendingFile is a file waiting for Settle to pass without change.
-type pendingFile struct {
-	path, rel string
-	size      int64     // at the last event, to notice changes that sent none
-	mod       time.Time // ditto
-	due       time.Time
-	index     int // in queue
 }
 
 // run is the event loop: catch-up, then events, errors and deadlines until
@@ -189,8 +176,8 @@ func (w *watcher) run(ctx context.Context) error {
 			return err
 		}
 		var due <-chan time.Time
-		if len(w.queue) > 0 {
-			timer.Reset(time.Until(w.queue[0].due))
+		if next, ok := w.pending.next(); ok {
+			timer.Reset(time.Until(next))
 			due = timer.C
 		}
 		select {
@@ -261,7 +248,7 @@ func (w *watcher) catchUp(ctx context.Context) error {
 			return w.reportErr(f, err)
 		}
 		if time.Since(f.ModTime) < w.settle { // maybe still being written
-			w.schedule(f.Path, f.Rel, f.Size, f.ModTime, w.settle)
+			w.pending.changed(time.Now(), f.Path, f.Rel, fileState{f.Size, f.ModTime})
 			return nil
 		}
 		if w.rescan != nil {
@@ -278,9 +265,9 @@ func (w *watcher) event(ctx context.Context, ev fsnotify.Event) error {
 		if _, ok := w.dirs[name]; ok {
 			w.forgetDir(name)
 		} else if f, ok := w.knownFile(name); ok {
-			w.schedule(name, f.Rel, -1, time.Time{}, w.settle)
-		} else if p, ok := w.pending[name]; ok {
-			w.schedule(name, p.rel, -1, time.Time{}, w.settle)
+			w.pending.went(time.Now(), name, f.Rel)
+		} else if rel, ok := w.pending.waiting(name); ok {
+			w.pending.went(time.Now(), name, rel)
 		}
 	}
 	if !ev.Has(fsnotify.Create) && !ev.Has(fsnotify.Write) && !ev.Has(fsnotify.Chmod) {
@@ -314,15 +301,11 @@ func (w *watcher) event(ctx context.Context, ev fsnotify.Event) error {
 		if !info.Mode().IsRegular() {
 			return nil
 		}
-		wait := w.settle
-		if info.Size() > 0 { // arrived whole (a rename); a write soon after means it did not
-			wait = w.short
-		}
-		w.schedule(name, rel, info.Size(), info.ModTime(), wait)
+		w.pending.appeared(time.Now(), name, rel, stateOf(info))
 		return nil
 	}
 	// Write, or Chmod (touch, cp -p setting the time) on a file we wait for.
-	if _, ok := w.pending[name]; !ok && !ev.Has(fsnotify.Write) {
+	if _, ok := w.pending.waiting(name); !ok && !ev.Has(fsnotify.Write) {
 		return nil
 	}
 	info, err := os.Stat(name)
@@ -330,7 +313,7 @@ func (w *watcher) event(ctx context.Context, ev fsnotify.Event) error {
 		return nil
 	}
 	if info.Mode().IsRegular() {
-		w.schedule(name, rel, info.Size(), info.ModTime(), w.settle)
+		w.pending.changed(time.Now(), name, rel, stateOf(info))
 	}
 	return nil
 }
@@ -355,8 +338,8 @@ func (w *watcher) errors(ctx context.Context) error {
 	for dir, files := range w.known {
 		for name, f := range files {
 			p := filepath.Join(dir, name)
-			if _, ok := w.pending[p]; !ok && !w.rescan[p] {
-				w.schedule(p, f.Rel, -1, time.Time{}, w.settle)
+			if _, ok := w.pending.waiting(p); !ok && !w.rescan[p] {
+				w.pending.went(time.Now(), p, f.Rel)
 			}
 		}
 	}
@@ -364,81 +347,73 @@ func (w *watcher) errors(ctx context.Context) error {
 }
 
 // fire handles the files whose deadline has passed: emits those that
-// settled, waits again for those that changed without an event, and reports
+// settled, lets those that changed without an event wait again, and reports
 // the images that are gone.
 func (w *watcher) fire(ctx context.Context) error {
 	now := time.Now()
-	for len(w.queue) > 0 && !w.queue[0].due.After(now) {
+	for {
+		p, rel, ok := w.pending.due(now)
+		if !ok {
+			return nil
+		}
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		p := w.queue[0]
-		info, err := os.Stat(p.path)
-		if err == nil && (info.Size() != p.size || !info.ModTime().Equal(p.mod)) && info.Mode().IsRegular() {
-			w.schedule(p.path, p.rel, info.Size(), info.ModTime(), w.settle) // changed unannounced
-			continue
-		}
-		heap.Pop(&w.queue)
-		delete(w.pending, p.path)
-		if err != nil && errors.Is(err, fs.ErrNotExist) {
-			if f, ok := w.knownFile(p.path); ok {
-				w.forget(p.path)
+		info, err := os.Stat(p)
+		switch {
+		case err == nil && info.Mode().IsRegular():
+			switch w.pending.check(now, p, stateOf(info)) {
+			case waitAgain:
+				continue
+			case settled:
+				if err := w.settled(p, rel, info); err != nil {
+					return err
+				}
+			}
+		case errors.Is(err, fs.ErrNotExist):
+			w.pending.check(now, p, absent)
+			if f, ok := w.knownFile(p); ok {
+				w.forget(p)
 				w.onRemove(f)
 			}
-			continue
-		}
-		if err != nil {
-			if err := w.report(stages.File{Path: p.path, Rel: p.rel}, err); err != nil {
+		case err != nil:
+			w.pending.drop(p)
+			if err := w.report(stages.File{Path: p, Rel: rel}, err); err != nil {
 				return err
 			}
-			continue
-		}
-		if !info.Mode().IsRegular() {
-			continue
-		}
-		if f, ok := w.knownFile(p.path); ok && f.Size == info.Size() && f.ModTime.Equal(info.ModTime()) {
-			continue // emitted as it is already
-		}
-		if w.rule.Skip(filepath.Base(p.path), false) {
-			continue // not an image, or a download still in progress (.part)
-		}
-		f := stages.File{Path: p.path, Rel: p.rel, Size: info.Size(), ModTime: info.ModTime()}
-		head, err := readHeadFile(p.path)
-		if err != nil {
-			if errors.Is(err, fs.ErrNotExist) {
-				continue // and its Remove event is on its way
-			}
-			if err := w.report(f, err); err != nil {
-				return err
-			}
-			continue
-		}
-		var ok bool
-		if f.Format, ok = stages.Accept(p.path, head); !ok {
-			continue // no extension, and not an image
-		}
-		if err := w.send(f); err != nil {
-			return err
+		default: // a folder or a device now: not an image
+			w.pending.drop(p)
 		}
 	}
-	return nil
 }
 
-// schedule (re)starts the wait of the file at p: it is looked at again
-// after wait, and emitted if its size and time are still size and mod
-// (size -1: the file went away, see whether it is back).
-func (w *watcher) schedule(p, rel string, size int64, mod time.Time, wait time.Duration) {
-	f, ok := w.pending[p]
-	if !ok {
-		f = &pendingFile{path: p}
-		w.pending[p] = f
+// settled emits the file at p, which has not changed for its whole wait, if
+// it is an input and not emitted as it is already.
+func (w *watcher) settled(p, rel string, info fs.FileInfo) error {
+	if f, ok := w.knownFile(p); ok && f.Size == info.Size() && f.ModTime.Equal(info.ModTime()) {
+		return nil // emitted as it is already
 	}
-	f.rel, f.size, f.mod, f.due = rel, size, mod, time.Now().Add(wait)
-	if ok {
-		heap.Fix(&w.queue, f.index)
-	} else {
-		heap.Push(&w.queue, f)
+	if w.rule.Skip(filepath.Base(p), false) {
+		return nil // not an image, or a download still in progress (.part)
 	}
+	f := stages.File{Path: p, Rel: rel, Size: info.Size(), ModTime: info.ModTime()}
+	head, err := readHeadFile(p)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil // and its Remove event is on its way
+		}
+		return w.report(f, err)
+	}
+	var ok bool
+	if f.Format, ok = stages.Accept(p, head); !ok {
+		return nil // no extension, and not an image
+	}
+	return w.send(f)
+}
+
+// stateOf is the fileState of a file that is there.
+func stateOf(info fs.FileInfo) fileState {
+	return fileState{size: info.Size(), mod: info.ModTime()}
 }
 
 // send emits an image and remembers it.
