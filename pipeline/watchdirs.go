@@ -9,8 +9,6 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/fsnotify/fsnotify"
-
 	"github.com/imgpipe/imgpipe/stages"
 )
 
@@ -48,7 +46,7 @@ func (w *watcher) addTree(ctx context.Context, dir, rel string, files bool, seen
 		w.forgetDir(other) // moved without our hearing of it (overflow)
 	}
 	if _, ok := w.dirs[dir]; !ok {
-		if err := addWatch(w.fw, dir); err != nil {
+		if err := w.fw.Add(dir); err != nil {
 			switch hint := limitHint(err); {
 			case errors.Is(err, fs.ErrNotExist):
 				return nil
@@ -180,6 +178,3 @@ func realPath(p string) (string, error) {
 	}
 	return filepath.Abs(real)
 }
-
-// addWatch adds a watch on dir; tests replace it to play system limits.
-var addWatch = (*fsnotify.Watcher).Add

@@ -81,6 +81,12 @@ const defaultSettle = time.Second
 // image (to skip duplicates and report removals), one per file waiting to
 // settle.
 func watchTree(ctx context.Context, roots []string, opts WatchOptions, emit Emit) error {
+	return watchWith(ctx, roots, opts, emit, newFSNotifier)
+}
+
+// watchWith is watchTree with the notifier that newNotifier returns: tests
+// give a fake one, or wrap the system's.
+func watchWith(ctx context.Context, roots []string, opts WatchOptions, emit Emit, newNotifier func() (notifier, error)) error {
 	if opts.Settle <= 0 {
 		opts.Settle = defaultSettle
 	}
@@ -114,7 +120,7 @@ func watchTree(ctx context.Context, roots []string, opts WatchOptions, emit Emit
 		w.roots = append(w.roots, filepath.Clean(r))
 	}
 
-	fw, err := fsnotify.NewWatcher()
+	fw, err := newNotifier()
 	if err != nil {
 		if hint := limitHint(err); hint != "" {
 			return fmt.Errorf("watch: %w; to raise the limit%s", err, hint)
@@ -128,7 +134,7 @@ func watchTree(ctx context.Context, roots []string, opts WatchOptions, emit Emit
 	errsDone := make(chan struct{})
 	go func() {
 		defer close(errsDone)
-		for err := range fw.Errors {
+		for err := range fw.Errors() {
 			w.errq.put(err)
 		}
 	}()
@@ -148,7 +154,7 @@ type watcher struct {
 	onRemove func(stages.File)
 	settle   time.Duration // how recent a catch-up file may be and still be being written
 	roots    []string
-	fw       *fsnotify.Watcher
+	fw       notifier
 	exclude  []string // absolute and resolved forms of opts.Scan.Exclude
 	rule     stages.InputRule
 
@@ -168,6 +174,7 @@ func (w *watcher) run(ctx context.Context) error {
 	if err := w.catchUp(ctx); err != nil {
 		return err
 	}
+	events := w.fw.Events()
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	defer timer.Stop()
@@ -183,7 +190,7 @@ func (w *watcher) run(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case ev, ok := <-w.fw.Events:
+		case ev, ok := <-events:
 			if !ok {
 				return errors.New("watch: fsnotify stopped")
 			}
@@ -200,7 +207,7 @@ func (w *watcher) run(ctx context.Context) error {
 		drain:
 			for range 1024 {
 				select {
-				case ev, ok := <-w.fw.Events:
+				case ev, ok := <-events:
 					if !ok {
 						return errors.New("watch: fsnotify stopped")
 					}

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/imgpipe/imgpipe/stages"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -17,7 +16,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fsnotify/fsnotify"
+	"github.com/imgpipe/imgpipe/stages"
+
 	"go.uber.org/goleak"
 )
 
@@ -172,6 +172,12 @@ type watchRun struct {
 // returned context.Canceled promptly, and that no goroutine outlived it.
 func startWatch(t *testing.T, root string, opts WatchOptions, wrap func(Emit) Emit) *watchRun {
 	t.Helper()
+	return startWatchWith(t, root, opts, wrap, newFSNotifier)
+}
+
+// startWatchWith is startWatch on the notifier newNotifier returns.
+func startWatchWith(t *testing.T, root string, opts WatchOptions, wrap func(Emit) Emit, newNotifier func() (notifier, error)) *watchRun {
+	t.Helper()
 	leaks := goleak.IgnoreCurrent()
 	ctx, cancel := context.WithCancel(context.Background())
 	w := &watchRun{t: t, root: root, rec: &watchRecorder{}, log: &watchLog{}, cancel: cancel,
@@ -189,7 +195,7 @@ func startWatch(t *testing.T, root string, opts WatchOptions, wrap func(Emit) Em
 	if wrap != nil {
 		emit = wrap(emit)
 	}
-	go func() { w.done <- watchTree(ctx, []string{root}, opts, emit) }()
+	go func() { w.done <- watchWith(ctx, []string{root}, opts, emit, newNotifier) }()
 	t.Cleanup(func() {
 		if err := w.stop(); !errors.Is(err, context.Canceled) {
 			t.Errorf("Watch returned %v, want context.Canceled", err)
@@ -853,15 +859,10 @@ func TestWatchLimit(t *testing.T) {
 	watchWriteOld(t, filepath.Join(root, "ok", "c.png"), png)
 	// Folders named limited-* cannot be watched, as when
 	// fs.inotify.max_user_watches is reached.
-	orig := addWatch
-	addWatch = func(w *fsnotify.Watcher, dir string) error {
-		if strings.HasPrefix(filepath.Base(dir), "limited-") {
-			return syscall.ENOSPC
-		}
-		return orig(w, dir)
-	}
-	t.Cleanup(func() { addWatch = orig }) // runs after Watch has returned
-	w := startWatch(t, root, WatchOptions{}, nil)
+	w := startWatchWith(t, root, WatchOptions{}, nil, func() (notifier, error) {
+		n, err := newFSNotifier()
+		return limitedNotifier{n}, err
+	})
 	w.waitEmitted("limited-1/a.png", "limited-2/b.png", "ok/c.png")
 
 	// A folder moved in that cannot be watched: what it holds is emitted.
@@ -900,4 +901,14 @@ func TestWatchLimitHint(t *testing.T) {
 			t.Errorf("limitHint(%v) = %q, want it to contain %q", c.err, got, c.want)
 		}
 	}
+}
+
+// limitedNotifier cannot watch folders named limited-*.
+type limitedNotifier struct{ notifier }
+
+func (n limitedNotifier) Add(dir string) error {
+	if strings.HasPrefix(filepath.Base(dir), "limited-") {
+		return syscall.ENOSPC
+	}
+	return n.notifier.Add(dir)
 }
