@@ -121,7 +121,7 @@ func (l *loopRun) write(rel string, data []byte) {
 	p := filepath.Join(l.root, rel)
 	_, err := os.Stat(p)
 	isNew := err != nil
-	watchWrite(l.t, p, data)
+	watchWriteInPlace(l.t, p, data)
 	if isNew {
 		l.send(fsnotify.Create, rel)
 	}
@@ -133,7 +133,7 @@ func (l *loopRun) write(rel string, data []byte) {
 func (l *loopRun) renameIn(rel string, data []byte) {
 	l.t.Helper()
 	tmp := filepath.Join(l.t.TempDir(), "tmp")
-	watchWrite(l.t, tmp, data)
+	watchWriteInPlace(l.t, tmp, data)
 	if err := os.Rename(tmp, filepath.Join(l.root, rel)); err != nil {
 		l.t.Fatal(err)
 	}
@@ -159,7 +159,7 @@ func (l *loopRun) want(when, rel string, emitted, removed int) {
 func (l *loopRun) oldFile(rel string, data []byte) {
 	l.t.Helper()
 	p := filepath.Join(l.root, rel)
-	watchWrite(l.t, p, data)
+	watchWriteInPlace(l.t, p, data)
 	old := time.Now().Add(-time.Hour)
 	if err := os.Chtimes(p, old, old); err != nil {
 		l.t.Fatal(err)
@@ -265,7 +265,7 @@ func TestWatchLoopChangedWithoutEvent(t *testing.T) {
 		l := startLoop(t, WatchOptions{Settle: loopSettle})
 		l.write("a.jpg", jpg)
 		l.after(loopSettle / 2)
-		watchWrite(t, filepath.Join(l.root, "a.jpg"), append(slices.Clone(jpg), 0, 0)) // no event
+		watchWriteInPlace(t, filepath.Join(l.root, "a.jpg"), append(slices.Clone(jpg), 0, 0)) // no event
 		l.after(loopSettle / 2)
 		l.want("at the first deadline", "a.jpg", 0, 0)
 		l.after(loopSettle - 1)
@@ -362,7 +362,7 @@ func TestWatchLoopCatchUpRecent(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		l := &loopRun{t: t, root: t.TempDir(), n: newFakeNotifier(), rec: &watchRecorder{}, log: &watchLog{}}
 		p := filepath.Join(l.root, "recent.png")
-		watchWrite(t, p, png)
+		watchWriteInPlace(t, p, png)
 		now := time.Now()
 		if err := os.Chtimes(p, now, now); err != nil {
 			t.Fatal(err)
