@@ -160,6 +160,15 @@ func (s *settler) drop(p string) {
 	delete(s.byPath, p)
 }
 
+// dropBelow stops waiting on every file in dir or below it.
+func (s *settler) dropBelow(dir string) {
+	for p := range s.byPath {
+		if within(p, dir) {
+			s.drop(p)
+		}
+	}
+}
+
 // pendingQueue is a min-heap of pending files by deadline.
 type pendingQueue []*pendingFile
 

@@ -243,4 +243,17 @@ func TestSettlerQueue(t *testing.T) {
 	if len(s.queue) != 2 || len(s.byPath) != 2 {
 		t.Errorf("%d queued, %d by path, want 2 and 2", len(s.queue), len(s.byPath))
 	}
+	// A folder that goes takes its files with it, and no others.
+	s.changed(t0, "/r/sub/d.jpg", "sub/d.jpg", st)
+	s.changed(t0, "/r/sub/deeper/e.jpg", "sub/deeper/e.jpg", st)
+	s.changed(t0, "/r/subway.jpg", "subway.jpg", st)
+	s.dropBelow("/r/sub")
+	for p, want := range map[string]bool{"/r/a.jpg": true, "/r/c.jpg": true, "/r/subway.jpg": true, "/r/sub/d.jpg": false, "/r/sub/deeper/e.jpg": false} {
+		if _, ok := s.waiting(p); ok != want {
+			t.Errorf("after dropBelow(/r/sub): waiting(%s) = %v, want %v", p, ok, want)
+		}
+	}
+	if len(s.queue) != 3 {
+		t.Errorf("%d queued, want 3", len(s.queue))
+	}
 }

@@ -43,7 +43,7 @@ func (w *watcher) addTree(ctx context.Context, dir, rel string, files bool, seen
 		if r, err := realPath(other); err == nil && r == real {
 			return nil // watched under another name (a link)
 		}
-		w.forgetDir(other) // moved without our hearing of it (overflow)
+		w.forgetDir(other, true) // moved without our hearing of it (overflow)
 	}
 	if _, ok := w.dirs[dir]; !ok {
 		if err := w.fw.Add(dir); err != nil {
@@ -107,14 +107,15 @@ func (w *watcher) addTree(ctx context.Context, dir, rel string, files bool, seen
 }
 
 // forgetDir drops a deleted or moved folder and those below it from the
-// watch list, and checks, a Settle later, whether their images are gone.
-func (w *watcher) forgetDir(dir string) {
+// watch list; with checkRemoved, it checks, a Settle later, whether their
+// images are gone.
+func (w *watcher) forgetDir(dir string, checkRemoved bool) {
 	d, ok := w.dirs[dir]
 	if !ok {
 		return
 	}
 	for sub := range d.subs {
-		w.forgetDir(sub)
+		w.forgetDir(sub, checkRemoved)
 	}
 	delete(w.dirs, dir)
 	if w.realDirs[d.real] == dir {
@@ -127,6 +128,9 @@ func (w *watcher) forgetDir(dir string) {
 	// so that moving it back in gets a watch with the right name. For a
 	// deleted one this is a no-op (the error says so).
 	_ = w.fw.Remove(dir)
+	if !checkRemoved {
+		return
+	}
 	for name, f := range w.known[dir] {
 		w.pending.went(time.Now(), filepath.Join(dir, name), f.Rel)
 	}

@@ -58,6 +58,13 @@ const defaultSettle = time.Second
 // in, or modified, once it has settled, until ctx is done; then it returns
 // ctx.Err(). If emit returns an error, Watch returns that error.
 //
+// Every root must be a folder: if one is missing or is a file, watchTree
+// returns at once an error wrapping ErrNoFolder for each, having watched
+// nothing. A root that goes later (deleted, moved away, or its disk
+// unmounted, noticed within rootCheckEvery) is emitted as an error wrapping
+// ErrNoFolder and no longer watched, its images not taken as removed; when
+// no root is left, watchTree returns an error.
+//
 // Watches are added to every folder first and the folders are walked after,
 // so nothing created during start-up is missed; folders created or moved in
 // later are watched, and what they already hold is emitted, as soon as they
@@ -72,9 +79,10 @@ const defaultSettle = time.Second
 // Watch calls emit and opts.OnRemove from its own goroutine only, one call at
 // a time. A blocked emit is back-pressure: meanwhile events wait in fsnotify
 // and the kernel's queue (should that overflow, the rescan finds what was
-// missed), and nothing deadlocks. Watch starts one helper goroutine (it collects
-// fsnotify's errors so fsnotify never blocks holding its lock) and uses a
-// single timer; all are stopped, and the fsnotify watcher closed, before it
+// missed), and nothing deadlocks. Watch starts one helper goroutine (it
+// collects fsnotify's errors so fsnotify never blocks holding its lock) and
+// uses one timer (the next settle deadline) and one ticker (the roots'
+// check); all are stopped, and the fsnotify watcher closed, before it
 // returns.
 //
 // Memory: one watch and a few hundred bytes per folder, one entry per emitted
@@ -95,12 +103,18 @@ func watchWith(ctx context.Context, roots []string, opts WatchOptions, emit Emit
 			return fmt.Errorf("watch: ignore pattern %q: %w", p, err)
 		}
 	}
+	roots, rootInfo, err := openRoots(roots)
+	if err != nil {
+		return err
+	}
 	w := &watcher{
 		opts:     opts,
 		emit:     emit,
 		log:      opts.Logger,
 		onRemove: opts.OnRemove,
 		settle:   opts.Settle,
+		roots:    roots,
+		rootInfo: rootInfo,
 		pending:  newSettler(opts.Settle),
 		dirs:     map[string]*watchedDir{},
 		realDirs: map[string]string{},
@@ -116,10 +130,6 @@ func watchWith(ctx context.Context, roots []string, opts WatchOptions, emit Emit
 	if w.onRemove == nil {
 		w.onRemove = func(stages.File) {}
 	}
-	for _, r := range roots {
-		w.roots = append(w.roots, filepath.Clean(r))
-	}
-
 	fw, err := newNotifier()
 	if err != nil {
 		if hint := limitHint(err); hint != "" {
@@ -152,8 +162,9 @@ type watcher struct {
 	emit     Emit
 	log      *slog.Logger
 	onRemove func(stages.File)
-	settle   time.Duration // how recent a catch-up file may be and still be being written
-	roots    []string
+	settle   time.Duration          // how recent a catch-up file may be and still be being written
+	roots    []string               // as given, cleaned, in order
+	rootInfo map[string]fs.FileInfo // the roots still watched, as found at start
 	fw       notifier
 	exclude  []string // absolute and resolved forms of opts.Scan.Exclude
 	rule     stages.InputRule
@@ -178,6 +189,8 @@ func (w *watcher) run(ctx context.Context) error {
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	defer timer.Stop()
+	roots := time.NewTicker(rootCheckEvery)
+	defer roots.Stop()
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -199,6 +212,10 @@ func (w *watcher) run(ctx context.Context) error {
 			}
 		case <-w.errq.ready:
 			if err := w.errors(ctx); err != nil {
+				return err
+			}
+		case <-roots.C:
+			if err := w.checkRoots(); err != nil {
 				return err
 			}
 		case <-due:
@@ -232,18 +249,16 @@ func (w *watcher) catchUp(ctx context.Context) error {
 	seen := map[string]bool{}
 	var scanRoots []string
 	for _, root := range w.roots {
-		info, err := os.Stat(root)
-		if err != nil {
-			if err := w.report(stages.File{Path: root, Rel: filepath.Base(root)}, err); err != nil {
+		if _, ok := w.rootInfo[root]; !ok {
+			continue // gone earlier
+		}
+		if !w.rootThere(root) {
+			if err := w.rootGone(root); err != nil {
 				return err
 			}
 			continue
 		}
 		scanRoots = append(scanRoots, root)
-		if !info.IsDir() {
-			w.warnOnce("file:"+root, "watch: not a folder: emitted once, not watched for changes", "path", root)
-			continue
-		}
 		if err := w.addTree(ctx, root, "", false, seen); err != nil {
 			return err
 		}
@@ -269,8 +284,11 @@ func (w *watcher) catchUp(ctx context.Context) error {
 func (w *watcher) event(ctx context.Context, ev fsnotify.Event) error {
 	name := filepath.Clean(ev.Name)
 	if ev.Has(fsnotify.Remove) || ev.Has(fsnotify.Rename) {
+		if _, ok := w.rootInfo[name]; ok {
+			return w.rootGone(name)
+		}
 		if _, ok := w.dirs[name]; ok {
-			w.forgetDir(name)
+			w.forgetDir(name, true)
 		} else if f, ok := w.knownFile(name); ok {
 			w.pending.went(time.Now(), name, f.Rel)
 		} else if rel, ok := w.pending.waiting(name); ok {

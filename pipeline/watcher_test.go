@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -444,31 +445,53 @@ func TestWatchBadIgnorePattern(t *testing.T) {
 	}
 }
 
-func TestWatchMissingRoot(t *testing.T) {
+// A root that is missing or is a file stops the watch before it starts:
+// a typo in a service's command line must not watch nothing forever.
+func TestWatchNoFolder(t *testing.T) {
 	png := watchTestdata(t, "1x1.png")
 	tmp := t.TempDir()
 	missing := filepath.Join(tmp, "missing")
 	good := filepath.Join(tmp, "good")
 	watchWriteOld(t, filepath.Join(good, "a.png"), png)
-	file := filepath.Join(tmp, "single.png") // a file: emitted, not watched
+	file := filepath.Join(tmp, "single.png")
 	watchWriteOld(t, file, png)
-	leaks := goleak.IgnoreCurrent()
-	w := &watchRun{t: t, rec: &watchRecorder{}}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		done <- watchTree(ctx, []string{missing, good, file}, WatchOptions{Settle: watchSettle}, w.rec.emit)
-	}()
-	w.waitEmitted("a.png", "single.png")
-	cancel()
-	if err := <-done; !errors.Is(err, context.Canceled) {
-		t.Errorf("Watch returned %v, want context.Canceled", err)
+	const enoent = ": no folder to watch: no such file or directory"
+	for _, c := range []struct {
+		name  string
+		roots []string
+		want  []string // the error's lines
+	}{
+		{"missing", []string{missing}, []string{"watch " + missing + enoent}},
+		{"a file", []string{file}, []string{"watch " + file + ": no folder to watch: it is a file"}},
+		{"one of several", []string{good, missing + "/", file}, []string{
+			"watch " + missing + enoent,
+			"watch " + file + ": no folder to watch: it is a file",
+		}},
+		{"none", nil, []string{"watch: no folder to watch: none given"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			leaks := goleak.IgnoreCurrent()
+			rec := &watchRecorder{}
+			err := watchTree(context.Background(), c.roots, WatchOptions{Settle: watchSettle}, rec.emit)
+			if !errors.Is(err, ErrNoFolder) {
+				t.Fatalf("got %v, want ErrNoFolder", err)
+			}
+			if got := strings.Split(err.Error(), "\n"); !slices.Equal(got, c.want) {
+				t.Errorf("got  %q\nwant %q", got, c.want)
+			}
+			if c.name == "missing" && !errors.Is(err, fs.ErrNotExist) {
+				t.Errorf("%v: want it to match fs.ErrNotExist too", err)
+			}
+			var pe *Error
+			if c.roots != nil && (!errors.As(err, &pe) || pe.Stage != "watch") {
+				t.Errorf("%v: want an *Error of stage watch", err)
+			}
+			if rec.count("a.png") != 0 || len(rec.errors()) != 0 {
+				t.Errorf("emitted before refusing to start:\n%s", rec)
+			}
+			goleak.VerifyNone(t, leaks)
+		})
 	}
-	errs := w.rec.errors()
-	if len(errs) != 1 || !errors.Is(errs[0], os.ErrNotExist) || errs[0].Error() != "watch "+missing+": no such file or directory" {
-		t.Errorf("errors %v, want one: watch %s: no such file or directory", errs, missing)
-	}
-	goleak.VerifyNone(t, leaks)
 }
 
 func TestWatchPermissionDenied(t *testing.T) {

@@ -68,10 +68,14 @@ func (n *fakeNotifier) Close() error {
 type loopRun struct {
 	t    *testing.T
 	root string
+	more []string // other roots
 	n    *fakeNotifier
 	rec  *watchRecorder
 	log  *watchLog
 	wrap func(Emit) Emit // if set, what emit becomes
+
+	done  chan error // the watch's return, once
+	ended bool       // the test took it (ended)
 }
 
 // startLoop runs watchWith on root in the calling test's bubble and waits
@@ -93,18 +97,34 @@ func (l *loopRun) start(opts WatchOptions) *loopRun {
 		emit = l.wrap(emit)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
+	l.done = make(chan error, 1)
 	go func() {
-		done <- watchWith(ctx, []string{l.root}, opts, emit, func() (notifier, error) { return l.n, nil })
+		roots := append([]string{l.root}, l.more...)
+		l.done <- watchWith(ctx, roots, opts, emit, func() (notifier, error) { return l.n, nil })
 	}()
 	l.t.Cleanup(func() {
 		cancel()
-		if err := <-done; !errors.Is(err, context.Canceled) {
+		if l.ended {
+			return
+		}
+		if err := <-l.done; !errors.Is(err, context.Canceled) {
 			l.t.Errorf("watch returned %v, want context.Canceled", err)
 		}
 	})
 	synctest.Wait()
 	return l
+}
+
+// end reports whether the watch has returned by itself, and its error.
+func (l *loopRun) end() (ended bool, err error) {
+	synctest.Wait()
+	select {
+	case err := <-l.done:
+		l.ended = true
+		return true, err
+	default:
+		return false, nil
+	}
 }
 
 // send hands the loop the event fsnotify would send for rel, and waits
@@ -373,5 +393,91 @@ func TestWatchLoopCatchUpRecent(t *testing.T) {
 		l.want("before Settle", "recent.png", 0, 0)
 		l.after(1)
 		l.want("at Settle", "recent.png", 1, 0)
+	})
+}
+
+// A watched folder that goes is reported, and not taken as its images
+// being deleted; the watch ends when no folder is left.
+func TestWatchLoopRootGone(t *testing.T) {
+	png := watchTestdata(t, "1x1.png")
+	// gone checks that root was reported once, as gone, and that its image
+	// was not taken as removed, a while later.
+	gone := func(l *loopRun, root string) {
+		t := l.t
+		t.Helper()
+		l.after(10 * loopSettle)
+		errs := l.rec.errors()
+		want := "no folder to watch: gone (deleted, moved away or unmounted), no longer watched"
+		if len(errs) != 1 || !errors.Is(errs[0], ErrNoFolder) || errs[0].Error() != want {
+			t.Errorf("errors %v, want one: %s", errs, want)
+		}
+		if n := l.rec.removedCount("a.png"); n != 0 {
+			t.Errorf("OnRemove(a.png) called %d times, want 0: the folder went, not its photos", n)
+		}
+	}
+	t.Run("deleted, the only one", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			l := &loopRun{t: t, root: t.TempDir(), n: newFakeNotifier(), rec: &watchRecorder{}, log: &watchLog{}}
+			l.oldFile("a.png", png)
+			l.start(WatchOptions{Settle: loopSettle})
+			l.want("catch-up", "a.png", 1, 0)
+			if err := os.RemoveAll(l.root); err != nil {
+				t.Fatal(err)
+			}
+			l.send(fsnotify.Remove, "a.png") // as inotify does: the files, then the folder
+			l.send(fsnotify.Remove, "")
+			ended, err := l.end()
+			if want := "watch: no folder left to watch: " + l.root + " is gone"; !ended || err == nil || err.Error() != want {
+				t.Errorf("watch returned %v (ended %v), want %q", err, ended, want)
+			}
+			if errors.Is(err, ErrNoFolder) {
+				t.Errorf("%v: a folder gone later is not ErrNoFolder, which means \"never started\"", err)
+			}
+			gone(l, l.root)
+		})
+	})
+	t.Run("moved away, one of two", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			other := t.TempDir()
+			l := &loopRun{t: t, root: t.TempDir(), more: []string{other}, n: newFakeNotifier(), rec: &watchRecorder{}, log: &watchLog{}}
+			l.oldFile("a.png", png)
+			l.start(WatchOptions{Settle: loopSettle})
+			if err := os.Rename(l.root, l.root+"-away"); err != nil {
+				t.Fatal(err)
+			}
+			l.send(fsnotify.Rename, "")
+			if ended, err := l.end(); ended {
+				t.Fatalf("watch returned %v with a folder still watched", err)
+			}
+			gone(l, l.root)
+			// The other folder is still watched.
+			watchWriteInPlace(t, filepath.Join(other, "b.png"), png)
+			l.n.events <- fsnotify.Event{Name: filepath.Join(other, "b.png"), Op: fsnotify.Create}
+			l.after(loopSettle)
+			l.want("in the other folder", "b.png", 1, 0)
+		})
+	})
+	t.Run("replaced without an event, as by an unmount", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			l := &loopRun{t: t, root: t.TempDir(), n: newFakeNotifier(), rec: &watchRecorder{}, log: &watchLog{}}
+			l.oldFile("a.png", png)
+			l.start(WatchOptions{Settle: loopSettle})
+			// The mount point is left, empty: another folder by the same name.
+			if err := os.Rename(l.root, l.root+"-disk"); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Mkdir(l.root, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			l.after(rootCheckEvery - 1)
+			if ended, err := l.end(); ended {
+				t.Fatalf("watch returned %v before the roots' check", err)
+			}
+			l.after(1)
+			if ended, err := l.end(); !ended || err == nil {
+				t.Fatalf("watch returned %v (ended %v) at the roots' check, want an error", err, ended)
+			}
+			gone(l, l.root)
+		})
 	})
 }
