@@ -143,6 +143,7 @@ func (p *Pipeline) Run(ctx context.Context, src Source) (Summary, error) {
 	if p.sink != nil {
 		planner.OutDir = ""
 	}
+	defer p.made.track(planner)() // for Watch: a removed input gives back its names
 	decodeOpts := cfg.Decode.DecodeOptions
 	decodeOpts.Planner, decodeOpts.Reserve = planner, r.reserve
 

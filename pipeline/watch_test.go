@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -158,5 +159,51 @@ func TestWatchShutdownMidBurst(t *testing.T) {
 	}
 	if len(entries) == 0 || len(entries) > 60 {
 		t.Errorf("%d outputs", len(entries))
+	}
+}
+
+// An input that goes gives its output names back: after Photo.jpg is
+// deleted, photo.jpg is processed, not refused as a collision. With or
+// without DeleteOutputs, and the caller's own OnRemove is still called.
+func TestWatchReleasesNames(t *testing.T) {
+	jpg, err := os.ReadFile("../testdata/edge/IMG_0001.JPG")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, deleteOutputs := range []bool{false, true} {
+		t.Run(fmt.Sprintf("delete_outputs=%v", deleteOutputs), func(t *testing.T) {
+			var mu sync.Mutex
+			var removed []string
+			var w *watchPipe
+			cfg := Config{Watch: WatchConfig{DeleteOutputs: deleteOutputs}}
+			cfg.Watch.OnRemove = func(f stages.File) {
+				defer w.changed.notify()
+				mu.Lock()
+				defer mu.Unlock()
+				removed = append(removed, f.Path)
+			}
+			w = watching(t, cfg)
+			upper, lower := filepath.Join(w.in, "Photo.jpg"), filepath.Join(w.in, "photo.jpg")
+			watchWrite(t, upper, jpg)
+			w.waitFor("Photo.jpg processed", func() bool { return count(w.results(), upper, StatusOK) == 1 })
+
+			os.Remove(upper)
+			w.waitFor("OnRemove(Photo.jpg)", func() bool {
+				mu.Lock()
+				defer mu.Unlock()
+				return slices.Contains(removed, upper)
+			})
+			watchWrite(t, lower, jpg)
+			w.waitFor("photo.jpg done", func() bool {
+				return slices.ContainsFunc(w.results(), func(r Result) bool { return r.Input == lower })
+			})
+			if count(w.results(), lower, StatusOK) != 1 {
+				t.Errorf("photo.jpg after Photo.jpg was deleted:\n%s", w)
+			}
+			_, err := os.Stat(filepath.Join(w.out, "Photo.jpg"))
+			if gone := errors.Is(err, fs.ErrNotExist); gone != deleteOutputs {
+				t.Errorf("Photo.jpg's output removed: %v, want %v", gone, deleteOutputs)
+			}
+		})
 	}
 }
