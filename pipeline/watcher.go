@@ -43,8 +43,10 @@ type WatchOptions struct {
 	// OnRemove is called, from Watch's goroutine, once for each emitted
 	// image that is deleted or renamed away (a whole folder at a time
 	// included), a Settle after it went and only if it has not come back by
-	// then, so an editor's save-by-rename is not a removal. It backs
-	// --delete-outputs. Nil means no-op.
+	// then, so an editor's save-by-rename is not a removal (nor is a
+	// watched folder that goes: see Pipeline.Watch). Pipeline.Watch uses it
+	// to give back the input's output names and for DeleteOutputs, then
+	// calls the caller's own. Nil means no-op.
 	OnRemove func(stages.File) `yaml:"-"`
 }
 
