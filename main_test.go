@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
@@ -15,6 +16,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -407,4 +409,168 @@ watch: {settle: 5s, ignore: ["x"]}
 		t.Errorf("flags did not win: width %d enlarge %v max_memory %d settle %s ignore %v",
 			cfg.Output.Width, cfg.Output.Enlarge, cfg.MaxMemory, cfg.Watch.Settle, cfg.Watch.Ignore)
 	}
+}
+
+// A watch that cannot start exits 2 at once, saying which folder and what
+// to do: a typo in a service's unit must not watch nothing forever.
+func TestWatchNoFolder(t *testing.T) {
+	tmp := t.TempDir()
+	missing, file, out := filepath.Join(tmp, "nope"), filepath.Join(tmp, "photo.jpg"), filepath.Join(tmp, "out")
+	os.WriteFile(file, nil, 0o644)
+	for _, tt := range []struct {
+		name  string
+		dirs  []string
+		lines []string
+	}{
+		{"missing", []string{missing}, []string{"imgpipe: watch " + missing + ": no folder to watch: no such file or directory"}},
+		{"a file", []string{file}, []string{"imgpipe: watch " + file + ": no folder to watch: it is a file"}},
+		{"one of two", []string{tmp, missing}, []string{"imgpipe: watch " + missing + ": no folder to watch: no such file or directory"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			code, stderr := run(t, "", 30*time.Second, append(append([]string{"watch"}, tt.dirs...), "-o", out)...)
+			if code != 2 {
+				t.Errorf("exit %d, want 2", code)
+			}
+			for _, want := range append(tt.lines, "imgpipe: watch needs existing folders: check the path") {
+				if !strings.Contains(stderr, want) {
+					t.Errorf("stderr lacks %q:\n%s", want, stderr)
+				}
+			}
+		})
+	}
+}
+
+// watchCmd is `imgpipe watch` running in the background of a test.
+type watchCmd struct {
+	t     *testing.T
+	cmd   *exec.Cmd
+	lines chan string // stderr, line by line; closed at its end
+	seen  []string    // the lines taken from lines so far
+	mu    sync.Mutex
+	all   strings.Builder
+}
+
+func startWatchCmd(t *testing.T, args ...string) *watchCmd {
+	t.Helper()
+	w := &watchCmd{t: t, cmd: exec.Command(binary, append([]string{"watch"}, args...)...), lines: make(chan string, 1000)}
+	pipe, err := w.cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		defer close(w.lines)
+		s := bufio.NewScanner(pipe)
+		for s.Scan() {
+			w.mu.Lock()
+			w.all.WriteString(s.Text() + "\n")
+			w.mu.Unlock()
+			w.lines <- s.Text()
+		}
+	}()
+	t.Cleanup(func() { w.cmd.Process.Kill() })
+	return w
+}
+
+func (w *watchCmd) stderr() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.all.String()
+}
+
+// waitLine waits for a stderr line, logged so far or later, holding each
+// of parts.
+func (w *watchCmd) waitLine(parts ...string) {
+	w.t.Helper()
+	match := func(line string) bool {
+		return !slices.ContainsFunc(parts, func(p string) bool { return !strings.Contains(line, p) })
+	}
+	if slices.ContainsFunc(w.seen, match) {
+		return
+	}
+	timeout := time.After(30 * time.Second)
+	for {
+		select {
+		case line, ok := <-w.lines:
+			if !ok {
+				w.t.Fatalf("imgpipe exited before logging %q:\n%s", parts, w.stderr())
+			}
+			w.seen = append(w.seen, line)
+			if match(line) {
+				return
+			}
+		case <-timeout:
+			w.t.Fatalf("no line with %q in 30s:\n%s", parts, w.stderr())
+		}
+	}
+}
+
+// wait waits for imgpipe to exit and returns its exit code.
+func (w *watchCmd) wait() int {
+	w.t.Helper()
+	timeout := time.After(30 * time.Second)
+	for open := true; open; {
+		select {
+		case _, open = <-w.lines:
+		case <-timeout:
+			w.t.Fatalf("imgpipe did not exit in 30s:\n%s", w.stderr())
+		}
+	}
+	err := w.cmd.Wait()
+	if ee, ok := err.(*exec.ExitError); ok {
+		return ee.ExitCode()
+	} else if err != nil {
+		w.t.Fatal(err)
+	}
+	return 0
+}
+
+// A watched folder that goes away is reported; the watch exits 1 when no
+// folder is left, and goes on while another one is watched.
+func TestWatchFolderGone(t *testing.T) {
+	photo, err := os.ReadFile("testdata/edge/IMG_0001.JPG")
+	if err != nil {
+		t.Fatal(err)
+	}
+	folder := func(name string) string { // holding <name>.jpg
+		dir := filepath.Join(t.TempDir(), name)
+		os.Mkdir(dir, 0o755)
+		os.WriteFile(filepath.Join(dir, name+".jpg"), photo, 0o644)
+		return dir
+	}
+	const goneMsg = "no folder to watch: gone (deleted, moved away or unmounted), no longer watched"
+	t.Run("the only one", func(t *testing.T) {
+		dir := folder("drop")
+		w := startWatchCmd(t, dir, "-o", t.TempDir(), "-w", "32", "--settle", "50ms")
+		w.waitLine("processed", "drop.jpg") // watching, past catch-up
+		if err := os.RemoveAll(dir); err != nil {
+			t.Fatal(err)
+		}
+		if code := w.wait(); code != 1 {
+			t.Errorf("exit %d, want 1", code)
+		}
+		for _, want := range []string{"level=ERROR", dir, goneMsg, "imgpipe: stopped: watch: no folder left to watch: " + dir + " is gone"} {
+			if !strings.Contains(w.stderr(), want) {
+				t.Errorf("stderr lacks %q:\n%s", want, w.stderr())
+			}
+		}
+	})
+	t.Run("one of two", func(t *testing.T) {
+		dir, other := folder("drop"), folder("other")
+		w := startWatchCmd(t, dir, other, "-o", t.TempDir(), "-w", "32", "--settle", "50ms")
+		w.waitLine("processed", filepath.Join(other, "other.jpg"))
+		w.waitLine("processed", filepath.Join(dir, "drop.jpg"))
+		if err := os.RemoveAll(dir); err != nil {
+			t.Fatal(err)
+		}
+		w.waitLine("level=ERROR", goneMsg)
+		os.WriteFile(filepath.Join(other, "b.jpg"), photo, 0o644)
+		w.waitLine("processed", filepath.Join(other, "b.jpg")) // still watched
+		w.cmd.Process.Signal(syscall.SIGTERM)
+		if code := w.wait(); code != 0 {
+			t.Errorf("exit %d after SIGTERM, want 0:\n%s", code, w.stderr())
+		}
+	})
 }

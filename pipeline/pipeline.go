@@ -144,6 +144,7 @@ func (p *Pipeline) Run(ctx context.Context, src Source) (Summary, error) {
 	if p.sink != nil {
 		planner.OutDir = ""
 	}
+	defer p.made.track(planner)() // for Watch: a removed input gives back its names
 
 	files := source(gctx, g, r, cfg.Scan.Buffer, src)
 	decoded := stage(gctx, g, r, "decode", cfg.Decode.StageConfig, files, stages.Decode(cfg.Decode.options(), planner.Plan, r.reserve))

@@ -113,6 +113,19 @@ func (p *Planner) claim(f stages.File, targets []stages.Target) error {
 	return nil
 }
 
+// Release drops the output names claimed by the input at path, so that
+// another input may take them: a watch calls it once an input is deleted
+// or moved away. It costs one pass over the claimed names.
+func (p *Planner) Release(path string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for name, owner := range p.claimed {
+		if owner == path {
+			delete(p.claimed, name)
+		}
+	}
+}
+
 // hasTwin reports whether f, a file on disk, has a sibling with the same
 // name and another image extension (IMG_1.jpg beside IMG_1.png). Such an
 // input, when converted, would take the name of the sibling's output; the
