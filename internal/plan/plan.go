@@ -158,20 +158,14 @@ func (p *Planner) target(o stages.Output, i int, rel, ext, srcFormat string, w, 
 // plan over a file that may be an input (see inOutDir).
 func (p *Planner) judge(f stages.File, rel string, targets []stages.Target) (names []string, why string, err error) {
 	names = make([]string, len(targets))
-	inOut := p.inOutDir(f)
-	self := ""
-	if inOut {
-		self, _ = filepath.Abs(f.Path)
-	}
 	for i, t := range targets {
 		names[i] = filepath.Join(p.OutDir, filepath.FromSlash(t.Name))
 		st, err := os.Stat(names[i])
-		if inOut {
-			full := filepath.Join(p.outAbs, filepath.FromSlash(t.Name))
-			if full == self || err == nil && (p.State == nil || !p.State.isOutput(t.Name)) {
-				return nil, "", fmt.Errorf("%w: %s would overwrite %s, which is not an output of imgpipe (the input is in the output folder): choose a --name that cannot be an input's name, e.g. {name}-small.{ext}",
-					stages.ErrCollision, t.Name, names[i])
-			}
+		if err == nil && (p.State == nil || !p.State.isOutput(t.Name)) && p.inOutDir(f) {
+			// The input's folder is the output folder: the file there is
+			// not known as an output, so it may be an input (this one).
+			return nil, "", fmt.Errorf("%w: %s would overwrite %s, which is not an output of imgpipe (the input is in the output folder): choose a --name that cannot be an input's name, e.g. {name}-small.{ext}",
+				stages.ErrCollision, t.Name, names[i])
 		}
 		if why != "" {
 			continue
