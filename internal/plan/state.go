@@ -40,8 +40,10 @@ const clockSlack = 2 * time.Second
 
 // Flushing: appended records are written and synced once this many are
 // waiting, or when one arrives this long after the last flush. A killed run
-// loses at most one batch of records; the outputs they describe are then
-// redone by the next run, not wrongly kept.
+// loses at most one batch of records; the run's R line, synced before its
+// first output, still says which settings made the outputs they described,
+// so the next run keeps (and records) them when its settings are the same,
+// and redoes them when not.
 const (
 	flushRecords  = 256
 	flushInterval = time.Second
