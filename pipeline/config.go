@@ -23,8 +23,11 @@ type Config struct {
 	// OutDir is the output folder. The input tree is mirrored below it.
 	// Required unless the pipeline has a sink (WithSink).
 	OutDir string `yaml:"out_dir"`
-	// Force rewrites outputs that are newer than their input. By default
-	// such inputs are skipped, so a re-run only does what is left.
+	// Force rewrites outputs that are up to date. By default an input is
+	// skipped when its outputs were made from it, as it is now, with the
+	// same settings (recorded in OutDir/.imgpipe-state; see plan.State), so
+	// a re-run only does what is left and a run with other settings redoes
+	// what they change.
 	Force bool `yaml:"force"`
 	// DryRun reports what would be written, and why, writing nothing.
 	DryRun bool `yaml:"dry_run"`
