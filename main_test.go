@@ -26,6 +26,7 @@ import (
 	_ "golang.org/x/image/tiff"
 
 	"github.com/imgpipe/imgpipe/internal/atomicfile"
+	"github.com/imgpipe/imgpipe/internal/plan"
 	"github.com/imgpipe/imgpipe/pipeline"
 )
 
@@ -215,6 +216,10 @@ func TestExitCodes(t *testing.T) {
 	out := t.TempDir()
 	badCfg := filepath.Join(t.TempDir(), "bad.yaml")
 	os.WriteFile(badCfg, []byte("output:\n  width: 10\n  widht: 20\n"), 0o644)
+	badValue := filepath.Join(t.TempDir(), "value.yaml")
+	os.WriteFile(badValue, []byte("# thumbnails\noutput:\n  width: -5\n"), 0o644)
+	typo := filepath.Join(t.TempDir(), "config.yaml")
+	os.WriteFile(typo, []byte("output:\n  width: 10\n  qualty: 20\n"), 0o644)
 	file := filepath.Join(t.TempDir(), "file")
 	os.WriteFile(file, nil, 0o644)
 	tests := []struct {
@@ -227,10 +232,14 @@ func TestExitCodes(t *testing.T) {
 		{"no inputs", []string{"resize", "-o", out}, 2, "requires at least 1 arg"},
 		{"no output", []string{"resize", in}, 2, "output folder is required"},
 		{"unknown flag", []string{"resize", in, "-o", out, "--colour", "red"}, 2, "unknown flag: --colour"},
-		{"bad fit", []string{"resize", in, "-o", out, "--fit", "cover"}, 2, "output.fit: must be fit, fill or stretch"},
+		{"bad fit", []string{"resize", in, "-o", out, "--fit", "cover"}, 2, "imgpipe: --fit: must be fit, fill or stretch"},
 		{"bad quality", []string{"resize", in, "-o", out, "-q", "0"}, 2, "--quality: must be 1-100"},
-		{"quality over 100", []string{"resize", in, "-o", out, "-q", "101"}, 2, "output.quality: must be 1-100"},
-		{"unknown config key", []string{"resize", in, "-o", out, "-c", badCfg}, 2, "line 3: field widht not found"},
+		{"quality over 100", []string{"resize", in, "-o", out, "-q", "101"}, 2, "imgpipe: --quality: must be 1-100"},
+		{"negative width", []string{"resize", in, "-o", out, "--width", "-5"}, 2, "imgpipe: --width: must be >= 0, got -5\nRun 'imgpipe resize --help' for usage."},
+		{"bad value in config", []string{"resize", in, "-o", out, "-c", badValue}, 2, badValue + " line 3: output.width: must be >= 0, got -5"},
+		{"unknown config key", []string{"resize", in, "-o", out, "-c", badCfg}, 2, badCfg + " line 3: unknown key output.widht; did you mean width?"},
+		{"config typo", []string{"resize", in, "-o", out, "-c", typo}, 2, typo + " line 3: unknown key output.qualty; did you mean quality?"},
+		{"sizes share a name", []string{"resize", in, "-o", out, "--sizes", "10,20", "--name", "{name}-small.{ext}"}, 2, "--name: outputs[0] and outputs[1] can be given the same file name"},
 		{"missing config", []string{"resize", in, "-o", out, "-c", "nope.yaml"}, 2, "nope.yaml"},
 		{"unwritable output", []string{"resize", in, "-o", filepath.Join(file, "out")}, 2, "output folder not writable"},
 		{"missing input", []string{"resize", filepath.Join(in, "nope.jpg"), "-o", out}, 1, "scan " + filepath.Join(in, "nope.jpg") + ": no such file"},
@@ -242,6 +251,9 @@ func TestExitCodes(t *testing.T) {
 			code, _, stderr := imgpipe(t, tt.args...)
 			if code != tt.code || !strings.Contains(stderr, tt.stderr) {
 				t.Errorf("exit %d, want %d; stderr %q should contain %q", code, tt.code, stderr, tt.stderr)
+			}
+			if code == exitUsage && strings.Contains(stderr, "processed") {
+				t.Errorf("a run that could not start printed a summary: %q", stderr)
 			}
 		})
 	}
@@ -282,9 +294,9 @@ func TestConfigFileAndFlagsOverride(t *testing.T) {
 // The documented example config runs as is on the bundled photos.
 func TestExampleConfig(t *testing.T) {
 	out := t.TempDir()
-	code, _, stderr := imgpipe(t, "resize", "-c", "config.yaml", "testdata/photos", "-o", out, "--workers", "1", "--dry-run")
-	if code != 0 || !strings.Contains(stderr, "5 skipped") || !strings.Contains(stderr, "dry run: would write (new)") {
-		t.Fatalf("exit %d:\n%s", code, stderr)
+	code, stdout, stderr := imgpipe(t, "resize", "-c", "config.yaml", "testdata/photos", "-o", out, "--workers", "1", "--dry-run")
+	if code != 0 || !strings.Contains(stderr, "dry run: 5 would be written, 0 up to date, 0 failed") || !strings.Contains(stdout, "would write: testdata/photos/") {
+		t.Fatalf("exit %d:\n%s\nstdout:\n%s", code, stderr, stdout)
 	}
 	if entries, _ := os.ReadDir(out); len(entries) != 0 {
 		t.Errorf("dry run wrote %d files", len(entries))
@@ -331,7 +343,7 @@ func startBatch(t *testing.T, args ...string) (in, out string, cmd *exec.Cmd, st
 	}
 	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
 		entries, _ := os.ReadDir(out)
-		if slices.ContainsFunc(entries, func(e os.DirEntry) bool { return !atomicfile.IsTemp(e.Name()) }) {
+		if slices.ContainsFunc(entries, func(e os.DirEntry) bool { return !atomicfile.IsTemp(e.Name()) && e.Name() != plan.StateName }) {
 			break
 		}
 	}
@@ -348,6 +360,7 @@ func waitInterrupted(t *testing.T, cmd *exec.Cmd, stderr *bytes.Buffer, out stri
 	}
 	noTemp(t, out)
 	entries, _ := os.ReadDir(out)
+	entries = slices.DeleteFunc(entries, func(e os.DirEntry) bool { return e.Name() == plan.StateName })
 	for _, e := range entries {
 		decodeSize(t, filepath.Join(out, e.Name()))
 	}

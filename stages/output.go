@@ -51,13 +51,24 @@ type Output struct {
 	// Name is the output file name template, relative to the input's folder
 	// mirrored under the output folder: {name} (input base name), {ext}
 	// (the input's extension if it suits the output format, else the
-	// format's own), {format}, {width}, {height}. Default "{name}.{ext}".
+	// format's own), {format}, {width} and {height} (the output's size in
+	// pixels), {w} and {h} (the size asked for, Width and Height; the
+	// output's own size for a side left free, 0). Default "{name}.{ext}".
+	// Several renditions need names that no input can make equal: vary
+	// {w}, {h}, {format} or the literal text ({width} does not do: two
+	// widths give the same output width for an image narrower than both).
 	// A converted input with a same-named sibling (IMG_1.png beside
 	// IMG_1.jpg, to JPEG) gets its extension in {name}: IMG_1-png.jpg.
 	Name string `yaml:"name"`
 	// KeepMetadata keeps EXIF (orientation reset); by default it is
 	// stripped (it can hold GPS positions) and the colour profile kept.
 	KeepMetadata bool `yaml:"keep_metadata"`
+	// DropWider leaves this rendition out for an image narrower than Width
+	// (unless Enlarge), as srcset generators do: a file named 1280w must be
+	// 1280 px wide. An image narrower than every rendition so marked still
+	// gets one output, the narrowest's, at its own width ({w} is then that
+	// width). The input's result notes what was left out. --sizes sets it.
+	DropWider bool `yaml:"drop_wider"`
 }
 
 // Default values of Output's fields.
@@ -249,8 +260,15 @@ func (o Output) fileName(rel, outFormat string, w, h int) string {
 	if f := format.ByExt(ext); f == nil || f.Name != outFormat {
 		ext = format.ByName(outFormat).Ext()
 	}
+	rw, rh := o.Width, o.Height
+	if rw == 0 {
+		rw = w
+	}
+	if rh == 0 {
+		rh = h
+	}
 	r := strings.NewReplacer("{name}", name, "{ext}", ext, "{format}", outFormat,
-		"{width}", strconv.Itoa(w), "{height}", strconv.Itoa(h))
+		"{width}", strconv.Itoa(w), "{height}", strconv.Itoa(h), "{w}", strconv.Itoa(rw), "{h}", strconv.Itoa(rh))
 	return path.Join(dir, r.Replace(o.Name))
 }
 
@@ -269,4 +287,40 @@ func checkTemplate(t string) error {
 		}
 	}
 	return nil
+}
+
+// CanCollide reports whether a and b, two renditions of one input (with
+// defaults filled in or not), can be given the same file name by some
+// input: their templates filled in with everything they can tell apart
+// ({w}, {h}, the output format) are equal, with case folded. {width} and
+// {height} tell nothing apart: an image narrower than both renditions
+// gives both its own width.
+func CanCollide(a, b Output) bool {
+	a, b = a.WithDefaults(), b.WithDefaults()
+	fa, fb := a.Format, b.Format
+	switch {
+	case fa == "same" && fb != "same":
+		fa = fb // "same" writes b's format for an input in that format
+	case fb == "same" && fa != "same":
+		fb = fa
+	}
+	return strings.EqualFold(a.symbolicName(fa), b.symbolicName(fb))
+}
+
+// symbolicName is o's template with the placeholders that can tell two
+// renditions apart filled in, and the others left as one symbol.
+func (o Output) symbolicName(outFormat string) string {
+	w, h := "?", "?"
+	if o.Width > 0 {
+		w = strconv.Itoa(o.Width)
+	}
+	if o.Height > 0 {
+		h = strconv.Itoa(o.Height)
+	}
+	ext := outFormat
+	if f := format.ByName(outFormat); f != nil {
+		ext = f.Ext()
+	}
+	return strings.NewReplacer("{name}", "\x00", "{ext}", ext, "{format}", outFormat,
+		"{width}", "?", "{height}", "?", "{w}", w, "{h}", h).Replace(o.Name)
 }
