@@ -26,10 +26,8 @@ type DecodeOptions struct {
 	// header. Default 100 megapixels: above any camera of today.
 	MaxPixels int64 `yaml:"max_pixels"`
 	// MaxFileSize refuses input files larger than this many bytes.
-	// Default 0: no limit other than MaxPixels.
 	MaxFileSize int64 `yaml:"-"`
-	// IgnoreOrientation leaves EXIF-rotated photos as stored. By default
-	// they are turned upright.
+	// IgnoreOrientation leaves EXIF-rotated photos as stored.
 	IgnoreOrientation bool `yaml:"ignore_orientation"`
 	// FullDecode decodes every pixel of a JPEG. By default a JPEG is
 	// decoded at 1/2, 1/4 or 1/8 when every output is that much smaller
@@ -60,14 +58,10 @@ type Decoded struct {
 	palette color.Palette     // the source's palette (GIF, PNG-8), for GIF outputs
 }
 
-// Decode returns the decode stage: it reads a File, checks its header
-// against the limits, asks plan for its targets (or an error that ends the
-// input: a skip, a collision; nil plans one output of the input's size and
-// format), charges its memory with reserve (which blocks until that much is
-// free; nil: no budget), decodes the pixels and turns them upright.
-//
-// Memory: the file, the pixels at the shrink-on-load scale, a rotated
-// copy and the outputs, charged once, before any pixel is allocated.
+// Decode returns the decode stage: it checks an input's header against the
+// limits, asks plan for its targets (nil: one of the input's own size and
+// format), charges its memory (file, pixels, outputs) with reserve (nil: no
+// budget) before allocating any pixel, decodes and turns it upright.
 func Decode(opts DecodeOptions,
 	plan func(f File, format string, w, h int) ([]Target, error),
 	reserve func(ctx context.Context, bytes int64) (release func(), err error),

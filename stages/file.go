@@ -16,8 +16,7 @@ type File struct {
 	// slashes: the output folder mirrors it.
 	Path, Rel string
 	// Size and ModTime are the input's size and modification time (zero
-	// when unknown); with the path, they identify the input an output was
-	// made from in the output folder's record (plan.State).
+	// when unknown): they tell whether an output is up to date.
 	Size    int64
 	ModTime time.Time
 	// Format is the sniffed format ("jpeg", ...), or "" if not recognised.

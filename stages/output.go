@@ -51,23 +51,17 @@ type Output struct {
 	// Name is the output file name template, relative to the input's folder
 	// mirrored under the output folder: {name} (input base name), {ext}
 	// (the input's extension if it suits the output format, else the
-	// format's own), {format}, {width} and {height} (the output's size in
-	// pixels), {w} and {h} (the size asked for, Width and Height; the
-	// output's own size for a side left free, 0). Default "{name}.{ext}".
-	// Several renditions need names that no input can make equal: vary
-	// {w}, {h}, {format} or the literal text ({width} does not do: two
-	// widths give the same output width for an image narrower than both).
-	// A converted input with a same-named sibling (IMG_1.png beside
-	// IMG_1.jpg, to JPEG) gets its extension in {name}: IMG_1-png.jpg.
+	// format's own), {format}, {width} and {height} (the output's size),
+	// {w} and {h} (the size asked for; the output's for a free side).
+	// Default "{name}.{ext}". A converted input with a same-named sibling
+	// (IMG_1.png beside IMG_1.jpg) gets its extension in {name}.
 	Name string `yaml:"name"`
 	// KeepMetadata keeps EXIF (orientation reset); by default it is
 	// stripped (it can hold GPS positions) and the colour profile kept.
 	KeepMetadata bool `yaml:"keep_metadata"`
 	// DropWider leaves this rendition out for an image narrower than Width
-	// (unless Enlarge), as srcset generators do: a file named 1280w must be
-	// 1280 px wide. An image narrower than every rendition so marked still
-	// gets one output, the narrowest's, at its own width ({w} is then that
-	// width). The input's result notes what was left out. --sizes sets it.
+	// (unless Enlarge), as srcset generators do (--sizes sets it); an image
+	// narrower than all of them gets the narrowest at its own width.
 	DropWider bool `yaml:"drop_wider"`
 }
 
@@ -289,12 +283,9 @@ func checkTemplate(t string) error {
 	return nil
 }
 
-// CanCollide reports whether a and b, two renditions of one input (with
-// defaults filled in or not), can be given the same file name by some
-// input: their templates filled in with everything they can tell apart
-// ({w}, {h}, the output format) are equal, with case folded. {width} and
-// {height} tell nothing apart: an image narrower than both renditions
-// gives both its own width.
+// CanCollide reports whether two renditions can give some input the same
+// file name ({width} tells none apart: an image narrower than both gives
+// both its own width).
 func CanCollide(a, b Output) bool {
 	a, b = a.WithDefaults(), b.WithDefaults()
 	fa, fb := a.Format, b.Format
