@@ -20,6 +20,7 @@ import (
 // line when stderr is a terminal, and a summary at the end.
 type console struct {
 	w        io.Writer
+	plan     io.Writer // where a dry run's plan goes: stdout, so "> plan.txt" keeps it
 	o        options
 	report   func(pipeline.Result)
 	progress bool
@@ -30,13 +31,14 @@ type console struct {
 	ok      int
 	skipped int
 	failed  int
+	planned int
 	shown   bool // a progress line is on screen
 	done    chan struct{}
 	wg      sync.WaitGroup
 }
 
-func newConsole(w io.Writer, o options) *console {
-	c := &console{w: w, o: o, report: func(pipeline.Result) {}, done: make(chan struct{})}
+func newConsole(w, plan io.Writer, o options) *console {
+	c := &console{w: w, plan: plan, o: o, report: func(pipeline.Result) {}, done: make(chan struct{})}
 	switch o.progress {
 	case "always":
 		c.progress = true
@@ -58,10 +60,14 @@ func (c *console) result(r pipeline.Result) {
 	case pipeline.StatusSkipped:
 		c.skipped++
 		if c.p != nil && c.p.Config().DryRun {
-			c.clear()
 			for _, o := range r.Outputs {
-				fmt.Fprintf(c.w, "%s -> %s: %s\n", quoteName(r.Input), quoteName(o.Path), printable(r.Reason))
+				fmt.Fprintf(c.plan, "up to date: %s -> %s\n", quoteName(r.Input), quoteName(o.Path))
 			}
+		}
+	case pipeline.StatusPlanned:
+		c.planned++
+		for _, o := range r.Outputs {
+			fmt.Fprintf(c.plan, "would write: %s -> %s (%s)\n", quoteName(r.Input), quoteName(o.Path), printable(r.Reason))
 		}
 	case pipeline.StatusFailed:
 		c.failed++
@@ -115,7 +121,7 @@ func (c *console) draw() {
 	if m := c.p.Metrics(); len(m) > 0 {
 		found = m[0].Out + m[0].Failed
 	}
-	doneN := c.ok + c.skipped + c.failed
+	doneN := c.ok + c.skipped + c.failed + c.planned
 	const width = 30
 	bar := strings.Repeat(" ", width)
 	if found > 0 {
@@ -141,6 +147,9 @@ func (c *console) summary(s pipeline.Summary, err error) {
 	}
 	secs := s.Elapsed.Seconds()
 	line := fmt.Sprintf("%d processed, %d skipped, %d failed in %.1fs", s.OK, s.Skipped, s.Failed, secs)
+	if c.p != nil && c.p.Config().DryRun {
+		line = fmt.Sprintf("dry run: %d would be written, %d up to date, %d failed in %.1fs", s.Planned, s.Skipped, s.Failed, secs)
+	}
 	if s.OK > 0 && secs > 0 {
 		line += fmt.Sprintf(" (%.1f images/s, %.1f MP/s)", float64(s.OK)/secs, s.Megapixels/secs)
 	}

@@ -14,7 +14,7 @@ import (
 func TestConsoleEscapesNames(t *testing.T) {
 	evil := "photos/\x1b]0;pwned\x07\x1b[2J\u202egpj.exe.jpg"
 	var buf bytes.Buffer
-	c := newConsole(&buf, options{})
+	c := newConsole(&buf, &buf, options{})
 	c.result(pipeline.Result{Input: evil, Status: pipeline.StatusFailed, Stage: "decode",
 		Err: &pipeline.Error{Stage: "decode", Path: evil, Err: errors.New("not an image")}})
 	c.result(pipeline.Result{Input: evil, Status: pipeline.StatusOK, Notes: []string{"a note"}})

@@ -16,7 +16,6 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
-	"strconv"
 	"strings"
 	"syscall"
 
@@ -60,37 +59,16 @@ stays bounded however large the photos are.`,
 	root.SetErr(stderr)
 	root.SetArgs(args)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(resizeCommand(&code, stderr), watchCommand(&code, stderr), versionCommand(stdout))
-	if err := root.Execute(); err != nil {
+	root.AddCommand(resizeCommand(&code, stdout, stderr), watchCommand(&code, stderr), versionCommand(stdout))
+	if cmd, err := root.ExecuteC(); err != nil {
 		fmt.Fprintf(stderr, "imgpipe: %v\n", err)
 		var u usageError
 		if errors.As(err, &u) || strings.Contains(err.Error(), "unknown command") {
-			fmt.Fprintln(stderr, "Run 'imgpipe --help' for usage.")
-			return exitUsage
+			fmt.Fprintf(stderr, "Run '%s --help' for usage.\n", cmd.CommandPath())
 		}
 		return exitUsage
 	}
 	return code
-}
-
-func versionCommand(stdout io.Writer) *cobra.Command {
-	return &cobra.Command{
-		Use:   "version",
-		Short: "Print the version",
-		Args:  cobra.NoArgs,
-		Run: func(*cobra.Command, []string) {
-			v := "(devel)"
-			if bi, ok := debug.ReadBuildInfo(); ok {
-				v = bi.Main.Version
-				for _, s := range bi.Settings {
-					if s.Key == "vcs.revision" && len(s.Value) >= 12 {
-						v += " " + s.Value[:12]
-					}
-				}
-			}
-			fmt.Fprintln(stdout, "imgpipe", v)
-		},
-	}
 }
 
 // options are the flags that are not fields of pipeline.Config.
@@ -105,7 +83,7 @@ type options struct {
 	logFormat  string
 }
 
-func resizeCommand(code *int, stderr io.Writer) *cobra.Command {
+func resizeCommand(code *int, stdout, stderr io.Writer) *cobra.Command {
 	var cfg pipeline.Config
 	var o options
 	cmd := &cobra.Command{
@@ -114,8 +92,9 @@ func resizeCommand(code *int, stderr io.Writer) *cobra.Command {
 		Long: `Resize every image in the INPUT files and folders into OUTDIR, mirroring the
 folder tree. Images are found by their content, so IMG_1.JPG, photo.jpeg and
 files without an extension all count; copies renamed away (photo.jpg.bak) and
-camera RAW files do not. Outputs newer than their input are
-skipped, so running the same command again only does what is left.`,
+camera RAW files do not. An output made from the same input with the same
+settings is skipped, so running the same command again only does what is
+left, and running it with other settings redoes what they change.`,
 		Example: `  # fit every photo inside 1600x1600, keep formats
   imgpipe resize ~/Pictures/2024 -o ~/web/2024 --width 1600 --height 1600
 
@@ -132,7 +111,7 @@ skipped, so running the same command again only does what is left.`,
 			if err := applyConfig(cmd.Flags(), &cfg, &o); err != nil {
 				return usageError{err}
 			}
-			*code = resize(cmd.Context(), cfg, o, args, stderr)
+			*code = resize(cmd.Context(), cfg, o, args, stdout, stderr)
 			return nil
 		},
 	}
@@ -159,14 +138,14 @@ func addFlags(f *pflag.FlagSet, cfg *pipeline.Config, o *options) {
 	f.BoolVar(&cfg.Output.Progressive, "progressive", false, "write progressive JPEG (shown blurred-to-sharp while loading; same pixels)")
 	f.BoolVar(&cfg.Output.Lossless, "lossless", false, "write WebP losslessly (builds with -tags nodynamic)")
 	f.StringVar(&cfg.Output.Background, "background", def.Background, "colour under transparent pixels for formats without alpha (#rrggbb)")
-	f.StringVar(&cfg.Output.Name, "name", def.Name, "output name template: {name} {ext} {format} {width} {height}")
+	f.StringVar(&cfg.Output.Name, "name", def.Name, "output name template: {name} {ext} {format} {width} {height} {w} {h}")
 	f.Float64Var(&cfg.Output.Sharpen, "sharpen", 0, "unsharp mask `sigma` after resizing (0.5-1 suits thumbnails); 0 = off")
 	f.BoolVar(&cfg.Output.Linear, "linear", false, "resize in linear light (gamma-correct; about 3x slower resize)")
 	f.StringVar(&cfg.Decode.Frames, "frames", "all", "animated GIF to GIF: all frames (delays and loop kept) or first")
 	f.BoolVar(&cfg.Output.KeepMetadata, "keep-metadata", false, "copy EXIF (orientation reset) into JPEG outputs; by default it is stripped, the colour profile kept")
-	f.IntSliceVar(&o.sizes, "sizes", nil, "make several widths from one decode, e.g. 320,640,1280 (named {name}-320w.{ext}, ...)")
-	f.BoolVar(&cfg.Force, "force", false, "rewrite outputs even when they are newer than the input")
-	f.BoolVarP(&cfg.DryRun, "dry-run", "n", false, "print what would be written and why; write nothing")
+	f.IntSliceVar(&o.sizes, "sizes", nil, "make several widths from one decode, e.g. 320,640,1280 (named {name}-{w}w.{ext}; widths wider than an image are left out)")
+	f.BoolVar(&cfg.Force, "force", false, "rewrite outputs even when they are up to date")
+	f.BoolVarP(&cfg.DryRun, "dry-run", "n", false, "print what would be written and why, to stdout; write nothing")
 	f.BoolVar(&cfg.FailFast, "fail-fast", false, "stop at the first input that fails")
 	f.Int64Var(&cfg.Decode.MaxPixels, "max-pixels", stages.DefaultMaxPixels, "refuse images with more pixels than this, from their header")
 	f.Var(&cfg.Decode.MaxFileSize, "max-file-size", "refuse input files larger than this `size` (e.g. 200MB); 0 = 8 bytes a pixel of --max-pixels + 16MiB")
@@ -207,9 +186,9 @@ func applyConfig(flags *pflag.FlagSet, cfg *pipeline.Config, o *options) error {
 			}
 			name := cfg.Output.Name
 			if !flags.Changed("name") && name == (stages.Output{}).WithDefaults().Name {
-				name = "{name}-" + strconv.Itoa(w) + "w.{ext}"
+				name = sizesName
 			}
-			cfg.Outputs = append(cfg.Outputs, stages.Output{Width: w, Name: name})
+			cfg.Outputs = append(cfg.Outputs, stages.Output{Width: w, Name: name, DropWider: true})
 		}
 	}
 	if cfg.OutDir == "" && !cfg.DryRun {
@@ -225,8 +204,12 @@ func applyConfig(flags *pflag.FlagSet, cfg *pipeline.Config, o *options) error {
 	default:
 		return fmt.Errorf("--log-format: must be text or json, got %q", o.logFormat)
 	}
-	return cfg.Validate()
+	return explain(cfg.Validate(), flags, o)
 }
+
+// sizesName names the outputs of --sizes: the width asked for, as srcset
+// descriptors say it (photo-640w.jpg is 640 px wide).
+const sizesName = "{name}-{w}w.{ext}"
 
 // loadUnderFlags fills cfg from the config file, then sets again every
 // flag the user gave, so flags override the file. Flags write straight into
@@ -264,13 +247,18 @@ func loadUnderFlags(flags *pflag.FlagSet, cfg *pipeline.Config, path string) err
 	return nil
 }
 
-// resize runs a batch and returns the exit code.
-func resize(ctx context.Context, cfg pipeline.Config, o options, inputs []string, stderr io.Writer) int {
+// resize runs a batch and returns the exit code. A dry run's plan goes to
+// stdout; everything else to stderr.
+func resize(ctx context.Context, cfg pipeline.Config, o options, inputs []string, stdout, stderr io.Writer) int {
 	ctx, stop := signalContext(ctx, cfg.OutDir, stderr)
 	defer stop()
 
+	if err := checkSameFolder(cfg, inputs); err != nil {
+		fmt.Fprintf(stderr, "imgpipe: %v\n", err)
+		return exitUsage
+	}
 	cfg.Scan.Exclude = []string{cfg.OutDir} // saves walking the outputs (the pipeline skips them anyway)
-	ui := newConsole(stderr, o)
+	ui := newConsole(stderr, stdout, o)
 	var log slog.Handler = slog.DiscardHandler
 	if o.verbose { // details such as the stack of a decoder that panicked
 		log = slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelDebug})
@@ -296,20 +284,64 @@ func resize(ctx context.Context, cfg pipeline.Config, o options, inputs []string
 	ui.start(p)
 	sum, err := p.Run(ctx, pipeline.Dirs(inputs, cfg.Scan.ScanOptions))
 	ui.stop()
-	ui.summary(sum, err)
 	switch {
 	case errors.Is(err, context.Canceled):
+		ui.summary(sum, err)
 		return exitInterrupted
-	case err != nil && sum.Total() == 0:
+	case err != nil && sum.Total() == 0: // nowhere to write: the error says it all
 		fmt.Fprintf(stderr, "imgpipe: %s\n", printable(err.Error()))
 		return exitUsage
 	case err != nil:
+		ui.summary(sum, err)
 		fmt.Fprintf(stderr, "imgpipe: stopped: %s\n", printable(err.Error()))
 		return exitFailed
-	case sum.Failed > 0:
+	case sum.Total() == 0:
+		if !o.quiet {
+			fmt.Fprintf(stderr, "imgpipe: no images found in %s\n", printable(strings.Join(inputs, ", ")))
+		}
+		return exitOK
+	}
+	ui.summary(sum, err)
+	if sum.Failed > 0 {
 		return exitFailed
 	}
 	return exitOK
+}
+
+// checkSameFolder refuses to resize a folder into itself with a name
+// template that gives outputs the names of the inputs. With one that
+// cannot ("{name}-small.{ext}"), the outputs are written beside the
+// inputs, and the next run knows them for outputs from the output
+// folder's record.
+func checkSameFolder(cfg pipeline.Config, inputs []string) error {
+	out, err := os.Stat(cfg.OutDir)
+	if err != nil || !out.IsDir() {
+		return nil
+	}
+	for _, in := range inputs {
+		st, err := os.Stat(in)
+		if err != nil || !os.SameFile(st, out) {
+			continue
+		}
+		outs := cfg.Outputs
+		if len(outs) == 0 {
+			outs = []stages.Output{cfg.Output}
+		}
+		for _, o := range outs {
+			if name := o.WithDefaults().Name; canNameAnInput(name) {
+				return fmt.Errorf("-o %s is the input folder %s, and the name template %q would overwrite the inputs; "+
+					"write to another folder, or name the outputs apart, e.g. --name '{name}-small.{ext}'", cfg.OutDir, in, name)
+			}
+		}
+	}
+	return nil
+}
+
+// canNameAnInput reports whether a name template can give an output the
+// name of an input beside it: "{name}.{ext}", "{name}.jpg".
+func canNameAnInput(tmpl string) bool {
+	rest, ok := strings.CutPrefix(tmpl, "{name}.")
+	return ok && (rest == "{ext}" || rest == "{format}" || format.ByExt("."+rest) != nil)
 }
 
 // limitMemory tells the Go runtime to collect garbage harder as the heap

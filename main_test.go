@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
@@ -15,6 +16,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -24,6 +26,7 @@ import (
 	_ "golang.org/x/image/tiff"
 
 	"github.com/imgpipe/imgpipe/internal/atomicfile"
+	"github.com/imgpipe/imgpipe/internal/plan"
 	"github.com/imgpipe/imgpipe/pipeline"
 )
 
@@ -213,6 +216,10 @@ func TestExitCodes(t *testing.T) {
 	out := t.TempDir()
 	badCfg := filepath.Join(t.TempDir(), "bad.yaml")
 	os.WriteFile(badCfg, []byte("output:\n  width: 10\n  widht: 20\n"), 0o644)
+	badValue := filepath.Join(t.TempDir(), "value.yaml")
+	os.WriteFile(badValue, []byte("# thumbnails\noutput:\n  width: -5\n"), 0o644)
+	typo := filepath.Join(t.TempDir(), "config.yaml")
+	os.WriteFile(typo, []byte("output:\n  width: 10\n  qualty: 20\n"), 0o644)
 	file := filepath.Join(t.TempDir(), "file")
 	os.WriteFile(file, nil, 0o644)
 	tests := []struct {
@@ -225,10 +232,14 @@ func TestExitCodes(t *testing.T) {
 		{"no inputs", []string{"resize", "-o", out}, 2, "requires at least 1 arg"},
 		{"no output", []string{"resize", in}, 2, "output folder is required"},
 		{"unknown flag", []string{"resize", in, "-o", out, "--colour", "red"}, 2, "unknown flag: --colour"},
-		{"bad fit", []string{"resize", in, "-o", out, "--fit", "cover"}, 2, "output.fit: must be fit, fill or stretch"},
+		{"bad fit", []string{"resize", in, "-o", out, "--fit", "cover"}, 2, "imgpipe: --fit: must be fit, fill or stretch"},
 		{"bad quality", []string{"resize", in, "-o", out, "-q", "0"}, 2, "--quality: must be 1-100"},
-		{"quality over 100", []string{"resize", in, "-o", out, "-q", "101"}, 2, "output.quality: must be 1-100"},
-		{"unknown config key", []string{"resize", in, "-o", out, "-c", badCfg}, 2, "line 3: field widht not found"},
+		{"quality over 100", []string{"resize", in, "-o", out, "-q", "101"}, 2, "imgpipe: --quality: must be 1-100"},
+		{"negative width", []string{"resize", in, "-o", out, "--width", "-5"}, 2, "imgpipe: --width: must be >= 0, got -5\nRun 'imgpipe resize --help' for usage."},
+		{"bad value in config", []string{"resize", in, "-o", out, "-c", badValue}, 2, badValue + " line 3: output.width: must be >= 0, got -5"},
+		{"unknown config key", []string{"resize", in, "-o", out, "-c", badCfg}, 2, badCfg + " line 3: unknown key output.widht; did you mean width?"},
+		{"config typo", []string{"resize", in, "-o", out, "-c", typo}, 2, typo + " line 3: unknown key output.qualty; did you mean quality?"},
+		{"sizes share a name", []string{"resize", in, "-o", out, "--sizes", "10,20", "--name", "{name}-small.{ext}"}, 2, "--name: outputs[0] and outputs[1] can be given the same file name"},
 		{"missing config", []string{"resize", in, "-o", out, "-c", "nope.yaml"}, 2, "nope.yaml"},
 		{"unwritable output", []string{"resize", in, "-o", filepath.Join(file, "out")}, 2, "output folder not writable"},
 		{"missing input", []string{"resize", filepath.Join(in, "nope.jpg"), "-o", out}, 1, "scan " + filepath.Join(in, "nope.jpg") + ": no such file"},
@@ -240,6 +251,9 @@ func TestExitCodes(t *testing.T) {
 			code, _, stderr := imgpipe(t, tt.args...)
 			if code != tt.code || !strings.Contains(stderr, tt.stderr) {
 				t.Errorf("exit %d, want %d; stderr %q should contain %q", code, tt.code, stderr, tt.stderr)
+			}
+			if code == exitUsage && strings.Contains(stderr, "processed") {
+				t.Errorf("a run that could not start printed a summary: %q", stderr)
 			}
 		})
 	}
@@ -280,9 +294,9 @@ func TestConfigFileAndFlagsOverride(t *testing.T) {
 // The documented example config runs as is on the bundled photos.
 func TestExampleConfig(t *testing.T) {
 	out := t.TempDir()
-	code, _, stderr := imgpipe(t, "resize", "-c", "config.yaml", "testdata/photos", "-o", out, "--workers", "1", "--dry-run")
-	if code != 0 || !strings.Contains(stderr, "5 skipped") || !strings.Contains(stderr, "dry run: would write (new)") {
-		t.Fatalf("exit %d:\n%s", code, stderr)
+	code, stdout, stderr := imgpipe(t, "resize", "-c", "config.yaml", "testdata/photos", "-o", out, "--workers", "1", "--dry-run")
+	if code != 0 || !strings.Contains(stderr, "dry run: 5 would be written, 0 up to date, 0 failed") || !strings.Contains(stdout, "would write: testdata/photos/") {
+		t.Fatalf("exit %d:\n%s\nstdout:\n%s", code, stderr, stdout)
 	}
 	if entries, _ := os.ReadDir(out); len(entries) != 0 {
 		t.Errorf("dry run wrote %d files", len(entries))
@@ -329,7 +343,7 @@ func startBatch(t *testing.T, args ...string) (in, out string, cmd *exec.Cmd, st
 	}
 	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
 		entries, _ := os.ReadDir(out)
-		if slices.ContainsFunc(entries, func(e os.DirEntry) bool { return !atomicfile.IsTemp(e.Name()) }) {
+		if slices.ContainsFunc(entries, func(e os.DirEntry) bool { return !atomicfile.IsTemp(e.Name()) && e.Name() != plan.StateName }) {
 			break
 		}
 	}
@@ -346,6 +360,7 @@ func waitInterrupted(t *testing.T, cmd *exec.Cmd, stderr *bytes.Buffer, out stri
 	}
 	noTemp(t, out)
 	entries, _ := os.ReadDir(out)
+	entries = slices.DeleteFunc(entries, func(e os.DirEntry) bool { return e.Name() == plan.StateName })
 	for _, e := range entries {
 		decodeSize(t, filepath.Join(out, e.Name()))
 	}
@@ -407,4 +422,168 @@ watch: {settle: 5s, ignore: ["x"]}
 		t.Errorf("flags did not win: width %d enlarge %v max_memory %d settle %s ignore %v",
 			cfg.Output.Width, cfg.Output.Enlarge, cfg.MaxMemory, cfg.Watch.Settle, cfg.Watch.Ignore)
 	}
+}
+
+// A watch that cannot start exits 2 at once, saying which folder and what
+// to do: a typo in a service's unit must not watch nothing forever.
+func TestWatchNoFolder(t *testing.T) {
+	tmp := t.TempDir()
+	missing, file, out := filepath.Join(tmp, "nope"), filepath.Join(tmp, "photo.jpg"), filepath.Join(tmp, "out")
+	os.WriteFile(file, nil, 0o644)
+	for _, tt := range []struct {
+		name  string
+		dirs  []string
+		lines []string
+	}{
+		{"missing", []string{missing}, []string{"imgpipe: watch " + missing + ": no folder to watch: no such file or directory"}},
+		{"a file", []string{file}, []string{"imgpipe: watch " + file + ": no folder to watch: it is a file"}},
+		{"one of two", []string{tmp, missing}, []string{"imgpipe: watch " + missing + ": no folder to watch: no such file or directory"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			code, stderr := run(t, "", 30*time.Second, append(append([]string{"watch"}, tt.dirs...), "-o", out)...)
+			if code != 2 {
+				t.Errorf("exit %d, want 2", code)
+			}
+			for _, want := range append(tt.lines, "imgpipe: watch needs existing folders: check the path") {
+				if !strings.Contains(stderr, want) {
+					t.Errorf("stderr lacks %q:\n%s", want, stderr)
+				}
+			}
+		})
+	}
+}
+
+// watchCmd is `imgpipe watch` running in the background of a test.
+type watchCmd struct {
+	t     *testing.T
+	cmd   *exec.Cmd
+	lines chan string // stderr, line by line; closed at its end
+	seen  []string    // the lines taken from lines so far
+	mu    sync.Mutex
+	all   strings.Builder
+}
+
+func startWatchCmd(t *testing.T, args ...string) *watchCmd {
+	t.Helper()
+	w := &watchCmd{t: t, cmd: exec.Command(binary, append([]string{"watch"}, args...)...), lines: make(chan string, 1000)}
+	pipe, err := w.cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		defer close(w.lines)
+		s := bufio.NewScanner(pipe)
+		for s.Scan() {
+			w.mu.Lock()
+			w.all.WriteString(s.Text() + "\n")
+			w.mu.Unlock()
+			w.lines <- s.Text()
+		}
+	}()
+	t.Cleanup(func() { w.cmd.Process.Kill() })
+	return w
+}
+
+func (w *watchCmd) stderr() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.all.String()
+}
+
+// waitLine waits for a stderr line, logged so far or later, holding each
+// of parts.
+func (w *watchCmd) waitLine(parts ...string) {
+	w.t.Helper()
+	match := func(line string) bool {
+		return !slices.ContainsFunc(parts, func(p string) bool { return !strings.Contains(line, p) })
+	}
+	if slices.ContainsFunc(w.seen, match) {
+		return
+	}
+	timeout := time.After(30 * time.Second)
+	for {
+		select {
+		case line, ok := <-w.lines:
+			if !ok {
+				w.t.Fatalf("imgpipe exited before logging %q:\n%s", parts, w.stderr())
+			}
+			w.seen = append(w.seen, line)
+			if match(line) {
+				return
+			}
+		case <-timeout:
+			w.t.Fatalf("no line with %q in 30s:\n%s", parts, w.stderr())
+		}
+	}
+}
+
+// wait waits for imgpipe to exit and returns its exit code.
+func (w *watchCmd) wait() int {
+	w.t.Helper()
+	timeout := time.After(30 * time.Second)
+	for open := true; open; {
+		select {
+		case _, open = <-w.lines:
+		case <-timeout:
+			w.t.Fatalf("imgpipe did not exit in 30s:\n%s", w.stderr())
+		}
+	}
+	err := w.cmd.Wait()
+	if ee, ok := err.(*exec.ExitError); ok {
+		return ee.ExitCode()
+	} else if err != nil {
+		w.t.Fatal(err)
+	}
+	return 0
+}
+
+// A watched folder that goes away is reported; the watch exits 1 when no
+// folder is left, and goes on while another one is watched.
+func TestWatchFolderGone(t *testing.T) {
+	photo, err := os.ReadFile("testdata/edge/IMG_0001.JPG")
+	if err != nil {
+		t.Fatal(err)
+	}
+	folder := func(name string) string { // holding <name>.jpg
+		dir := filepath.Join(t.TempDir(), name)
+		os.Mkdir(dir, 0o755)
+		os.WriteFile(filepath.Join(dir, name+".jpg"), photo, 0o644)
+		return dir
+	}
+	const goneMsg = "no folder to watch: gone (deleted, moved away or unmounted), no longer watched"
+	t.Run("the only one", func(t *testing.T) {
+		dir := folder("drop")
+		w := startWatchCmd(t, dir, "-o", t.TempDir(), "-w", "32", "--settle", "50ms")
+		w.waitLine("processed", "drop.jpg") // watching, past catch-up
+		if err := os.RemoveAll(dir); err != nil {
+			t.Fatal(err)
+		}
+		if code := w.wait(); code != 1 {
+			t.Errorf("exit %d, want 1", code)
+		}
+		for _, want := range []string{"level=ERROR", dir, goneMsg, "imgpipe: stopped: watch: no folder left to watch: " + dir + " is gone"} {
+			if !strings.Contains(w.stderr(), want) {
+				t.Errorf("stderr lacks %q:\n%s", want, w.stderr())
+			}
+		}
+	})
+	t.Run("one of two", func(t *testing.T) {
+		dir, other := folder("drop"), folder("other")
+		w := startWatchCmd(t, dir, other, "-o", t.TempDir(), "-w", "32", "--settle", "50ms")
+		w.waitLine("processed", filepath.Join(other, "other.jpg"))
+		w.waitLine("processed", filepath.Join(dir, "drop.jpg"))
+		if err := os.RemoveAll(dir); err != nil {
+			t.Fatal(err)
+		}
+		w.waitLine("level=ERROR", goneMsg)
+		os.WriteFile(filepath.Join(other, "b.jpg"), photo, 0o644)
+		w.waitLine("processed", filepath.Join(other, "b.jpg")) // still watched
+		w.cmd.Process.Signal(syscall.SIGTERM)
+		if code := w.wait(); code != 0 {
+			t.Errorf("exit %d after SIGTERM, want 0:\n%s", code, w.stderr())
+		}
+	})
 }

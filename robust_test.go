@@ -29,6 +29,7 @@ import (
 	_ "golang.org/x/image/webp"
 
 	"github.com/imgpipe/imgpipe/internal/atomicfile"
+	"github.com/imgpipe/imgpipe/internal/plan"
 )
 
 // run runs the binary in dir (the current folder if ""), killing it after
@@ -94,11 +95,12 @@ func readReport(t *testing.T, path string) []map[string]string {
 }
 
 // outputs lists the files below dir that are not temporary files, and the
-// temporary files, as paths.
+// temporary files, as paths; the output folder's record (plan.StateName)
+// is neither.
 func outputs(t *testing.T, dir string) (files, temps []string) {
 	t.Helper()
 	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err == nil && !d.IsDir() {
+		if err == nil && !d.IsDir() && d.Name() != plan.StateName {
 			if atomicfile.IsTemp(p) {
 				temps = append(temps, p)
 			} else {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -23,7 +24,11 @@ each image that lands there into OUTDIR, once it has stopped changing. What is
 already there and not up to date in OUTDIR is done first. Temporary and
 partial names (.part, .crdownload, .tmp, ~, .swp, dotfiles) are ignored, and
 OUTDIR is never watched, even inside a watched folder. Runs until Ctrl-C or
-SIGTERM, finishing the files in flight; logs one line per file.`,
+SIGTERM, finishing the files in flight; logs one line per file.
+
+Exits 2 at once if a folder is missing or is not a folder. A watched folder
+that goes away later (deleted, moved, its disk unmounted) is logged as a
+failure and no longer watched; when none is left, the watch exits 1.`,
 		Example: `  # resize a camera import folder into a web folder as photos arrive
   imgpipe watch ~/Import -o ~/web -w 1600 -H 1600
 
@@ -94,6 +99,13 @@ func watch(ctx context.Context, cfg pipeline.Config, o options, dirs []string, s
 	limitMemory(p)
 	log.Info("watching", "folders", dirs, "out", cfg.OutDir)
 	sum, err := p.Run(ctx, p.Watch(dirs))
+	if errors.Is(err, pipeline.ErrNoFolder) { // at start: nothing was watched
+		for _, line := range strings.Split(err.Error(), "\n") {
+			fmt.Fprintf(stderr, "imgpipe: %s\n", line)
+		}
+		fmt.Fprintln(stderr, "imgpipe: watch needs existing folders: check the path (to resize files once, use imgpipe resize)")
+		return exitUsage
+	}
 	log.Info("stopped", "processed", sum.OK, "skipped", sum.Skipped, "failed", sum.Failed)
 	switch {
 	case err == nil, errors.Is(err, context.Canceled):
@@ -102,6 +114,8 @@ func watch(ctx context.Context, cfg pipeline.Config, o options, dirs []string, s
 		fmt.Fprintf(stderr, "imgpipe: %v\n", err)
 		return exitUsage
 	}
+	// Later failures, such as every watched folder gone: each was reported
+	// as a failed input, so the total is not 0.
 	fmt.Fprintf(stderr, "imgpipe: stopped: %v\n", err)
 	return exitFailed
 }

@@ -23,8 +23,11 @@ type Config struct {
 	// OutDir is the output folder. The input tree is mirrored below it.
 	// Required unless the pipeline has a sink (WithSink).
 	OutDir string `yaml:"out_dir"`
-	// Force rewrites outputs that are newer than their input. By default
-	// such inputs are skipped, so a re-run only does what is left.
+	// Force rewrites outputs that are up to date. By default an input is
+	// skipped when its outputs were made from it, as it is now, with the
+	// same settings (recorded in OutDir/.imgpipe-state; see plan.State), so
+	// a re-run only does what is left and a run with other settings redoes
+	// what they change.
 	Force bool `yaml:"force"`
 	// DryRun reports what would be written, and why, writing nothing.
 	DryRun bool `yaml:"dry_run"`
@@ -95,7 +98,8 @@ type SaveConfig struct {
 }
 
 // LoadConfig reads a YAML configuration file strictly: an unknown key is an
-// error naming the key and its line.
+// error naming the key, its line and the closest valid key
+// ("config.yaml line 3: unknown key output.qualty; did you mean quality?").
 func LoadConfig(path string) (Config, error) {
 	var c Config
 	data, err := os.ReadFile(path)
@@ -104,6 +108,9 @@ func LoadConfig(path string) (Config, error) {
 	}
 	err = c.UnmarshalYAMLStrict(data)
 	if err != nil {
+		if msg, ok := strings.CutPrefix(err.Error(), "line "); ok {
+			return c, fmt.Errorf("%s line %s", path, msg)
+		}
 		return c, fmt.Errorf("%s: %w", path, err)
 	}
 	return c, nil
@@ -114,7 +121,7 @@ func (c *Config) UnmarshalYAMLStrict(data []byte) error {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) { // io.EOF: an empty file
-		return err
+		return explainYAML(data, err)
 	}
 	return nil
 }
@@ -161,9 +168,18 @@ func (c *Config) Validate() error {
 	if err := c.Output.Validate("output"); err != nil {
 		return err
 	}
-	for i, o := range c.renditions() {
+	outs := c.renditions()
+	for i, o := range outs {
 		if err := o.Validate(fmt.Sprintf("outputs[%d]", i)); err != nil {
 			return err
+		}
+	}
+	for i, o := range outs {
+		for j := range i {
+			if stages.CanCollide(outs[j], o) {
+				return fmt.Errorf("outputs[%d].name: outputs[%d] and outputs[%d] can be given the same file name (%q and %q); vary {w}, {h}, {format} or the text, e.g. %q",
+					i, j, i, outs[j].WithDefaults().Name, o.WithDefaults().Name, "{name}-{w}w.{ext}")
+			}
 		}
 	}
 	return nil
@@ -193,6 +209,7 @@ func (c *Config) renditions() []stages.Output {
 		o.Enlarge = o.Enlarge || d.Enlarge
 		o.KeepMetadata = o.KeepMetadata || d.KeepMetadata
 		o.Progressive = o.Progressive || d.Progressive
+		o.DropWider = o.DropWider || d.DropWider
 		out[i] = o
 	}
 	return out

@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"errors"
 	"io/fs"
 
 	"github.com/imgpipe/imgpipe/stages"
@@ -11,7 +12,7 @@ import (
 // it; Run returns one only when the run as a whole stops on it (fail-fast,
 // or an output folder that cannot be written).
 type Error struct {
-	Stage string // "scan", "decode", "resize", a custom step's name, "encode", "save"
+	Stage string // "scan", "decode", "resize", a custom step's name, "encode", "save"; "watch" for a folder Watch cannot watch
 	Path  string // the input
 	Err   error  // the cause; wraps the sentinels below where one applies
 }
@@ -38,3 +39,9 @@ var (
 	ErrPanic             = stages.ErrPanic             // a decoder or step panicked on this input
 	ErrOutput            = stages.ErrOutput            // the output folder cannot be written: ends the run
 )
+
+// ErrNoFolder: a folder given to Pipeline.Watch is missing, or is not a
+// folder. The watch does not start (its Source returns an *Error wrapping
+// ErrNoFolder for each such folder); a watched folder that goes later is a
+// failed result wrapping it.
+var ErrNoFolder = errors.New("no folder to watch")

@@ -6,6 +6,9 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+	"testing/synctest"
+
+	"github.com/fsnotify/fsnotify"
 
 	"github.com/imgpipe/imgpipe/stages"
 )
@@ -107,4 +110,45 @@ func TestInputRuleExplicitFile(t *testing.T) {
 			t.Errorf("%s named explicitly: emitted %q, %v", rel, got, err)
 		}
 	}
+}
+
+// The watch follows the same rule, for what is there at start (catch-up)
+// and for what lands later (moved in, folders included).
+func TestInputRuleWatch(t *testing.T) {
+	collect := func(l *loopRun) []string {
+		got := l.rec.rels()
+		slices.Sort(got)
+		return slices.Compact(got)
+	}
+	t.Run("catch-up", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			root, want := inputTree(t)
+			l := &loopRun{t: t, root: root, n: newFakeNotifier(), rec: &watchRecorder{}, log: &watchLog{}}
+			l.start(WatchOptions{Settle: loopSettle})
+			l.after(3 * loopSettle)
+			if got := collect(l); !slices.Equal(got, want) {
+				t.Errorf("inputs\n%q\nwant\n%q", got, want)
+			}
+		})
+	})
+	t.Run("landing", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			src, want := inputTree(t)
+			l := startLoop(t, WatchOptions{Settle: loopSettle})
+			entries, err := os.ReadDir(src)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, e := range entries {
+				if err := os.Rename(filepath.Join(src, e.Name()), filepath.Join(l.root, e.Name())); err != nil {
+					t.Fatal(err)
+				}
+				l.send(fsnotify.Create, e.Name())
+			}
+			l.after(3 * loopSettle)
+			if got := collect(l); !slices.Equal(got, want) {
+				t.Errorf("inputs\n%q\nwant\n%q", got, want)
+			}
+		})
+	})
 }

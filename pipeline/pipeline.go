@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
+	"os"
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
@@ -124,26 +126,38 @@ func (p *Pipeline) Metrics() []StageMetrics {
 // an output folder that cannot be written (ErrOutput).
 func (p *Pipeline) Run(ctx context.Context, src Source) (Summary, error) {
 	start := time.Now()
-	if p.sink == nil && !p.cfg.DryRun {
-		if err := checkWritable(p.cfg.OutDir); err != nil {
-			return Summary{}, err
+	cfg := &p.cfg
+	planner := &plan.Planner{Outputs: p.outputs, Decode: cfg.Decode.DecodeOptions, OutDir: cfg.OutDir,
+		Force: cfg.Force, DryRun: cfg.DryRun, CaseInsensitive: true}
+	made := false // the output folder was made by this run
+	if p.sink != nil {
+		planner.OutDir = ""
+	} else if cfg.OutDir != "" {
+		if !cfg.DryRun {
+			_, err := os.Stat(cfg.OutDir)
+			made = errors.Is(err, fs.ErrNotExist)
+			if err := checkWritable(cfg.OutDir); err != nil {
+				return Summary{}, err
+			}
+			if n := atomicfile.RemoveStale(cfg.OutDir); n > 0 {
+				p.log.Info("removed temporary files left by an interrupted run", "count", n)
+			}
 		}
-		if n := atomicfile.RemoveStale(p.cfg.OutDir); n > 0 {
-			p.log.Info("removed temporary files left by an interrupted run", "count", n)
+		state, err := plan.LoadState(cfg.OutDir)
+		if err != nil {
+			p.log.Warn("cannot read the output folder's record: outputs are judged by modification times", "error", err)
 		}
+		planner.State = state
+		planner.CaseInsensitive = caseInsensitive(cfg.OutDir)
 	}
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	r := &run{p: p, cancel: cancel, results: make(chan Result, 16)}
+	r := &run{p: p, planner: planner, cancel: cancel, results: make(chan Result, 16)}
 	collected := make(chan Summary)
 	go r.collect(collected)
 
 	g, gctx := errgroup.WithContext(ctx)
-	cfg := &p.cfg
-	planner := &plan.Planner{Outputs: p.outputs, OutDir: cfg.OutDir, Force: cfg.Force, DryRun: cfg.DryRun}
-	if p.sink != nil {
-		planner.OutDir = ""
-	}
+	defer p.made.track(planner)() // for Watch: a removed input gives back its names
 
 	files := source(gctx, g, r, cfg.Scan.Buffer, src)
 	decoded := stage(gctx, g, r, "decode", cfg.Decode.StageConfig, files, stages.Decode(cfg.Decode.options(), planner.Plan, r.reserve))
@@ -167,6 +181,14 @@ func (p *Pipeline) Run(ctx context.Context, src Source) (Summary, error) {
 	r.releaseAll() // items abandoned in channel buffers by a cancel
 	close(r.results)
 	sum := <-collected
+	if planner.State != nil && !cfg.DryRun {
+		if err := planner.State.Close(); err != nil {
+			p.log.Warn("cannot write the output folder's record: the next run redoes what it misses", "error", err)
+		}
+	}
+	if made && sum.Total() == 0 {
+		os.Remove(cfg.OutDir) // nothing found: leave no empty folder behind (Remove keeps a non-empty one)
+	}
 	sum.Elapsed = time.Since(start)
 	sum.Stages = p.Metrics()
 	if cause := context.Cause(ctx); cause != nil && (err == nil || errors.Is(err, context.Canceled)) {
@@ -174,6 +196,10 @@ func (p *Pipeline) Run(ctx context.Context, src Source) (Summary, error) {
 	}
 	return sum, err
 }
+
+// caseInsensitive probes whether the output folder's file system folds
+// case; tests replace it to play a case-insensitive disk on any.
+var caseInsensitive = plan.CaseInsensitive
 
 // reserve charges n bytes to the pipeline's memory budget for the input
 // whose ticket is in ctx (the engine puts it there before calling a stage
@@ -225,6 +251,7 @@ func (r *run) releaseAll() {
 // run is the state of one Run.
 type run struct {
 	p       *Pipeline
+	planner *plan.Planner
 	cancel  context.CancelCauseFunc
 	results chan Result // closed by Run once every stage has ended
 	stats   []*stats
@@ -294,6 +321,9 @@ func (r *run) fail(stage string, v any, t *ticket, err error, took time.Duration
 	switch {
 	case errors.As(err, &skip):
 		res.Status, res.Stage, res.Reason = StatusSkipped, "", skip.Reason
+		if skip.Planned {
+			res.Status = StatusPlanned
+		}
 		for _, o := range skip.Outputs {
 			res.Outputs = append(res.Outputs, Rendition{Path: o})
 		}
@@ -306,6 +336,7 @@ func (r *run) fail(stage string, v any, t *ticket, err error, took time.Duration
 	if d := decodedOf(v); d != nil {
 		res.Format, res.Width, res.Height = d.Format, d.Width, d.Height
 	}
+	res.Notes = r.planner.Notes(in.Path)
 	t.release()
 	r.report(res)
 	if errors.Is(err, stages.ErrOutput) {
@@ -323,10 +354,11 @@ func (r *run) finish(ctx context.Context, saved <-chan item[*stages.Saved]) erro
 				return nil
 			}
 			s := it.v
+			r.planner.Done(s.File, s.Targets, s.Paths) // the output folder's record
 			res := Result{
 				Input: s.File.Path, Status: StatusOK, Format: s.Format, Width: s.Width, Height: s.Height,
 				Outputs: renditions(s.Decoded, s.Paths, s.Files), BytesIn: s.File.Size,
-				Duration: it.t.elapsed, Notes: s.Notes,
+				Duration: it.t.elapsed, Notes: append(r.planner.Notes(s.File.Path), s.Notes...),
 			}
 			for _, o := range res.Outputs {
 				res.BytesOut += o.Bytes

@@ -19,6 +19,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/imgpipe/imgpipe/internal/atomicfile"
+	"github.com/imgpipe/imgpipe/internal/plan"
 	"github.com/imgpipe/imgpipe/stages"
 )
 
@@ -239,13 +240,13 @@ func TestRunSkipsUpToDateAndForce(t *testing.T) {
 	p, _ := New(Config{OutDir: out2, DryRun: true})
 	var reasons []string
 	p.hook = func(r Result) { reasons = append(reasons, r.Reason) }
-	if s, err := p.Run(context.Background(), Dirs([]string{in}, ScanOptions{})); err != nil || s.Skipped != 2 {
+	if s, err := p.Run(context.Background(), Dirs([]string{in}, ScanOptions{})); err != nil || s.Planned != 2 {
 		t.Errorf("dry run: %+v %v", s, err)
 	}
 	if entries, _ := os.ReadDir(out2); len(entries) != 0 {
 		t.Errorf("dry run wrote %d entries", len(entries))
 	}
-	if len(reasons) != 2 || !strings.Contains(reasons[0], "dry run") {
+	if len(reasons) != 2 || reasons[0] != "new" {
 		t.Errorf("dry run reasons %q", reasons)
 	}
 }
@@ -398,7 +399,7 @@ func TestRunCancel(t *testing.T) {
 	}
 	noTemp(t, out)
 	filepath.WalkDir(out, func(p string, d fs.DirEntry, err error) error {
-		if err == nil && !d.IsDir() {
+		if err == nil && !d.IsDir() && d.Name() != plan.StateName {
 			decodeOutput(t, p)
 		}
 		return nil

@@ -63,21 +63,24 @@ func (r *Report) Add(res Result) {
 		}
 		return
 	}
+	// One JSON type per field, whatever the status: numbers or null,
+	// arrays (empty when there is nothing), strings.
 	m := make(map[string]any, len(row))
 	for i, c := range ReportColumns {
 		m[c] = row[i]
-		if n, err := strconv.ParseInt(row[i], 10, 64); err == nil && i >= 6 && i <= 12 {
-			m[c] = n
+		if i >= 6 && i <= 12 {
+			m[c] = nil
+			if n, err := strconv.ParseInt(row[i], 10, 64); err == nil {
+				m[c] = n
+			}
 		}
 	}
-	if res.Outputs != nil {
-		outs := make([]string, len(res.Outputs))
-		for i, o := range res.Outputs {
-			outs[i] = o.Path
-		}
-		m["outputs"] = outs
+	outs := make([]string, len(res.Outputs))
+	for i, o := range res.Outputs {
+		outs[i] = o.Path
 	}
-	m["notes"] = res.Notes
+	m["outputs"] = outs
+	m["notes"] = append([]string{}, res.Notes...)
 	r.err = r.json.Encode(m)
 }
 

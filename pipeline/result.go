@@ -14,6 +14,7 @@ const (
 	StatusOK      Status = "ok"      // every output written (or handed to the sink)
 	StatusSkipped Status = "skipped" // nothing to do: outputs up to date, or a dry run
 	StatusFailed  Status = "failed"  // see Err
+	StatusPlanned Status = "planned" // a dry run's: a real run would write it (Reason says why)
 )
 
 // Result is the outcome for one input. The pipeline delivers one per
@@ -54,6 +55,7 @@ type Rendition struct {
 // Summary totals a run.
 type Summary struct {
 	OK, Skipped, Failed int
+	Planned             int // inputs a dry run would write
 	BytesIn, BytesOut   int64
 	Megapixels          float64 // source megapixels of the inputs processed
 	Elapsed             time.Duration
@@ -61,7 +63,7 @@ type Summary struct {
 }
 
 // Total is the number of inputs that ended, whatever their status.
-func (s Summary) Total() int { return s.OK + s.Skipped + s.Failed }
+func (s Summary) Total() int { return s.OK + s.Skipped + s.Failed + s.Planned }
 
 func (s *Summary) add(r Result) {
 	switch r.Status {
@@ -72,6 +74,8 @@ func (s *Summary) add(r Result) {
 		s.Skipped++
 	case StatusFailed:
 		s.Failed++
+	case StatusPlanned:
+		s.Planned++
 	}
 	s.BytesIn += r.BytesIn
 	s.BytesOut += r.BytesOut

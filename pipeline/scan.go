@@ -146,7 +146,7 @@ func (s *scanner) dir(ctx context.Context, d *os.File, dir, rel string) error {
 	if err != nil {
 		return s.emit(stages.File{Path: dir, Rel: rel}, err)
 	}
-	if s.seenDirs[real] || s.excluded(real) {
+	if s.seenDirs[real] || rel != "" && s.excluded(real) { // a root is walked even if excluded: -o names the input folder
 		return nil
 	}
 	s.seenDirs[real] = true

@@ -6,8 +6,6 @@ import (
 	"io"
 	"io/fs"
 	"path"
-	"path/filepath"
-	"strings"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -163,25 +161,15 @@ func source(ctx context.Context, g *errgroup.Group, r *run, buffer int, src Sour
 	return out
 }
 
-// outputFilter returns a test for files on disk that lie inside the output
-// folder, so that a source over a tree that holds it (./photos with -o
-// ./photos/small) never feeds outputs back in. Sources can skip the folder
-// earlier and cheaper (ScanOptions.Exclude, as the CLI and Watch do); this
-// is the guarantee.
+// outputFilter returns a test for files on disk that are outputs, so that
+// a source over a tree that holds the output folder (./photos with -o
+// ./photos/small, or a folder resized into itself) never feeds outputs back
+// in: plan.Planner.IsOutput says which. Sources can skip the folder earlier
+// and cheaper (ScanOptions.Exclude, as the CLI and Watch do); this is the
+// guarantee.
 func (r *run) outputFilter() func(stages.File) bool {
 	if r.p.sink != nil || r.p.cfg.OutDir == "" {
 		return func(stages.File) bool { return false }
 	}
-	out, err := filepath.Abs(r.p.cfg.OutDir)
-	if err != nil {
-		return func(stages.File) bool { return false }
-	}
-	out += string(filepath.Separator)
-	return func(f stages.File) bool {
-		if f.Open != nil { // in memory or in an fs.FS: not a path on disk
-			return false
-		}
-		abs, err := filepath.Abs(f.Path)
-		return err == nil && strings.HasPrefix(abs, out)
-	}
+	return r.planner.IsOutput
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/imgpipe/imgpipe/internal/plan"
 	"github.com/imgpipe/imgpipe/stages"
 )
 
@@ -24,8 +25,14 @@ type WatchConfig struct {
 // not up to date in the output is processed, as in a batch), then every
 // image that lands there once it has stopped changing, until the run's
 // context is cancelled. The output folder is never watched, even inside a
-// root. With Config.Watch.DeleteOutputs, deleting an input deletes the
-// outputs this pipeline made (or found up to date) for it.
+// root. An input deleted or moved away gives back its output names (another
+// input may take them); with Config.Watch.DeleteOutputs, its outputs that
+// this pipeline made (or found up to date) are deleted too.
+//
+// Every root must be a folder: if one is missing or is a file, the source
+// returns at once an error wrapping ErrNoFolder. A root that goes later
+// (deleted, moved away, unmounted) is a failed result wrapping ErrNoFolder;
+// when none is left, the source returns an error.
 func (p *Pipeline) Watch(roots []string) Source {
 	opts := p.cfg.Watch.WatchOptions
 	opts.Scan = p.cfg.Scan.ScanOptions
@@ -35,18 +42,51 @@ func (p *Pipeline) Watch(roots []string) Source {
 	if opts.Logger == nil {
 		opts.Logger = p.log
 	}
-	if p.cfg.Watch.DeleteOutputs {
-		opts.OnRemove = p.removeOutputs
+	hook := opts.OnRemove
+	opts.OnRemove = func(f stages.File) {
+		p.removed(f)
+		if hook != nil {
+			hook(f)
+		}
 	}
 	return func(ctx context.Context, emit Emit) error {
 		return watchTree(ctx, roots, opts, emit)
 	}
 }
 
-// outputsOf remembers each input's output files, for DeleteOutputs.
+// outputsOf remembers, for Watch's removals, each input's output files
+// (for DeleteOutputs) and the planners of the runs in progress, which hold
+// the output names each input claimed.
 type outputsOf struct {
-	mu    sync.Mutex
-	paths map[string][]string
+	mu       sync.Mutex
+	paths    map[string][]string
+	planners map[*plan.Planner]bool
+}
+
+// track adds a run's planner, until the returned function is called.
+func (o *outputsOf) track(pl *plan.Planner) (untrack func()) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.planners == nil {
+		o.planners = map[*plan.Planner]bool{}
+	}
+	o.planners[pl] = true
+	return func() {
+		o.mu.Lock()
+		defer o.mu.Unlock()
+		delete(o.planners, pl)
+	}
+}
+
+// release gives back the output names input claimed, in every run in
+// progress: the one the watch feeds, and any other run of this Pipeline
+// at the same time, where the input, gone, can no longer be planned.
+func (o *outputsOf) release(input string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for pl := range o.planners {
+		pl.Release(input)
+	}
 }
 
 func (o *outputsOf) record(r Result) {
@@ -71,6 +111,17 @@ func (o *outputsOf) take(input string) []string {
 	paths := o.paths[input]
 	delete(o.paths, input)
 	return paths
+}
+
+// removed is what Watch does when an input it emitted is deleted or moved
+// away: it gives back the input's output names, and with DeleteOutputs
+// deletes its outputs.
+func (p *Pipeline) removed(f stages.File) {
+	p.log.Debug("input removed", "input", f.Path)
+	p.made.release(f.Path)
+	if p.cfg.Watch.DeleteOutputs {
+		p.removeOutputs(f)
+	}
 }
 
 // removeOutputs deletes the outputs recorded for a removed input; only

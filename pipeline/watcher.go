@@ -1,7 +1,6 @@
 package pipeline
 
 import (
-	"container/heap"
 	"context"
 	"errors"
 	"fmt"
@@ -10,9 +9,6 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"strings"
-	"sync"
-	"syscall"
 	"time"
 
 	"github.com/fsnotify/fsnotify"
@@ -47,8 +43,10 @@ type WatchOptions struct {
 	// OnRemove is called, from Watch's goroutine, once for each emitted
 	// image that is deleted or renamed away (a whole folder at a time
 	// included), a Settle after it went and only if it has not come back by
-	// then, so an editor's save-by-rename is not a removal. It backs
-	// --delete-outputs. Nil means no-op.
+	// then, so an editor's save-by-rename is not a removal (nor is a
+	// watched folder that goes: see Pipeline.Watch). Pipeline.Watch uses it
+	// to give back the input's output names and for DeleteOutputs, then
+	// calls the caller's own. Nil means no-op.
 	OnRemove func(stages.File) `yaml:"-"`
 }
 
@@ -61,6 +59,13 @@ const defaultSettle = time.Second
 // with Rel relative to its root), then every image that is created, renamed
 // in, or modified, once it has settled, until ctx is done; then it returns
 // ctx.Err(). If emit returns an error, Watch returns that error.
+//
+// Every root must be a folder: if one is missing or is a file, watchTree
+// returns at once an error wrapping ErrNoFolder for each, having watched
+// nothing. A root that goes later (deleted, moved away, or its disk
+// unmounted, noticed within rootCheckEvery) is emitted as an error wrapping
+// ErrNoFolder and no longer watched, its images not taken as removed; when
+// no root is left, watchTree returns an error.
 //
 // Watches are added to every folder first and the folders are walked after,
 // so nothing created during start-up is missed; folders created or moved in
@@ -76,15 +81,22 @@ const defaultSettle = time.Second
 // Watch calls emit and opts.OnRemove from its own goroutine only, one call at
 // a time. A blocked emit is back-pressure: meanwhile events wait in fsnotify
 // and the kernel's queue (should that overflow, the rescan finds what was
-// missed), and nothing deadlocks. Watch starts one helper goroutine (it collects
-// fsnotify's errors so fsnotify never blocks holding its lock) and uses a
-// single timer; all are stopped, and the fsnotify watcher closed, before it
+// missed), and nothing deadlocks. Watch starts one helper goroutine (it
+// collects fsnotify's errors so fsnotify never blocks holding its lock) and
+// uses one timer (the next settle deadline) and one ticker (the roots'
+// check); all are stopped, and the fsnotify watcher closed, before it
 // returns.
 //
 // Memory: one watch and a few hundred bytes per folder, one entry per emitted
 // image (to skip duplicates and report removals), one per file waiting to
 // settle.
 func watchTree(ctx context.Context, roots []string, opts WatchOptions, emit Emit) error {
+	return watchWith(ctx, roots, opts, emit, newFSNotifier)
+}
+
+// watchWith is watchTree with the notifier that newNotifier returns: tests
+// give a fake one, or wrap the system's.
+func watchWith(ctx context.Context, roots []string, opts WatchOptions, emit Emit, newNotifier func() (notifier, error)) error {
 	if opts.Settle <= 0 {
 		opts.Settle = defaultSettle
 	}
@@ -93,17 +105,22 @@ func watchTree(ctx context.Context, roots []string, opts WatchOptions, emit Emit
 			return fmt.Errorf("watch: ignore pattern %q: %w", p, err)
 		}
 	}
+	roots, rootInfo, err := openRoots(roots)
+	if err != nil {
+		return err
+	}
 	w := &watcher{
 		opts:     opts,
 		emit:     emit,
 		log:      opts.Logger,
 		onRemove: opts.OnRemove,
 		settle:   opts.Settle,
-		short:    min(opts.Settle/10, 50*time.Millisecond),
+		roots:    roots,
+		rootInfo: rootInfo,
+		pending:  newSettler(opts.Settle),
 		dirs:     map[string]*watchedDir{},
 		realDirs: map[string]string{},
 		known:    map[string]map[string]stages.File{},
-		pending:  map[string]*pendingFile{},
 		reported: map[string]bool{},
 		warned:   map[string]bool{},
 		errq:     errQueue{ready: make(chan struct{}, 1)},
@@ -115,11 +132,7 @@ func watchTree(ctx context.Context, roots []string, opts WatchOptions, emit Emit
 	if w.onRemove == nil {
 		w.onRemove = func(stages.File) {}
 	}
-	for _, r := range roots {
-		w.roots = append(w.roots, filepath.Clean(r))
-	}
-
-	fw, err := fsnotify.NewWatcher()
+	fw, err := newNotifier()
 	if err != nil {
 		if hint := limitHint(err); hint != "" {
 			return fmt.Errorf("watch: %w; to raise the limit%s", err, hint)
@@ -133,7 +146,7 @@ func watchTree(ctx context.Context, roots []string, opts WatchOptions, emit Emit
 	errsDone := make(chan struct{})
 	go func() {
 		defer close(errsDone)
-		for err := range fw.Errors {
+		for err := range fw.Errors() {
 			w.errq.put(err)
 		}
 	}()
@@ -151,37 +164,21 @@ type watcher struct {
 	emit     Emit
 	log      *slog.Logger
 	onRemove func(stages.File)
-	settle   time.Duration // wait after a write
-	short    time.Duration // wait after a file appeared whole (renamed in)
-	roots    []string
-	fw       *fsnotify.Watcher
+	settle   time.Duration          // how recent a catch-up file may be and still be being written
+	roots    []string               // as given, cleaned, in order
+	rootInfo map[string]fs.FileInfo // the roots still watched, as found at start
+	fw       notifier
 	exclude  []string // absolute and resolved forms of opts.Scan.Exclude
 	rule     stages.InputRule
 
 	dirs     map[string]*watchedDir            // watched folders by (cleaned) path
 	realDirs map[string]string                 // resolved path → watched path, against loops and stale names
 	known    map[string]map[string]stages.File // emitted images: folder path → base name → stages.File
-	pending  map[string]*pendingFile           // files waiting to settle, by path
-	queue    pendingQueue                      // the same files, earliest deadline first
+	pending  *settler                          // files waiting to settle
 	reported map[string]bool                   // paths whose error was emitted, so it is emitted once
 	warned   map[string]bool                   // limit warnings already logged
 	rescan   map[string]bool                   // during a rescan: paths emitted again
 	errq     errQueue
-}
-
-type watchedDir struct {
-	rel  string              // relative to its root, with slashes
-	real string              // absolute, symlinks resolved
-	subs map[string]struct{} // watched child folders
-}
-
-// pendingFile is a file waiting for Settle to pass without change.
-type pendingFile struct {
-	path, rel string
-	size      int64     // at the last event, to notice changes that sent none
-	mod       time.Time // ditto
-	due       time.Time
-	index     int // in queue
 }
 
 // run is the event loop: catch-up, then events, errors and deadlines until
@@ -190,22 +187,25 @@ func (w *watcher) run(ctx context.Context) error {
 	if err := w.catchUp(ctx); err != nil {
 		return err
 	}
+	events := w.fw.Events()
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	defer timer.Stop()
+	roots := time.NewTicker(rootCheckEvery)
+	defer roots.Stop()
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		var due <-chan time.Time
-		if len(w.queue) > 0 {
-			timer.Reset(time.Until(w.queue[0].due))
+		if next, ok := w.pending.next(); ok {
+			timer.Reset(time.Until(next))
 			due = timer.C
 		}
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case ev, ok := <-w.fw.Events:
+		case ev, ok := <-events:
 			if !ok {
 				return errors.New("watch: fsnotify stopped")
 			}
@@ -216,13 +216,17 @@ func (w *watcher) run(ctx context.Context) error {
 			if err := w.errors(ctx); err != nil {
 				return err
 			}
+		case <-roots.C:
+			if err := w.checkRoots(); err != nil {
+				return err
+			}
 		case <-due:
 			// Take the events already delivered first: a write queued
 			// behind a create must cut the create's short settle.
 		drain:
 			for range 1024 {
 				select {
-				case ev, ok := <-w.fw.Events:
+				case ev, ok := <-events:
 					if !ok {
 						return errors.New("watch: fsnotify stopped")
 					}
@@ -247,18 +251,16 @@ func (w *watcher) catchUp(ctx context.Context) error {
 	seen := map[string]bool{}
 	var scanRoots []string
 	for _, root := range w.roots {
-		info, err := os.Stat(root)
-		if err != nil {
-			if err := w.report(stages.File{Path: root, Rel: filepath.Base(root)}, err); err != nil {
+		if _, ok := w.rootInfo[root]; !ok {
+			continue // gone earlier
+		}
+		if !w.rootThere(root) {
+			if err := w.rootGone(root); err != nil {
 				return err
 			}
 			continue
 		}
 		scanRoots = append(scanRoots, root)
-		if !info.IsDir() {
-			w.warnOnce("file:"+root, "watch: not a folder: emitted once, not watched for changes", "path", root)
-			continue
-		}
 		if err := w.addTree(ctx, root, "", false, seen); err != nil {
 			return err
 		}
@@ -270,7 +272,7 @@ func (w *watcher) catchUp(ctx context.Context) error {
 			return w.reportErr(f, err)
 		}
 		if time.Since(f.ModTime) < w.settle { // maybe still being written
-			w.schedule(f.Path, f.Rel, f.Size, f.ModTime, w.settle)
+			w.pending.changed(time.Now(), f.Path, f.Rel, fileState{f.Size, f.ModTime})
 			return nil
 		}
 		if w.rescan != nil {
@@ -280,127 +282,19 @@ func (w *watcher) catchUp(ctx context.Context) error {
 	})
 }
 
-// addTree watches dir and the folders below it; with files set, it also
-// queues the files it finds, as for a folder created after start. seen holds
-// the resolved folders of this walk, against symlink loops.
-func (w *watcher) addTree(ctx context.Context, dir, rel string, files bool, seen map[string]bool) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	real, err := realPath(dir)
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) { // gone again already
-			return nil
-		}
-		return w.report(stages.File{Path: dir, Rel: rel}, err)
-	}
-	if w.excluded(dir, real) || seen[real] {
-		return nil
-	}
-	seen[real] = true
-	if other, ok := w.realDirs[real]; ok && other != dir {
-		if r, err := realPath(other); err == nil && r == real {
-			return nil // watched under another name (a link)
-		}
-		w.forgetDir(other) // moved without our hearing of it (overflow)
-	}
-	if _, ok := w.dirs[dir]; !ok {
-		if err := addWatch(w.fw, dir); err != nil {
-			switch hint := limitHint(err); {
-			case errors.Is(err, fs.ErrNotExist):
-				return nil
-			case hint != "":
-				// Go on without a watch: what is there now is still emitted.
-				w.warnOnce(hint, "watch: system limit reached, so this folder and others after it are not watched for changes;"+
-					" to raise the limit"+hint, "path", dir, "err", err)
-			default:
-				return w.report(stages.File{Path: dir, Rel: rel}, err)
-			}
-		} else {
-			w.dirs[dir] = &watchedDir{rel: rel, real: real}
-			w.realDirs[real] = dir
-			if parent, ok := w.dirs[filepath.Dir(dir)]; ok && filepath.Dir(dir) != dir {
-				if parent.subs == nil {
-					parent.subs = map[string]struct{}{}
-				}
-				parent.subs[dir] = struct{}{}
-			}
-			delete(w.reported, dir)
-		}
-	}
-	entries, err := os.ReadDir(dir)
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		if err := w.report(stages.File{Path: dir, Rel: rel}, err); err != nil {
-			return err
-		}
-		// ReadDir returns what it could read before the error: go on with it.
-	}
-	for _, e := range entries {
-		name := e.Name()
-		if w.rule.Skip(name, true) {
-			continue
-		}
-		p, r := filepath.Join(dir, name), path.Join(rel, name)
-		info, err := e.Info()
-		if err != nil {
-			continue // deleted since ReadDir
-		}
-		if info.Mode()&fs.ModeSymlink != 0 {
-			if info, err = os.Stat(p); err != nil {
-				continue // dangling: Scan reports the ones named like images
-			}
-			if info.IsDir() && !w.opts.Scan.FollowSymlinks {
-				continue
-			}
-		}
-		switch {
-		case info.IsDir():
-			if err := w.addTree(ctx, p, r, files, seen); err != nil {
-				return err
-			}
-		case files && info.Mode().IsRegular():
-			w.schedule(p, r, info.Size(), info.ModTime(), w.settle)
-		}
-	}
-	return nil
-}
-
-// forgetDir drops a deleted or moved folder and those below it from the
-// watch list, and checks, a Settle later, whether their images are gone.
-func (w *watcher) forgetDir(dir string) {
-	d, ok := w.dirs[dir]
-	if !ok {
-		return
-	}
-	for sub := range d.subs {
-		w.forgetDir(sub)
-	}
-	delete(w.dirs, dir)
-	if w.realDirs[d.real] == dir {
-		delete(w.realDirs, d.real)
-	}
-	if parent, ok := w.dirs[filepath.Dir(dir)]; ok {
-		delete(parent.subs, dir)
-	}
-	// A moved folder keeps its inotify watch under the old name; drop it
-	// so that moving it back in gets a watch with the right name. For a
-	// deleted one this is a no-op (the error says so).
-	_ = w.fw.Remove(dir)
-	for name, f := range w.known[dir] {
-		w.schedule(filepath.Join(dir, name), f.Rel, -1, time.Time{}, w.settle)
-	}
-}
-
 // event handles one fsnotify event.
 func (w *watcher) event(ctx context.Context, ev fsnotify.Event) error {
 	name := filepath.Clean(ev.Name)
 	if ev.Has(fsnotify.Remove) || ev.Has(fsnotify.Rename) {
+		if _, ok := w.rootInfo[name]; ok {
+			return w.rootGone(name)
+		}
 		if _, ok := w.dirs[name]; ok {
-			w.forgetDir(name)
+			w.forgetDir(name, true)
 		} else if f, ok := w.knownFile(name); ok {
-			w.schedule(name, f.Rel, -1, time.Time{}, w.settle)
-		} else if p, ok := w.pending[name]; ok {
-			w.schedule(name, p.rel, -1, time.Time{}, w.settle)
+			w.pending.went(time.Now(), name, f.Rel)
+		} else if rel, ok := w.pending.waiting(name); ok {
+			w.pending.went(time.Now(), name, rel)
 		}
 	}
 	if !ev.Has(fsnotify.Create) && !ev.Has(fsnotify.Write) && !ev.Has(fsnotify.Chmod) {
@@ -434,15 +328,11 @@ func (w *watcher) event(ctx context.Context, ev fsnotify.Event) error {
 		if !info.Mode().IsRegular() {
 			return nil
 		}
-		wait := w.settle
-		if info.Size() > 0 { // arrived whole (a rename); a write soon after means it did not
-			wait = w.short
-		}
-		w.schedule(name, rel, info.Size(), info.ModTime(), wait)
+		w.pending.appeared(time.Now(), name, rel, stateOf(info))
 		return nil
 	}
 	// Write, or Chmod (touch, cp -p setting the time) on a file we wait for.
-	if _, ok := w.pending[name]; !ok && !ev.Has(fsnotify.Write) {
+	if _, ok := w.pending.waiting(name); !ok && !ev.Has(fsnotify.Write) {
 		return nil
 	}
 	info, err := os.Stat(name)
@@ -450,7 +340,7 @@ func (w *watcher) event(ctx context.Context, ev fsnotify.Event) error {
 		return nil
 	}
 	if info.Mode().IsRegular() {
-		w.schedule(name, rel, info.Size(), info.ModTime(), w.settle)
+		w.pending.changed(time.Now(), name, rel, stateOf(info))
 	}
 	return nil
 }
@@ -475,8 +365,8 @@ func (w *watcher) errors(ctx context.Context) error {
 	for dir, files := range w.known {
 		for name, f := range files {
 			p := filepath.Join(dir, name)
-			if _, ok := w.pending[p]; !ok && !w.rescan[p] {
-				w.schedule(p, f.Rel, -1, time.Time{}, w.settle)
+			if _, ok := w.pending.waiting(p); !ok && !w.rescan[p] {
+				w.pending.went(time.Now(), p, f.Rel)
 			}
 		}
 	}
@@ -484,82 +374,74 @@ func (w *watcher) errors(ctx context.Context) error {
 }
 
 // fire handles the files whose deadline has passed: emits those that
-// settled, waits again for those that changed without an event, and reports
+// settled, lets those that changed without an event wait again, and reports
 // the images that are gone.
 func (w *watcher) fire(ctx context.Context) error {
 	now := time.Now()
-	for len(w.queue) > 0 && !w.queue[0].due.After(now) {
+	for {
+		p, rel, ok := w.pending.due(now)
+		if !ok {
+			return nil
+		}
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		p := w.queue[0]
-		info, err := os.Stat(p.path)
-		if err == nil && (info.Size() != p.size || !info.ModTime().Equal(p.mod)) && info.Mode().IsRegular() {
-			w.schedule(p.path, p.rel, info.Size(), info.ModTime(), w.settle) // changed unannounced
-			continue
-		}
-		heap.Pop(&w.queue)
-		delete(w.pending, p.path)
-		if err != nil && errors.Is(err, fs.ErrNotExist) {
-			if f, ok := w.knownFile(p.path); ok {
-				w.forget(p.path)
+		info, err := os.Stat(p)
+		switch {
+		case err == nil && info.Mode().IsRegular():
+			switch w.pending.check(now, p, stateOf(info)) {
+			case waitAgain:
+				continue
+			case settled:
+				if err := w.settled(p, rel, info); err != nil {
+					return err
+				}
+			}
+		case errors.Is(err, fs.ErrNotExist):
+			w.pending.check(now, p, absent)
+			if f, ok := w.knownFile(p); ok {
+				w.forget(p)
 				w.onRemove(f)
 			}
-			continue
-		}
-		if err != nil {
-			if err := w.report(stages.File{Path: p.path, Rel: p.rel}, err); err != nil {
+		case err != nil:
+			w.pending.drop(p)
+			if err := w.report(stages.File{Path: p, Rel: rel}, err); err != nil {
 				return err
 			}
-			continue
-		}
-		if !info.Mode().IsRegular() {
-			continue
-		}
-		if f, ok := w.knownFile(p.path); ok && f.Size == info.Size() && f.ModTime.Equal(info.ModTime()) {
-			continue // emitted as it is already
-		}
-		if w.rule.Skip(filepath.Base(p.path), false) {
-			continue // not an image, or a download still in progress (.part)
-		}
-		// Link: the watch follows links to files, as it always has.
-		f := stages.File{Path: p.path, Rel: p.rel, Size: info.Size(), ModTime: info.ModTime(), Link: true}
-		head, err := readHeadFile(p.path, true)
-		if err != nil {
-			if errors.Is(err, fs.ErrNotExist) {
-				continue // and its Remove event is on its way
-			}
-			if err := w.report(f, err); err != nil {
-				return err
-			}
-			continue
-		}
-		var ok bool
-		if f.Format, ok = stages.Accept(p.path, head); !ok {
-			continue // no extension, and not an image
-		}
-		if err := w.send(f); err != nil {
-			return err
+		default: // a folder or a device now: not an image
+			w.pending.drop(p)
 		}
 	}
-	return nil
 }
 
-// schedule (re)starts the wait of the file at p: it is looked at again
-// after wait, and emitted if its size and time are still size and mod
-// (size -1: the file went away, see whether it is back).
-func (w *watcher) schedule(p, rel string, size int64, mod time.Time, wait time.Duration) {
-	f, ok := w.pending[p]
-	if !ok {
-		f = &pendingFile{path: p}
-		w.pending[p] = f
+// settled emits the file at p, which has not changed for its whole wait, if
+// it is an input and not emitted as it is already.
+func (w *watcher) settled(p, rel string, info fs.FileInfo) error {
+	if f, ok := w.knownFile(p); ok && f.Size == info.Size() && f.ModTime.Equal(info.ModTime()) {
+		return nil // emitted as it is already
 	}
-	f.rel, f.size, f.mod, f.due = rel, size, mod, time.Now().Add(wait)
-	if ok {
-		heap.Fix(&w.queue, f.index)
-	} else {
-		heap.Push(&w.queue, f)
+	if w.rule.Skip(filepath.Base(p), false) {
+		return nil // not an image, or a download still in progress (.part)
 	}
+	// Link: the watch follows links to files, as it always has.
+	f := stages.File{Path: p, Rel: rel, Size: info.Size(), ModTime: info.ModTime(), Link: true}
+	head, err := readHeadFile(p, true)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil // and its Remove event is on its way
+		}
+		return w.report(f, err)
+	}
+	var ok bool
+	if f.Format, ok = stages.Accept(p, head); !ok {
+		return nil // no extension, and not an image
+	}
+	return w.send(f)
+}
+
+// stateOf is the fileState of a file that is there.
+func stateOf(info fs.FileInfo) fileState {
+	return fileState{size: info.Size(), mod: info.ModTime()}
 }
 
 // send emits an image and remembers it.
@@ -589,151 +471,4 @@ func (w *watcher) forget(p string) {
 	if len(w.known[dir]) == 0 {
 		delete(w.known, dir)
 	}
-}
-
-// report emits err for f, wrapped as "watch <path>: <cause>", once per path.
-func (w *watcher) report(f stages.File, err error) error {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		err = pe.Err
-	}
-	return w.reportErr(f, fmt.Errorf("watch %s: %w", f.Path, err))
-}
-
-// reportErr emits an already wrapped error once per path: a folder we could
-// not watch is also one Scan cannot read.
-func (w *watcher) reportErr(f stages.File, err error) error {
-	if w.reported[f.Path] {
-		return nil
-	}
-	w.reported[f.Path] = true
-	return w.emit(f, err)
-}
-
-func (w *watcher) warnOnce(key, msg string, args ...any) {
-	if w.warned[key] {
-		return
-	}
-	w.warned[key] = true
-	w.log.Warn(msg, args...)
-}
-
-// loadExcludes resolves opts.Scan.Exclude, as given and with symlinks
-// resolved; for a folder that does not exist yet, its nearest existing
-// parent is resolved.
-func (w *watcher) loadExcludes() {
-	w.exclude = w.exclude[:0]
-	for _, x := range w.opts.Scan.Exclude {
-		abs, err := filepath.Abs(x)
-		if err != nil {
-			continue
-		}
-		w.exclude = append(w.exclude, abs)
-		var rest []string
-		for p := abs; ; p = filepath.Dir(p) {
-			if real, err := filepath.EvalSymlinks(p); err == nil {
-				if real = filepath.Join(append([]string{real}, rest...)...); real != abs {
-					w.exclude = append(w.exclude, real)
-				}
-				break
-			}
-			if filepath.Dir(p) == p {
-				break
-			}
-			rest = append([]string{filepath.Base(p)}, rest...)
-		}
-	}
-}
-
-// excluded reports whether a folder is an excluded one, by its path as
-// given or resolved.
-func (w *watcher) excluded(dir, real string) bool {
-	abs, _ := filepath.Abs(dir)
-	for _, x := range w.exclude {
-		if x == abs || x == real {
-			return true
-		}
-	}
-	return false
-}
-
-func realPath(p string) (string, error) {
-	real, err := filepath.EvalSymlinks(p)
-	if err != nil {
-		return "", err
-	}
-	return filepath.Abs(real)
-}
-
-// addWatch adds a watch on dir; tests replace it to play system limits.
-var addWatch = (*fsnotify.Watcher).Add
-
-// limitHint says which system limit err means and how to raise it, or ""
-// when err is not about a limit. inotify reports running out of watches as
-// "no space left on device".
-func limitHint(err error) string {
-	switch {
-	case errors.Is(err, syscall.ENOSPC), strings.Contains(err.Error(), "no space left on device"):
-		return " of inotify watches per user (fs.inotify.max_user_watches), run:" +
-			" sudo sysctl fs.inotify.max_user_watches=524288 (and add it to /etc/sysctl.conf to keep it)"
-	case errors.Is(err, syscall.EMFILE), errors.Is(err, syscall.ENFILE), strings.Contains(err.Error(), "too many open files"):
-		return " of inotify instances per user (fs.inotify.max_user_instances), run:" +
-			" sudo sysctl fs.inotify.max_user_instances=1024 (and add it to /etc/sysctl.conf to keep it);" +
-			" on macOS and BSD, raise the open-file limit (ulimit -n)"
-	}
-	return ""
-}
-
-// errQueue passes fsnotify's errors to the event loop without ever blocking
-// the sender: overflows collapse into one flag, other errors are kept up to
-// a bound (they are only logged).
-type errQueue struct {
-	mu       sync.Mutex
-	errs     []error
-	overflow bool
-	ready    chan struct{} // capacity 1: "something to take"
-}
-
-func (q *errQueue) put(err error) {
-	q.mu.Lock()
-	if errors.Is(err, fsnotify.ErrEventOverflow) {
-		q.overflow = true
-	} else if len(q.errs) < 100 {
-		q.errs = append(q.errs, err)
-	}
-	q.mu.Unlock()
-	select {
-	case q.ready <- struct{}{}:
-	default:
-	}
-}
-
-func (q *errQueue) take() ([]error, bool) {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	errs, overflow := q.errs, q.overflow
-	q.errs, q.overflow = nil, false
-	return errs, overflow
-}
-
-// pendingQueue is a min-heap of pending files by deadline.
-type pendingQueue []*pendingFile
-
-func (q pendingQueue) Len() int           { return len(q) }
-func (q pendingQueue) Less(i, j int) bool { return q[i].due.Before(q[j].due) }
-func (q pendingQueue) Swap(i, j int) {
-	q[i], q[j] = q[j], q[i]
-	q[i].index, q[j].index = i, j
-}
-func (q *pendingQueue) Push(x any) {
-	f := x.(*pendingFile)
-	f.index = len(*q)
-	*q = append(*q, f)
-}
-func (q *pendingQueue) Pop() any {
-	old := *q
-	f := old[len(old)-1]
-	old[len(old)-1] = nil
-	*q = old[:len(old)-1]
-	return f
 }

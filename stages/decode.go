@@ -26,21 +26,15 @@ type DecodeOptions struct {
 	// header, and outputs larger than this. Default 100 megapixels: above
 	// any camera of today.
 	MaxPixels int64 `yaml:"max_pixels"`
-	// MaxFileSize refuses input files larger than this many bytes, from
-	// their size when opened, before reading them. Default
-	// DefaultMaxFileSize(MaxPixels): 8 bytes a pixel plus 16 MiB (800 MB
-	// and a bit for 100 megapixels), enough for an uncompressed 16-bit RGBA
-	// image (BMP, TIFF) of MaxPixels and its metadata.
+	// MaxFileSize refuses larger input files, from their size when opened,
+	// before reading them. Default DefaultMaxFileSize(MaxPixels): enough for
+	// an uncompressed 16-bit RGBA image of MaxPixels and its metadata.
 	MaxFileSize int64 `yaml:"-"`
-	// MaxPixelsPerByte refuses images of more than 16 megapixels
-	// (minPixelsPerByteCheck) whose pixels outnumber their file's bytes by
-	// more than this: a 34-byte lossless WebP or a 62-byte GIF can declare
-	// 100 megapixels and cost gigabytes to decode. Default 100: the densest
-	// real photo of our corpus has 50 pixels a byte (a 24 MP JPEG of flat
-	// digital artwork; camera JPEGs have 2 to 20). Negative: no limit.
+	// MaxPixelsPerByte refuses images over 16 megapixels with more pixels
+	// than this per byte of file (a 34-byte WebP can declare 100 MP).
+	// Default 100: real photos have 2 to 50. Negative: no limit.
 	MaxPixelsPerByte int64 `yaml:"max_pixels_per_byte"`
-	// IgnoreOrientation leaves EXIF-rotated photos as stored. By default
-	// they are turned upright.
+	// IgnoreOrientation leaves EXIF-rotated photos as stored.
 	IgnoreOrientation bool `yaml:"ignore_orientation"`
 	// FullDecode decodes every pixel of a JPEG. By default a JPEG is
 	// decoded at 1/2, 1/4 or 1/8 when every output is that much smaller
@@ -85,17 +79,12 @@ type Decoded struct {
 	notes   []string          // what decode left out without failing the input
 }
 
-// Decode returns the decode stage: it opens a File once (see File.Link),
-// sniffs its first bytes, checks its size and header against the limits,
-// asks plan for its targets (or an error that ends the input: a skip, a
-// collision; nil plans one output of the input's size and format), charges
-// its memory with reserve (which blocks until that much is free; nil: no
-// budget), reads the file, decodes the pixels and turns them upright.
-//
-// Memory: the file, the pixels at the shrink-on-load scale, a rotated
-// copy, the colour profile and the outputs, charged once, before the file
-// is read and before any pixel is allocated. Refusing an input by its
-// first bytes, its size or its header reads a few KiB of it.
+// Decode returns the decode stage: it opens an input once (see File.Link),
+// refuses it by its first bytes, size or header against the limits, asks
+// plan for its targets (nil: one of the input's own size and format),
+// charges its memory (file, pixels, profile, outputs) with reserve (nil: no
+// budget) before reading the file or allocating any pixel, decodes and
+// turns it upright.
 func Decode(opts DecodeOptions,
 	plan func(f File, format string, w, h int) ([]Target, error),
 	reserve func(ctx context.Context, bytes int64) (release func(), err error),

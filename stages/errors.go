@@ -10,21 +10,17 @@ import (
 var (
 	// ErrNotImage: the bytes are not an image in any format imgpipe knows.
 	ErrNotImage = errors.New("not an image")
-	// ErrUnsupportedFormat: an image, but in a format or variant the
-	// decoders cannot read (HEIC, AVIF, arithmetic-coded JPEG, CMYK TIFF…).
+	// ErrUnsupportedFormat: an image the decoders cannot read (HEIC...).
 	ErrUnsupportedFormat = errors.New("unsupported image format")
 	// ErrCorrupt: the file is damaged or truncated.
 	ErrCorrupt = errors.New("corrupt image")
-	// ErrTooLarge: the image (or file) is over a configured limit. It is
-	// refused from its header, before its pixels are allocated.
+	// ErrTooLarge: over a configured limit, refused from the header.
 	ErrTooLarge = errors.New("image too large")
 	// ErrCollision: two inputs would write the same output file.
 	ErrCollision = errors.New("output name collision")
-	// ErrPanic: a decoder or step panicked on this input; the panic was
-	// recovered and the batch went on.
+	// ErrPanic: a decoder or step panicked on this input (recovered).
 	ErrPanic = errors.New("panic")
-	// ErrOutput: outputs cannot be written, for any input (a full disk, a
-	// read-only file system): the pipeline ends the run.
+	// ErrOutput: no output can be written (disk full): the run ends.
 	ErrOutput = errors.New("output folder not writable")
 )
 

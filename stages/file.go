@@ -20,7 +20,7 @@ type File struct {
 	// slashes: the output folder mirrors it.
 	Path, Rel string
 	// Size and ModTime are the input's size and modification time (zero
-	// when unknown); ModTime drives the "output is up to date" skip.
+	// when unknown): they tell whether an output is up to date.
 	Size    int64
 	ModTime time.Time
 	// Format is the sniffed format ("jpeg", ...), or "" if not recognised.

@@ -51,13 +51,18 @@ type Output struct {
 	// Name is the output file name template, relative to the input's folder
 	// mirrored under the output folder: {name} (input base name), {ext}
 	// (the input's extension if it suits the output format, else the
-	// format's own), {format}, {width}, {height}. Default "{name}.{ext}".
-	// A converted input with a same-named sibling (IMG_1.png beside
-	// IMG_1.jpg, to JPEG) gets its extension in {name}: IMG_1-png.jpg.
+	// format's own), {format}, {width} and {height} (the output's size),
+	// {w} and {h} (the size asked for; the output's for a free side).
+	// Default "{name}.{ext}". A converted input with a same-named sibling
+	// (IMG_1.png beside IMG_1.jpg) gets its extension in {name}.
 	Name string `yaml:"name"`
 	// KeepMetadata keeps EXIF (orientation reset); by default it is
 	// stripped (it can hold GPS positions) and the colour profile kept.
 	KeepMetadata bool `yaml:"keep_metadata"`
+	// DropWider leaves this rendition out for an image narrower than Width
+	// (unless Enlarge), as srcset generators do (--sizes sets it); an image
+	// narrower than all of them gets the narrowest at its own width.
+	DropWider bool `yaml:"drop_wider"`
 }
 
 // Default values of Output's fields.
@@ -103,7 +108,7 @@ func (o Output) Validate(prefix string) error {
 		return bad("height", "must be >= 0, got %d", o.Height)
 	case o.Quality < 1 || o.Quality > 100:
 		return bad("quality", "must be 1-100, got %d", o.Quality)
-	case o.Sharpen < 0 || o.Sharpen > 10:
+	case !(o.Sharpen >= 0 && o.Sharpen <= 10): // NaN too
 		return bad("sharpen", "must be 0 (off) to 10, got %g", o.Sharpen)
 	}
 	if !oneOf(o.Fit, "fit", "fill", "stretch") {
@@ -249,8 +254,15 @@ func (o Output) fileName(rel, outFormat string, w, h int) string {
 	if f := format.ByExt(ext); f == nil || f.Name != outFormat {
 		ext = format.ByName(outFormat).Ext()
 	}
+	rw, rh := o.Width, o.Height
+	if rw == 0 {
+		rw = w
+	}
+	if rh == 0 {
+		rh = h
+	}
 	r := strings.NewReplacer("{name}", name, "{ext}", ext, "{format}", outFormat,
-		"{width}", strconv.Itoa(w), "{height}", strconv.Itoa(h))
+		"{width}", strconv.Itoa(w), "{height}", strconv.Itoa(h), "{w}", strconv.Itoa(rw), "{h}", strconv.Itoa(rh))
 	return path.Join(dir, r.Replace(o.Name))
 }
 
@@ -269,4 +281,37 @@ func checkTemplate(t string) error {
 		}
 	}
 	return nil
+}
+
+// CanCollide reports whether two renditions can give some input the same
+// file name ({width} tells none apart: an image narrower than both gives
+// both its own width).
+func CanCollide(a, b Output) bool {
+	a, b = a.WithDefaults(), b.WithDefaults()
+	fa, fb := a.Format, b.Format
+	switch {
+	case fa == "same" && fb != "same":
+		fa = fb // "same" writes b's format for an input in that format
+	case fb == "same" && fa != "same":
+		fb = fa
+	}
+	return strings.EqualFold(a.symbolicName(fa), b.symbolicName(fb))
+}
+
+// symbolicName is o's template with the placeholders that can tell two
+// renditions apart filled in, and the others left as one symbol.
+func (o Output) symbolicName(outFormat string) string {
+	w, h := "?", "?"
+	if o.Width > 0 {
+		w = strconv.Itoa(o.Width)
+	}
+	if o.Height > 0 {
+		h = strconv.Itoa(o.Height)
+	}
+	ext := outFormat
+	if f := format.ByName(outFormat); f != nil {
+		ext = f.Ext()
+	}
+	return strings.NewReplacer("{name}", "\x00", "{ext}", ext, "{format}", outFormat,
+		"{width}", "?", "{height}", "?", "{w}", w, "{h}", h).Replace(o.Name)
 }

@@ -2,6 +2,7 @@ package stages
 
 import (
 	"image"
+	"math"
 	"strings"
 	"testing"
 )
@@ -84,6 +85,7 @@ func TestOutputValidate(t *testing.T) {
 		{Output{}, ""},
 		{Output{Width: -1}, "output.width"},
 		{Output{Quality: 101}, "output.quality"},
+		{Output{Sharpen: math.NaN()}, "output.sharpen"},
 		{Output{Fit: "cover"}, "output.fit"},
 		{Output{Anchor: "middle"}, "output.anchor"},
 		{Output{Filter: "bicubic"}, "output.filter"},

@@ -2,8 +2,6 @@ package stages
 
 import (
 	"context"
-	"github.com/disintegration/imaging"
-
 	"github.com/imgpipe/imgpipe/internal/format"
 	"image"
 	"image/color"
@@ -78,7 +76,7 @@ func resizeOne(src image.Image, r image.Rectangle, t Target) image.Image {
 		img = resample(src, r, t.Width, t.Height, f)
 	}
 	if t.Output.Sharpen > 0 {
-		img = imaging.Sharpen(img, t.Output.Sharpen)
+		img = sharpen(img, t.Output.Sharpen)
 	}
 	return img
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"image"
 	"image/gif"
-	"image/jpeg"
 	"image/png"
 	"io"
 
@@ -30,7 +29,7 @@ func init() {
 	register(&Format{
 		Name: "jpeg", Title: "JPEG", Exts: []string{"jpg", "jpeg", "jpe", "jfif"},
 		Magic:        prefix("\xff\xd8"),
-		DecodeConfig: jpeg.DecodeConfig, Decode: decodeJPEG, Scales: true, Fallback: decodeStdJPEG, Holds: jpegHolds,
+		DecodeConfig: decodeJPEGConfig, Decode: decodeJPEG, Scales: true, Fallback: decodeStdJPEG, Holds: jpegHolds,
 		Encode: func(w io.Writer, img image.Image, o EncodeOptions) error {
 			return ijpeg.Encode(w, img, &ijpeg.EncodeOptions{Quality: o.Quality, Progressive: o.Progressive})
 		},
@@ -69,10 +68,7 @@ func init() {
 	register(&Format{
 		Name: "tiff", Title: "TIFF", Exts: []string{"tif", "tiff"},
 		Magic:        func(h []byte) bool { return prefix("II*\x00")(h) || prefix("MM\x00*")(h) },
-		DecodeConfig: tiff.DecodeConfig, Decode: unscaled(tiff.Decode),
-		Encode: func(w io.Writer, img image.Image, _ EncodeOptions) error {
-			return tiff.Encode(w, img, &tiff.Options{Compression: tiff.Deflate, Predictor: true})
-		},
+		DecodeConfig: tiff.DecodeConfig, Decode: unscaled(tiff.Decode), Encode: encodeTIFF,
 		Alpha: true,
 		Holds: tiffHolds,
 	})

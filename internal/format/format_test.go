@@ -2,17 +2,22 @@ package format
 
 import (
 	"bytes"
+	"encoding/binary"
+	"errors"
 	"image"
+	"image/color"
 	_ "image/gif"
+	"image/jpeg"
 	_ "image/jpeg"
 	_ "image/png"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	_ "golang.org/x/image/bmp"
-	_ "golang.org/x/image/tiff"
+	"golang.org/x/image/tiff"
 	_ "golang.org/x/image/webp"
 )
 
@@ -171,4 +176,81 @@ func FuzzSniff(f *testing.F) {
 			t.Fatalf("image.DecodeConfig reads these bytes as %q, Sniff says %q", decoded, got)
 		}
 	})
+}
+
+// An arithmetic-coded JPEG is named for what it is, from its header on:
+// image/jpeg alone calls it an "unknown marker".
+func TestArithmeticJPEGNamed(t *testing.T) {
+	data, err := os.ReadFile("../../testdata/formats/arithmetic.jpg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := ByName("jpeg")
+	_, err = f.DecodeConfig(bytes.NewReader(data))
+	var u jpeg.UnsupportedError
+	if !errors.As(err, &u) || !strings.Contains(err.Error(), "arithmetic coding") {
+		t.Errorf("DecodeConfig: %v, want an UnsupportedError naming arithmetic coding", err)
+	}
+	if _, err := f.Fallback(bytes.NewReader(data)); !errors.As(err, &u) || !strings.Contains(err.Error(), "arithmetic coding") {
+		t.Errorf("Fallback: %v, want an UnsupportedError naming arithmetic coding", err)
+	}
+}
+
+// A paletted TIFF, resized, came out with an alpha channel: opaque true
+// colour is written as three-sample RGB now, with the same pixels.
+func TestTIFFOpaqueHasNoAlpha(t *testing.T) {
+	img := image.NewRGBA(image.Rect(0, 0, 37, 5))
+	for i := range img.Pix {
+		img.Pix[i] = byte(i * 7)
+		if i%4 == 3 {
+			img.Pix[i] = 0xff
+		}
+	}
+	var buf bytes.Buffer
+	if err := ByName("tiff").Encode(&buf, img, EncodeOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	data := buf.Bytes()
+	if spp := tiffTag(data, 277); spp != 3 {
+		t.Errorf("SamplesPerPixel %d, want 3 (RGB, no alpha)", spp)
+	}
+	if es := tiffTag(data, 338); es != -1 {
+		t.Errorf("ExtraSamples %d present: an alpha channel", es)
+	}
+	got, err := tiff.Decode(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for y := range 5 {
+		for x := range 37 {
+			if a, b := color.RGBAModel.Convert(got.At(x, y)), img.At(x, y); a != b {
+				t.Fatalf("pixel %d,%d: %v, want %v", x, y, a, b)
+			}
+		}
+	}
+	// Translucent images keep their alpha.
+	img.Pix[3] = 0x80
+	buf.Reset()
+	ByName("tiff").Encode(&buf, img, EncodeOptions{})
+	if spp := tiffTag(buf.Bytes(), 277); spp != 4 {
+		t.Errorf("translucent: SamplesPerPixel %d, want 4", spp)
+	}
+}
+
+// tiffTag returns the value of a one-value SHORT or LONG tag of a
+// little-endian TIFF's first IFD, -1 if absent.
+func tiffTag(d []byte, tag uint16) int {
+	le := binary.LittleEndian
+	off := le.Uint32(d[4:8])
+	n := int(le.Uint16(d[off:]))
+	for i := range n {
+		e := d[int(off)+2+12*i:]
+		if le.Uint16(e) == tag {
+			if le.Uint16(e[2:]) == 3 {
+				return int(le.Uint16(e[8:]))
+			}
+			return int(le.Uint32(e[8:]))
+		}
+	}
+	return -1
 }

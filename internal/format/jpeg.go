@@ -1,6 +1,7 @@
 package format
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"image"
@@ -39,25 +40,60 @@ func jpegHolds(r io.ReaderAt, w, h, scale, samples int) (pixels, bytes int64) {
 
 // isProgressive reports whether a JPEG's frame header (before its first
 // scan) is progressive (SOF2).
-func isProgressive(data []byte) bool {
+func isProgressive(data []byte) bool { return frameMarker(data) == 0xc2 }
+
+// isArithmetic reports whether a JPEG's frame is arithmetic-coded (SOF9-11,
+// SOF13-15), which neither decoder reads.
+func isArithmetic(data []byte) bool {
+	switch frameMarker(data) {
+	case 0xc9, 0xca, 0xcb, 0xcd, 0xce, 0xcf:
+		return true
+	}
+	return false
+}
+
+// frameMarker returns a JPEG's start-of-frame marker (0xc0-0xcf, less DHT,
+// JPG and DAC), 0 if there is none before the first scan.
+func frameMarker(data []byte) byte {
 	for i := 2; i+3 < len(data); {
 		if data[i] != 0xff {
-			return false
+			return 0
 		}
 		marker := data[i+1]
 		switch {
-		case marker == 0xc2:
-			return true
-		case marker == 0xda: // start of scan: no SOF2 before it
-			return false
+		case marker >= 0xc0 && marker <= 0xcf && marker != 0xc4 && marker != 0xc8 && marker != 0xcc:
+			return marker
+		case marker == 0xda: // start of scan: no frame header before it
+			return 0
 		case marker == 0xff: // fill byte
 			i++
 			continue
 		}
 		i += 2 + (int(data[i+2])<<8 | int(data[i+3]))
 	}
-	return false
+	return 0
 }
 
 // decodeStdJPEG is image/jpeg, at full size: the fallback for ErrVariant.
-func decodeStdJPEG(r io.Reader) (image.Image, error) { return jpeg.Decode(r) }
+func decodeStdJPEG(r io.Reader) (image.Image, error) {
+	return stdJPEG(r, jpeg.Decode)
+}
+
+// decodeJPEGConfig is image/jpeg's DecodeConfig.
+func decodeJPEGConfig(r io.Reader) (image.Config, error) {
+	return stdJPEG(r, jpeg.DecodeConfig)
+}
+
+// errArithmetic names what image/jpeg calls an "unknown marker".
+var errArithmetic = jpeg.UnsupportedError("arithmetic coding (only Huffman-coded JPEGs are read; jpegtran in.jpg > out.jpg converts one)")
+
+// stdJPEG runs one of image/jpeg's functions on r; when it fails on an
+// arithmetic-coded file, the error says so.
+func stdJPEG[T any](r io.Reader, fn func(io.Reader) (T, error)) (T, error) {
+	var head bytes.Buffer
+	v, err := fn(io.TeeReader(r, &head))
+	if err != nil && isArithmetic(head.Bytes()) {
+		return v, errArithmetic
+	}
+	return v, err
+}

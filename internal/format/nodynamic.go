@@ -14,7 +14,8 @@ import (
 // libavif and libwebp compiled to WebAssembly, run by wazero: still pure Go
 // and one static binary). Without the tag those libraries would load system
 // copies through purego and link libc dynamically, so they are only built
-// in on request.
+// in on request. This init runs after builtin.go's (files initialise in
+// name order), so the entries it fills in are there.
 func init() {
 	for _, name := range []string{codec.FormatHEIF, codec.FormatAVIF, codec.FormatWebPAnim} {
 		f := *ByName(name)
