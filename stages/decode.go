@@ -57,8 +57,7 @@ const DefaultMaxPixelsPerByte = 100
 // byte) and cost little whatever their ratio.
 const minPixelsPerByteCheck = 16_000_000
 
-// DefaultMaxFileSize is the default of DecodeOptions.MaxFileSize for a
-// given MaxPixels: 8 bytes a pixel plus 16 MiB.
+// DefaultMaxFileSize is the default MaxFileSize: 8 bytes a pixel + 16 MiB.
 func DefaultMaxFileSize(maxPixels int64) int64 { return 8*maxPixels + 16<<20 }
 
 // Decoded is an input read into memory, upright.

@@ -25,18 +25,14 @@ type File struct {
 	ModTime time.Time
 	// Format is the sniffed format ("jpeg", ...), or "" if not recognised.
 	Format string
-	// Link records that the source found Path as a symbolic link to a file
-	// and accepted it (a folder scan follows links to files by design; a
-	// path the user names is followed too): decode then follows it. Without
-	// Link, decode refuses a Path that is a symbolic link: the input was
-	// swapped for one after the source saw it. Either way decode opens
-	// only a regular file, without blocking (see internal/inputfile).
+	// Link: Path may be a symbolic link to a file, which the source
+	// accepted; decode follows it. Otherwise decode refuses a link (the
+	// input was swapped after the source saw it). Decode opens only regular
+	// files, without blocking.
 	Link bool
-	// Open opens the input for reading. Nil means opening Path on disk as
-	// Link says. What Open returns is best an io.ReaderAt with a Stat or
-	// Size method (*os.File, the files of most fs.FS, *bytes.Reader): other
-	// readers are read whole before their header is parsed, up to Size
-	// bytes (max_file_size when Size is 0).
+	// Open opens the input. Nil: Path on disk. An io.ReaderAt with Stat or
+	// Size is read in place; another reader is read whole, up to Size (or
+	// max_file_size when Size is 0).
 	Open func() (io.ReadCloser, error) `json:"-"`
 }
 
