@@ -22,13 +22,11 @@ import (
 
 // DecodeOptions controls the decode stage. The zero value is the default.
 type DecodeOptions struct {
-	// MaxPixels refuses images with more pixels than this, from their
-	// header, and outputs larger than this. Default 100 megapixels: above
-	// any camera of today.
+	// MaxPixels refuses images (and outputs) with more pixels, from the
+	// header. Default 100 megapixels: above any camera of today.
 	MaxPixels int64 `yaml:"max_pixels"`
-	// MaxFileSize refuses larger input files, from their size when opened,
-	// before reading them. Default DefaultMaxFileSize(MaxPixels): enough for
-	// an uncompressed 16-bit RGBA image of MaxPixels and its metadata.
+	// MaxFileSize refuses larger files before reading them. Default: 8
+	// bytes a pixel of MaxPixels plus 16 MiB (an uncompressed 16-bit image).
 	MaxFileSize int64 `yaml:"-"`
 	// MaxPixelsPerByte refuses images over 16 megapixels with more pixels
 	// than this per byte of file (a 34-byte WebP can declare 100 MP).
@@ -48,8 +46,8 @@ type DecodeOptions struct {
 // DefaultMaxPixels is the default of DecodeOptions.MaxPixels.
 const DefaultMaxPixels = 100_000_000
 
-// DefaultMaxPixelsPerByte is the default of DecodeOptions.MaxPixelsPerByte.
-const DefaultMaxPixelsPerByte = 100
+// defaultMaxPixelsPerByte is the default of DecodeOptions.MaxPixelsPerByte.
+const defaultMaxPixelsPerByte = 100
 
 // minPixelsPerByteCheck: images of at most this many pixels (16 MP, 64 MB
 // as RGBA) are never refused by MaxPixelsPerByte. Small graphics compress
@@ -57,8 +55,8 @@ const DefaultMaxPixelsPerByte = 100
 // byte) and cost little whatever their ratio.
 const minPixelsPerByteCheck = 16_000_000
 
-// DefaultMaxFileSize is the default MaxFileSize: 8 bytes a pixel + 16 MiB.
-func DefaultMaxFileSize(maxPixels int64) int64 { return 8*maxPixels + 16<<20 }
+// defaultMaxFileSize is the default MaxFileSize: 8 bytes a pixel + 16 MiB.
+func defaultMaxFileSize(maxPixels int64) int64 { return 8*maxPixels + 16<<20 }
 
 // Decoded is an input read into memory, upright.
 type Decoded struct {
@@ -92,10 +90,10 @@ func Decode(opts DecodeOptions,
 		opts.MaxPixels = DefaultMaxPixels
 	}
 	if opts.MaxFileSize == 0 {
-		opts.MaxFileSize = DefaultMaxFileSize(opts.MaxPixels)
+		opts.MaxFileSize = defaultMaxFileSize(opts.MaxPixels)
 	}
 	if opts.MaxPixelsPerByte == 0 {
-		opts.MaxPixelsPerByte = DefaultMaxPixelsPerByte
+		opts.MaxPixelsPerByte = defaultMaxPixelsPerByte
 	}
 	if plan == nil {
 		plan = planSame

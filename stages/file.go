@@ -25,14 +25,10 @@ type File struct {
 	ModTime time.Time
 	// Format is the sniffed format ("jpeg", ...), or "" if not recognised.
 	Format string
-	// Link: Path may be a symbolic link to a file, which the source
-	// accepted; decode follows it. Otherwise decode refuses a link (the
-	// input was swapped after the source saw it). Decode opens only regular
-	// files, without blocking.
+	// Link says the source accepted Path as a symlink to a file; decode
+	// refuses any other link, and anything but a regular file.
 	Link bool
-	// Open opens the input. Nil: Path on disk. An io.ReaderAt with Stat or
-	// Size is read in place; another reader is read whole, up to Size (or
-	// max_file_size when Size is 0).
+	// Open opens the input (nil: Path on disk), read up to Size.
 	Open func() (io.ReadCloser, error) `json:"-"`
 }
 

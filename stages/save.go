@@ -14,8 +14,7 @@ import (
 type SaveOptions struct {
 	// OutDir is the output folder; created if missing. Required.
 	OutDir string `yaml:"-"`
-	// NoSync skips the fsync before each rename, which by default makes a
-	// power cut leave the old file or the new one, never an empty one.
+	// NoSync skips the flush before rename that keeps outputs whole.
 	NoSync bool `yaml:"no_sync"`
 }
 
