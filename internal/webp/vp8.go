@@ -1,0 +1,636 @@
+package webp
+
+import (
+	"encoding/binary"
+	"errors"
+)
+
+// The lossy (VP8 key frame) encoder.
+//
+// encodeVP8 runs two passes. The first walks the macroblocks in raster
+// order, chooses each one's modes by rate-distortion cost, quantises its
+// coefficients and reconstructs it exactly as a decoder will (the next
+// macroblocks are predicted from that reconstruction). It keeps the
+// quantised coefficients: 800 bytes a macroblock, about 3.2 bytes a pixel.
+// The second pass writes the modes and the coefficient tokens.
+
+// mbInfo is what the first pass decided for one macroblock.
+type mbInfo struct {
+	ymode, uvmode uint8
+	skip          bool // no non-zero coefficient
+	bmodes        [16]uint8
+	// coeffs are the quantised coefficients, natural order: 0-15 the luma
+	// subblocks, 16-19 U, 20-23 V, 24 Y2.
+	coeffs [25][16]int16
+}
+
+// quantizer is one block type's dequantisation factors and the rounding
+// the encoder uses.
+type quantizer struct {
+	q    [2]int32 // DC, AC
+	bias [2]int32 // added to |coefficient| before dividing, in 1/256 of q
+}
+
+func (q *quantizer) quantize(c int16, i int) int16 {
+	k := 0
+	if i > 0 {
+		k = 1
+	}
+	a := int32(c)
+	neg := a < 0
+	if neg {
+		a = -a
+	}
+	l := (a*256 + q.q[k]*q.bias[k]) / (q.q[k] * 256)
+	if l > maxLevel {
+		l = maxLevel
+	}
+	if neg {
+		l = -l
+	}
+	return int16(l)
+}
+
+type vp8Encoder struct {
+	mbw, mbh int
+	// Source and reconstruction planes, padded to whole macroblocks.
+	y, u, v    []uint8
+	ry, ru, rv []uint8
+	ys, cs     int // strides
+
+	qi          int
+	y1, y2, uv  quantizer
+	lambda      int64 // rate weight: J*256 = 256*SSE + lambda*rate(1/256 bit)
+	lambdaB     int64 // the same for subblock mode decisions
+	filterLevel int
+	mbs         []mbInfo
+	nzTop       [][9]bool // per macroblock column: 0-3 Y, 4-5 U, 6-7 V, 8 Y2
+	nzLeft      [9]bool
+	bmTop       []uint8 // subblock modes above, 4 per macroblock column
+	bmLeft      [4]uint8
+	coeffProbs  *[4]tokenProbs
+}
+
+// newVP8Encoder takes planes (studio range, 4:2:0, padded to whole
+// macroblocks by edge replication) and a quantiser index 0-127.
+func newVP8Encoder(mbw, mbh int, y, u, v []uint8, qi int) *vp8Encoder {
+	e := &vp8Encoder{mbw: mbw, mbh: mbh, y: y, u: u, v: v, ys: 16 * mbw, cs: 8 * mbw, qi: qi}
+	e.ry = make([]uint8, len(y))
+	e.ru = make([]uint8, len(u))
+	e.rv = make([]uint8, len(v))
+	dc, ac := dcQLookup[qi], acQLookup[qi]
+	e.y1.q = [2]int32{dc, ac}
+	e.y2.q = [2]int32{2 * dc, max(ac*155/100, 8)}
+	e.uv.q = [2]int32{min(dc, 132), ac}
+	e.y1.bias = [2]int32{110, 90}
+	e.y2.bias = [2]int32{110, 100}
+	e.uv.bias = [2]int32{110, 90}
+	e.lambda = int64(ac) * int64(ac) * 9 / 64
+	e.lambdaB = e.lambda
+	e.mbs = make([]mbInfo, mbw*mbh)
+	e.nzTop = make([][9]bool, mbw)
+	e.bmTop = make([]uint8, 4*mbw)
+	e.coeffProbs = &defaultCoeffProbs
+	return e
+}
+
+// analyse is the first pass.
+func (e *vp8Encoder) analyse() {
+	for my := range e.mbh {
+		e.nzLeft = [9]bool{}
+		e.bmLeft = [4]uint8{}
+		for mx := range e.mbw {
+			e.encodeMB(mx, my)
+		}
+	}
+}
+
+// lumaEdges gathers the reconstructed pixels that predict macroblock (mx, my).
+func (e *vp8Encoder) lumaEdges(mx, my int, ed *edges) {
+	ed.hasTop, ed.hasLeft = my > 0, mx > 0
+	x0, y0 := 16*mx, 16*my
+	if my > 0 {
+		row := e.ry[(y0-1)*e.ys:]
+		copy(ed.top[:16], row[x0:x0+16])
+		if mx < e.mbw-1 {
+			copy(ed.top[16:20], row[x0+16:x0+20])
+		} else {
+			for i := 16; i < 20; i++ {
+				ed.top[i] = row[x0+15]
+			}
+		}
+	} else {
+		for i := range ed.top {
+			ed.top[i] = 127
+		}
+	}
+	if mx > 0 {
+		for i := range 16 {
+			ed.left[i] = e.ry[(y0+i)*e.ys+x0-1]
+		}
+	} else {
+		for i := range 16 {
+			ed.left[i] = 129
+		}
+	}
+	ed.p = corner(e.ry, e.ys, x0, y0)
+}
+
+func corner(plane []uint8, stride, x0, y0 int) uint8 {
+	switch {
+	case y0 == 0:
+		return 127
+	case x0 == 0:
+		return 129
+	}
+	return plane[(y0-1)*stride+x0-1]
+}
+
+func (e *vp8Encoder) chromaEdges(plane []uint8, mx, my int, ed *edges) {
+	ed.hasTop, ed.hasLeft = my > 0, mx > 0
+	x0, y0 := 8*mx, 8*my
+	if my > 0 {
+		copy(ed.top[:8], plane[(y0-1)*e.cs+x0:])
+	} else {
+		for i := range 8 {
+			ed.top[i] = 127
+		}
+	}
+	for i := range 8 {
+		if mx > 0 {
+			ed.left[i] = plane[(y0+i)*e.cs+x0-1]
+		} else {
+			ed.left[i] = 129
+		}
+	}
+	ed.p = corner(plane, e.cs, x0, y0)
+}
+
+// impliedBMode is the subblock mode a 16x16 mode stands for in the
+// contexts of later subblock modes.
+var impliedBMode = [4]uint8{bDC, bVE, bHE, bTM}
+
+func (e *vp8Encoder) encodeMB(mx, my int) {
+	mb := &e.mbs[my*e.mbw+mx]
+	var src [256]uint8
+	for y := range 16 {
+		copy(src[16*y:16*y+16], e.y[(16*my+y)*e.ys+16*mx:])
+	}
+	var ed edges
+	e.lumaEdges(mx, my, &ed)
+
+	// 16x16 modes.
+	best := int64(-1)
+	var bestRec [256]uint8
+	var trial mbInfo
+	var rec [256]uint8
+	var nz16 [16]bool
+	var bestNZ [16]bool
+	var bestY2NZ bool
+	for mode := predDC; mode <= predTM; mode++ {
+		var pred [256]uint8
+		predictBlock(mode, 16, &ed, pred[:])
+		d, r, y2nz := e.tryI16(&src, &pred, &trial, &rec, mx, &nz16)
+		r += treeCost(&yModeCodes[mode], yModeProbs)
+		j := 256*d + e.lambda*int64(r)
+		if best < 0 || j < best {
+			best = j
+			mb.ymode = uint8(mode)
+			copy(mb.coeffs[:16], trial.coeffs[:16])
+			mb.coeffs[24] = trial.coeffs[24]
+			bestRec = rec
+			bestNZ = nz16
+			bestY2NZ = y2nz
+		}
+	}
+	// Subblock modes.
+	if jb, ok := e.tryBPred(&src, &ed, &trial, &rec, mx, best, &nz16); ok && jb < best {
+		mb.ymode = bPred
+		mb.bmodes = trial.bmodes
+		copy(mb.coeffs[:16], trial.coeffs[:16])
+		mb.coeffs[24] = [16]int16{}
+		bestRec = rec
+		bestNZ = nz16
+	}
+	for y := range 16 {
+		copy(e.ry[(16*my+y)*e.ys+16*mx:], bestRec[16*y:16*y+16])
+	}
+
+	// Chroma.
+	e.encodeChroma(mb, mx, my)
+
+	// Contexts, as the decoder will keep them.
+	skip := true
+	for b := range 24 {
+		if lastNonZero(&mb.coeffs[b], 0) >= 0 {
+			skip = false
+		}
+	}
+	if mb.ymode != bPred && lastNonZero(&mb.coeffs[24], 0) >= 0 {
+		skip = false
+	}
+	mb.skip = skip
+	top, left := &e.nzTop[mx], &e.nzLeft
+	for i := range 4 {
+		top[i] = bestNZ[12+i]
+		left[i] = bestNZ[4*i+3]
+	}
+	for p := range 2 {
+		for i := range 2 {
+			top[4+2*p+i] = lastNonZero(&mb.coeffs[16+4*p+2+i], 0) >= 0
+			left[4+2*p+i] = lastNonZero(&mb.coeffs[16+4*p+2*i+1], 0) >= 0
+		}
+	}
+	if mb.ymode != bPred {
+		top[8], left[8] = bestY2NZ, bestY2NZ
+	}
+	if skip { // the decoder resets these contexts of a skipped macroblock
+		for i := range 8 {
+			top[i], left[i] = false, false
+		}
+	}
+	for i := range 4 {
+		if mb.ymode == bPred {
+			e.bmTop[4*mx+i] = mb.bmodes[12+i]
+			e.bmLeft[i] = mb.bmodes[4*i+3]
+		} else {
+			e.bmTop[4*mx+i] = impliedBMode[mb.ymode]
+			e.bmLeft[i] = impliedBMode[mb.ymode]
+		}
+	}
+}
+
+// tryI16 codes the luma of a macroblock with a 16x16 prediction: into
+// out.coeffs[0:16] and [24], the reconstruction into rec, whether each
+// subblock has non-zero coefficients into nz. It returns the squared
+// error and the tokens' cost, and whether Y2 has non-zero coefficients.
+func (e *vp8Encoder) tryI16(src, pred *[256]uint8, out *mbInfo, rec *[256]uint8, mx int, nz *[16]bool) (int64, int32, bool) {
+	var dc [16]int16
+	for b := range 16 {
+		bx, by := b&3, b>>2
+		var res, c [16]int16
+		for y := range 4 {
+			for x := range 4 {
+				i := (4*by+y)*16 + 4*bx + x
+				res[4*y+x] = int16(src[i]) - int16(pred[i])
+			}
+		}
+		fdct(&res, &c)
+		dc[b] = c[0]
+		out.coeffs[b][0] = 0
+		for i := 1; i < 16; i++ {
+			out.coeffs[b][i] = e.y1.quantize(c[i], 1)
+		}
+	}
+	var y2c [16]int16
+	fwht(&dc, &y2c)
+	y2 := &out.coeffs[24]
+	for i := range 16 {
+		y2[i] = e.y2.quantize(y2c[i], i)
+	}
+	var deq, dcs [16]int16
+	for i := range 16 {
+		deq[i] = y2[i] * int16(e.y2.q[min(i, 1)])
+	}
+	iwht(&deq, &dcs)
+
+	probs := &e.coeffProbs[typeYAfterY2]
+	top, left := e.nzTop[mx], e.nzLeft
+	y2nz := lastNonZero(y2, 0) >= 0
+	rate := blockCost(&e.coeffProbs[typeY2], b2i(top[8])+b2i(left[8]), 0, y2)
+	var dist int64
+	for b := range 16 {
+		bx, by := b&3, b>>2
+		c := &out.coeffs[b]
+		a := top[bx]
+		if by > 0 {
+			a = nz[b-4]
+		}
+		l := left[by]
+		if bx > 0 {
+			l = nz[b-1]
+		}
+		rate += blockCost(probs, b2i(a)+b2i(l), 1, c)
+		nz[b] = lastNonZero(c, 1) >= 0
+		deq[0] = dcs[b]
+		for i := 1; i < 16; i++ {
+			deq[i] = c[i] * int16(e.y1.q[1])
+		}
+		var res [16]int16
+		idct(&deq, &res)
+		for y := range 4 {
+			for x := range 4 {
+				i := (4*by+y)*16 + 4*bx + x
+				v := clamp255(int(pred[i]) + int(res[4*y+x]))
+				rec[i] = v
+				d := int64(v) - int64(src[i])
+				dist += d * d
+			}
+		}
+	}
+	return dist, rate, y2nz
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// tryBPred codes the luma of a macroblock with a mode per subblock, each
+// chosen by rate-distortion cost given the ones before it. It gives up
+// (false) once the cost passes limit.
+func (e *vp8Encoder) tryBPred(src *[256]uint8, ed *edges, out *mbInfo, rec *[256]uint8, mx int, limit int64, nz *[16]bool) (int64, bool) {
+	// w holds the edges and the reconstruction: row 0 is the corner and
+	// the row above (20 pixels), column 0 the column to the left.
+	var w [17][21]uint8
+	w[0][0] = ed.p
+	copy(w[0][1:], ed.top[:])
+	for y := range 16 {
+		w[1+y][0] = ed.left[y]
+	}
+	probs := &e.coeffProbs[typeYWithDC]
+	top, left := e.nzTop[mx], e.nzLeft
+	j := 256 * int64(treeCost(&yModeCodes[bPred], yModeProbs)) * e.lambdaB / 256
+	for b := range 16 {
+		bx, by := b&3, b>>2
+		var a [8]uint8
+		var l [4]uint8
+		copy(a[:4], w[4*by][4*bx+1:])
+		if bx == 3 {
+			copy(a[4:], w[0][17:21])
+		} else {
+			copy(a[4:], w[4*by][4*bx+5:])
+		}
+		for i := range 4 {
+			l[i] = w[4*by+1+i][4*bx]
+		}
+		p := w[4*by][4*bx]
+		am, lm := e.bmTop[4*mx+bx], e.bmLeft[by]
+		if by > 0 {
+			am = out.bmodes[b-4]
+		}
+		if bx > 0 {
+			lm = out.bmodes[b-1]
+		}
+		na, nl := top[bx], left[by]
+		if by > 0 {
+			na = nz[b-4]
+		}
+		if bx > 0 {
+			nl = nz[b-1]
+		}
+		ctx := b2i(na) + b2i(nl)
+		var s [16]int16
+		for y := range 4 {
+			for x := range 4 {
+				s[4*y+x] = int16(src[(4*by+y)*16+4*bx+x])
+			}
+		}
+		bestJ := int64(-1)
+		var bestRec [16]uint8
+		var bestC [16]int16
+		for mode := range numBModes {
+			var pred [16]uint8
+			predictSub(mode, &a, &l, p, &pred)
+			var res, c, q, deq [16]int16
+			for i := range 16 {
+				res[i] = s[i] - int16(pred[i])
+			}
+			fdct(&res, &c)
+			for i := range 16 {
+				q[i] = e.y1.quantize(c[i], i)
+				deq[i] = q[i] * int16(e.y1.q[min(i, 1)])
+			}
+			idct(&deq, &res)
+			var dist int64
+			var r [16]uint8
+			for i := range 16 {
+				v := clamp255(int(pred[i]) + int(res[i]))
+				r[i] = v
+				d := int64(v) - int64(s[i])
+				dist += d * d
+			}
+			rate := blockCost(probs, ctx, 0, &q) + treeCost(&bModeCodes[mode], kfBModeProbs[am][lm][:])
+			jm := 256*dist + e.lambdaB*int64(rate)
+			if bestJ < 0 || jm < bestJ {
+				bestJ, bestRec, bestC = jm, r, q
+				out.bmodes[b] = uint8(mode)
+			}
+		}
+		j += bestJ
+		if j >= limit {
+			return j, false
+		}
+		out.coeffs[b] = bestC
+		nz[b] = lastNonZero(&bestC, 0) >= 0
+		for y := range 4 {
+			copy(w[4*by+1+y][4*bx+1:], bestRec[4*y:4*y+4])
+			copy(rec[(4*by+y)*16+4*bx:], bestRec[4*y:4*y+4])
+		}
+	}
+	return j, true
+}
+
+// encodeChroma chooses the chroma mode and codes U and V.
+func (e *vp8Encoder) encodeChroma(mb *mbInfo, mx, my int) {
+	var eu, ev edges
+	e.chromaEdges(e.ru, mx, my, &eu)
+	e.chromaEdges(e.rv, mx, my, &ev)
+	var src [2][64]uint8
+	for y := range 8 {
+		copy(src[0][8*y:8*y+8], e.u[(8*my+y)*e.cs+8*mx:])
+		copy(src[1][8*y:8*y+8], e.v[(8*my+y)*e.cs+8*mx:])
+	}
+	probs := &e.coeffProbs[typeUV]
+	top, left := e.nzTop[mx], e.nzLeft
+	best := int64(-1)
+	var bestRec [2][64]uint8
+	for mode := predDC; mode <= predTM; mode++ {
+		var coeffs [8][16]int16
+		var rec [2][64]uint8
+		var dist int64
+		rate := treeCost(&uvModeCodes[mode], uvModeProbs)
+		for p, ed := range []*edges{&eu, &ev} {
+			var pred [64]uint8
+			predictBlock(mode, 8, ed, pred[:])
+			var nz [4]bool
+			for b := range 4 {
+				bx, by := b&1, b>>1
+				var res, c, deq [16]int16
+				for y := range 4 {
+					for x := range 4 {
+						i := (4*by+y)*8 + 4*bx + x
+						res[4*y+x] = int16(src[p][i]) - int16(pred[i])
+					}
+				}
+				fdct(&res, &c)
+				q := &coeffs[4*p+b]
+				for i := range 16 {
+					q[i] = e.uv.quantize(c[i], i)
+					deq[i] = q[i] * int16(e.uv.q[min(i, 1)])
+				}
+				a, l := top[4+2*p+bx], left[4+2*p+by]
+				if by > 0 {
+					a = nz[b-2]
+				}
+				if bx > 0 {
+					l = nz[b-1]
+				}
+				rate += blockCost(probs, b2i(a)+b2i(l), 0, q)
+				nz[b] = lastNonZero(q, 0) >= 0
+				idct(&deq, &res)
+				for y := range 4 {
+					for x := range 4 {
+						i := (4*by+y)*8 + 4*bx + x
+						v := clamp255(int(pred[i]) + int(res[4*y+x]))
+						rec[p][i] = v
+						d := int64(v) - int64(src[p][i])
+						dist += d * d
+					}
+				}
+			}
+		}
+		j := 256*dist + e.lambda*int64(rate)
+		if best < 0 || j < best {
+			best = j
+			mb.uvmode = uint8(mode)
+			copy(mb.coeffs[16:24], coeffs[:])
+			bestRec = rec
+		}
+	}
+	for y := range 8 {
+		copy(e.ru[(8*my+y)*e.cs+8*mx:], bestRec[0][8*y:8*y+8])
+		copy(e.rv[(8*my+y)*e.cs+8*mx:], bestRec[1][8*y:8*y+8])
+	}
+}
+
+// errTooBig: the modes did not fit the first partition's 19-bit size.
+var errTooBig = errors.New("webp: image too large for one VP8 mode partition")
+
+// write is the second pass: it returns the VP8 frame (the "VP8 " chunk's
+// payload) for a w x h image.
+func (e *vp8Encoder) write(w, h int) ([]byte, error) {
+	skipped := 0
+	for i := range e.mbs {
+		if e.mbs[i].skip {
+			skipped++
+		}
+	}
+	n := len(e.mbs)
+	hdr := newBoolEncoder(64 + n)
+	hdr.putLiteral(0, 1) // color_space
+	hdr.putLiteral(0, 1) // clamping_type: the decoder clamps
+	hdr.putLiteral(0, 1) // segmentation_enabled
+	hdr.putLiteral(0, 1) // filter_type: normal
+	hdr.putLiteral(uint32(e.filterLevel), 6)
+	hdr.putLiteral(0, 3) // sharpness
+	hdr.putLiteral(0, 1) // loop_filter_adj_enable
+	hdr.putLiteral(0, 2) // one token partition
+	hdr.putLiteral(uint32(e.qi), 7)
+	for range 5 {
+		hdr.putSigned(0, 4) // no quantiser deltas
+	}
+	hdr.putLiteral(0, 1) // refresh_entropy_probs
+	for i := range e.coeffProbs {
+		for j := range e.coeffProbs[i] {
+			for k := range e.coeffProbs[i][j] {
+				for l := range e.coeffProbs[i][j][k] {
+					hdr.put(coeffUpdateProbs[i][j][k][l], false)
+				}
+			}
+		}
+	}
+	skipProb := uint8(0)
+	if skipped > 0 {
+		skipProb = uint8(min(max((n-skipped)*256/n, 1), 255))
+		hdr.putLiteral(1, 1)
+		hdr.putLiteral(uint32(skipProb), 8)
+	} else {
+		hdr.putLiteral(0, 1)
+	}
+
+	tok := newBoolEncoder(n * 64)
+	nzTop := make([][9]bool, e.mbw)
+	bmTop := make([]uint8, 4*e.mbw)
+	for my := range e.mbh {
+		var nzLeft [9]bool
+		var bmLeft [4]uint8
+		for mx := range e.mbw {
+			mb := &e.mbs[my*e.mbw+mx]
+			if skipped > 0 {
+				hdr.put(skipProb, mb.skip)
+			}
+			hdr.putTree(&yModeCodes[mb.ymode], yModeProbs)
+			if mb.ymode == bPred {
+				for b := range 16 {
+					a, l := bmTop[4*mx+b&3], bmLeft[b>>2]
+					if b >= 4 {
+						a = mb.bmodes[b-4]
+					}
+					if b&3 > 0 {
+						l = mb.bmodes[b-1]
+					}
+					hdr.putTree(&bModeCodes[mb.bmodes[b]], kfBModeProbs[a][l][:])
+				}
+				for i := range 4 {
+					bmTop[4*mx+i] = mb.bmodes[12+i]
+					bmLeft[i] = mb.bmodes[4*i+3]
+				}
+			} else {
+				for i := range 4 {
+					bmTop[4*mx+i] = impliedBMode[mb.ymode]
+					bmLeft[i] = impliedBMode[mb.ymode]
+				}
+			}
+			hdr.putTree(&uvModeCodes[mb.uvmode], uvModeProbs)
+			e.putTokens(tok, mb, &nzTop[mx], &nzLeft)
+		}
+	}
+	first := hdr.finish()
+	if len(first) >= 1<<19 {
+		return nil, errTooBig
+	}
+	tokens := tok.finish()
+	out := make([]byte, 10, 10+len(first)+len(tokens))
+	tag := uint32(1<<4) | uint32(len(first))<<5 // key frame, version 0, shown
+	out[0], out[1], out[2] = byte(tag), byte(tag>>8), byte(tag>>16)
+	out[3], out[4], out[5] = 0x9d, 0x01, 0x2a
+	binary.LittleEndian.PutUint16(out[6:], uint16(w))
+	binary.LittleEndian.PutUint16(out[8:], uint16(h))
+	out = append(out, first...)
+	out = append(out, tokens...)
+	return out, nil
+}
+
+// putTokens codes a macroblock's coefficients, keeping the contexts.
+func (e *vp8Encoder) putTokens(tok *boolEncoder, mb *mbInfo, top, left *[9]bool) {
+	if mb.skip {
+		for i := range 8 {
+			top[i], left[i] = false, false
+		}
+		if mb.ymode != bPred {
+			top[8], left[8] = false, false
+		}
+		return
+	}
+	ytype, first := typeYWithDC, 0
+	if mb.ymode != bPred {
+		nz := putBlock(tok, &e.coeffProbs[typeY2], b2i(top[8])+b2i(left[8]), 0, &mb.coeffs[24])
+		top[8], left[8] = nz, nz
+		ytype, first = typeYAfterY2, 1
+	}
+	for b := range 16 {
+		bx, by := b&3, b>>2
+		nz := putBlock(tok, &e.coeffProbs[ytype], b2i(top[bx])+b2i(left[by]), first, &mb.coeffs[b])
+		top[bx], left[by] = nz, nz
+	}
+	for p := range 2 {
+		for b := range 4 {
+			bx, by := 4+2*p+b&1, 4+2*p+b>>1
+			nz := putBlock(tok, &e.coeffProbs[typeUV], b2i(top[bx])+b2i(left[by]), 0, &mb.coeffs[16+4*p+b])
+			top[bx], left[by] = nz, nz
+		}
+	}
+}

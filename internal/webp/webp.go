@@ -1,0 +1,145 @@
+// Package webp writes WebP images: lossy (VP8) through its own pure-Go
+// encoder, lossless (VP8L) through github.com/HugoSmits86/nativewebp, with
+// alpha, ICC profile and EXIF in the extended (VP8X) container. Reading is
+// golang.org/x/image/webp's job.
+//
+// The lossy encoder codes one VP8 key frame (RFC 6386): 4:2:0 studio-range
+// YCbCr, macroblock modes (16x16, 4x4 subblocks, chroma) chosen by
+// rate-distortion cost, the spec's default token probabilities, a normal
+// loop filter. It holds the padded planes, their reconstruction and the
+// quantised coefficients: about 7 bytes a pixel. Alpha is stored
+// losslessly in an ALPH chunk.
+package webp
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"image"
+	"io"
+)
+
+// Options controls Encode. The zero value (or nil) is lossy at quality 75.
+type Options struct {
+	// Quality is 1-100 (0 means 75), on a scale meant to give files of
+	// about the size and fidelity of cwebp's -q.
+	Quality int
+	// Lossless writes VP8L: exact pixels, larger files. Quality is then
+	// ignored.
+	Lossless bool
+	// ICC and EXIF, when set, are written as ICCP and EXIF chunks.
+	ICC, EXIF []byte
+}
+
+// maxSize is the largest width or height WebP allows.
+const maxSize = 16383
+
+// Encode writes img to w as WebP.
+func Encode(w io.Writer, img image.Image, o *Options) error {
+	var opt Options
+	if o != nil {
+		opt = *o
+	}
+	if opt.Quality == 0 {
+		opt.Quality = 75
+	}
+	opt.Quality = min(max(opt.Quality, 1), 100)
+	b := img.Bounds()
+	if b.Dx() <= 0 || b.Dy() <= 0 || b.Dx() > maxSize || b.Dy() > maxSize {
+		return errors.New("webp: image size out of range for WebP (1 to 16383 pixels a side)")
+	}
+	var c container
+	c.w, c.h = b.Dx(), b.Dy()
+	c.icc, c.exif = opt.ICC, opt.EXIF
+	if opt.Lossless {
+		data, alpha, err := encodeVP8L(img)
+		if err != nil {
+			return err
+		}
+		c.image, c.fourCC, c.alpha = data, "VP8L", alpha
+	} else {
+		frame, err := encodeLossy(img, opt.Quality)
+		if err != nil {
+			return err
+		}
+		c.image, c.fourCC = frame, "VP8 "
+		if a := alphaPlane(img); a != nil {
+			c.alph, c.alpha = encodeALPH(a, c.w, c.h), true
+		}
+	}
+	_, err := w.Write(c.bytes())
+	return err
+}
+
+// encodeLossy returns the VP8 frame of img at quality q.
+func encodeLossy(img image.Image, quality int) ([]byte, error) {
+	b := img.Bounds()
+	p := toPlanes(img)
+	e := newVP8Encoder(p.mbw, p.mbh, p.y, p.u, p.v, qualityToIndex(quality))
+	e.filterLevel = filterLevel(e.qi)
+	e.analyse()
+	return e.write(b.Dx(), b.Dy())
+}
+
+// container is a WebP file's parts.
+type container struct {
+	w, h      int
+	fourCC    string // "VP8 " or "VP8L"
+	image     []byte
+	alpha     bool   // the image has transparency
+	alph      []byte // ALPH chunk payload (lossy with alpha)
+	icc, exif []byte
+}
+
+// bytes lays the file out: the simple format (RIFF, WEBP, one image chunk)
+// when nothing else is needed, else VP8X, ICCP, ALPH, the image, EXIF, in
+// the order the container spec (RFC 9649) requires.
+func (c *container) bytes() []byte {
+	var body bytes.Buffer
+	body.WriteString("WEBP")
+	if c.alph != nil || c.icc != nil || c.exif != nil {
+		var x [10]byte
+		if c.icc != nil {
+			x[0] |= 0x20
+		}
+		if c.alpha {
+			x[0] |= 0x10
+		}
+		if c.exif != nil {
+			x[0] |= 0x08
+		}
+		put24(x[4:], c.w-1)
+		put24(x[7:], c.h-1)
+		chunk(&body, "VP8X", x[:])
+		if c.icc != nil {
+			chunk(&body, "ICCP", c.icc)
+		}
+		if c.alph != nil {
+			chunk(&body, "ALPH", c.alph)
+		}
+		chunk(&body, c.fourCC, c.image)
+		if c.exif != nil {
+			chunk(&body, "EXIF", c.exif)
+		}
+	} else {
+		chunk(&body, c.fourCC, c.image)
+	}
+	out := make([]byte, 8, 8+body.Len())
+	copy(out, "RIFF")
+	binary.LittleEndian.PutUint32(out[4:], uint32(body.Len()))
+	return append(out, body.Bytes()...)
+}
+
+func put24(b []byte, v int) { b[0], b[1], b[2] = byte(v), byte(v>>8), byte(v>>16) }
+
+// chunk writes a RIFF chunk, padded to an even size.
+func chunk(w *bytes.Buffer, fourCC string, data []byte) {
+	var h [8]byte
+	copy(h[:], fourCC)
+	binary.LittleEndian.PutUint32(h[4:], uint32(len(data)))
+	w.Write(h[:])
+	w.Write(data)
+	if len(data)&1 == 1 {
+		w.WriteByte(0)
+	}
+}
