@@ -1,11 +1,29 @@
 package webp
 
 // qualityToIndex maps Quality 1-100 to VP8's quantiser index 0-127.
+//
+// The anchors make our files about the size of cwebp -m 4's at the same
+// -q, measured on two photos scaled to 800 wide (plasma_FallenLeaf,
+// camera_Nikon_P6000): cwebp's sizes at q 50, 65, 80 and 90 fell between
+// ours at index 37-40, 30-32, 20-25 and 8-15. Below 50 the line runs on to
+// 127 at quality 1.
 func qualityToIndex(q int) int {
-	return min(max((100-q)*127/99, 0), 127)
+	anchors := [...][2]int{{1, 127}, {50, 38}, {65, 31}, {80, 22}, {90, 12}, {100, 0}}
+	for i := 1; i < len(anchors); i++ {
+		a, b := anchors[i-1], anchors[i]
+		if q <= b[0] {
+			return a[1] + (q-a[0])*(b[1]-a[1])/(b[0]-a[0])
+		}
+	}
+	return 0
 }
 
-// filterLevel is the loop filter level used with quantiser index qi.
+// filterLevel is the loop filter level (0-63) used with quantiser index
+// qi. The filter only changes what the decoder shows, never what the
+// encoder predicts from, so it costs no bits beyond the header. Measured
+// PSNR peaks near qi/2 on a smooth photo and below qi/4 on a detailed
+// one; qi/3 is the compromise (+0.5 to +1 dB on the first, -0.3 dB at
+// worst on the second, from no filter).
 func filterLevel(qi int) int {
-	return 0
+	return min(qi/3, 63)
 }
