@@ -13,9 +13,18 @@ func alphaPlane(img image.Image) []uint8 {
 	i := 0
 	for y := b.Min.Y; y < b.Max.Y; y++ {
 		for x := b.Min.X; x < b.Max.X; x++ {
-			_, _, _, al := img.At(x, y).RGBA()
-			a[i] = uint8(al >> 8)
-			opaque = opaque && a[i] == 255
+			var al uint8
+			switch m := img.(type) {
+			case *image.NRGBA:
+				al = m.Pix[m.PixOffset(x, y)+3]
+			case *image.RGBA:
+				al = m.Pix[m.PixOffset(x, y)+3]
+			default:
+				_, _, _, a16 := img.At(x, y).RGBA()
+				al = uint8(a16 >> 8)
+			}
+			a[i] = al
+			opaque = opaque && al == 255
 			i++
 		}
 	}
@@ -26,8 +35,18 @@ func alphaPlane(img image.Image) []uint8 {
 }
 
 // encodeALPH returns the ALPH chunk payload for a w x h alpha plane:
-// header byte (no preprocessing, no filter, compression 0) and the raw
-// plane.
+// compression method 1, the plane losslessly coded as the green channel of
+// a VP8L image stream without its header (RFC 9649 section 5.2.2). The
+// plane goes to the VP8L encoder as a grey image, so red and blue equal
+// green and the subtract-green transform leaves them zero. Should that
+// encoder fail, or not beat them, the raw plane (method 0) is written.
 func encodeALPH(a []uint8, w, h int) []byte {
-	return append([]byte{0}, a...)
+	raw := append([]byte{0}, a...)
+	g := &image.Gray{Pix: a, Stride: w, Rect: image.Rect(0, 0, w, h)}
+	data, _, err := encodeVP8L(g)
+	if err != nil || len(data) < 5 || len(data)-4 >= len(raw) {
+		return raw
+	}
+	// data[0] is the VP8L signature, data[1:5] the size and flags.
+	return append([]byte{1}, data[5:]...)
 }
