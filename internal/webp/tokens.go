@@ -53,85 +53,132 @@ func cost(p uint8, bit bool) int32 {
 // tokenProbs are the coefficient probabilities of one block type.
 type tokenProbs = [8][3][11]uint8
 
+// tokenCounts are how often each token tree node of one block type coded
+// false and true, for probability updates.
+type tokenCounts = [8][3][11][2]uint32
+
 // putBlock codes a block's coefficients (natural order; from index first)
 // with context ctx (how many of the blocks left and above have non-zero
-// coefficients) and reports whether it had any non-zero one.
-func putBlock(e *boolEncoder, probs *tokenProbs, ctx, first int, c *[16]int16) bool {
+// coefficients) and reports whether it had any non-zero one. With a nil
+// e it only counts the tree nodes' outcomes into cnt.
+func putBlock(e *boolEncoder, probs *tokenProbs, cnt *tokenCounts, ctx, first int, c *[16]int16) bool {
+	band := int(bands[first])
+	node := func(k int, bit bool) {
+		if e == nil {
+			cnt[band][ctx][k][b2i(bit)]++
+		} else {
+			e.put(probs[band][ctx][k], bit)
+		}
+	}
 	last := lastNonZero(c, first)
-	p := &probs[bands[first]][ctx]
 	if last < 0 {
-		e.put(p[0], false) // EOB
+		node(0, false) // EOB
 		return false
 	}
 	prevZero := false
 	for i := first; i <= last; i++ {
 		v := int(c[zigzag[i]])
 		if !prevZero {
-			e.put(p[0], true) // not EOB
+			node(0, true) // not EOB
 		}
+		band = int(bands[i])
 		if v == 0 {
-			e.put(p[1], false)
+			node(1, false)
 			prevZero = true
-			p = &probs[bands[i+1]][0]
+			band, ctx = int(bands[i+1]), 0
 			continue
 		}
-		e.put(p[1], true)
+		node(1, true)
 		neg := v < 0
 		if neg {
 			v = -v
 		}
-		putMagnitude(e, p, v)
-		e.putBit(neg)
-		prevZero = false
-		if v == 1 {
-			p = &probs[bands[i+1]][1]
-		} else {
-			p = &probs[bands[i+1]][2]
+		putMagnitude(e, node, v)
+		if e != nil {
+			e.putBit(neg)
 		}
+		prevZero = false
+		band, ctx = int(bands[i+1]), min(v, 2)
 	}
 	if last < 15 {
-		e.put(p[0], false)
+		node(0, false)
 	}
 	return true
 }
 
-// putMagnitude codes v >= 1 from the token tree's node "not 0" down.
-func putMagnitude(e *boolEncoder, p *[11]uint8, v int) {
+// putMagnitude codes v >= 1 from the token tree's node "not 0" down, the
+// tree's nodes through node, the extra bits to e (when not nil).
+func putMagnitude(e *boolEncoder, node func(int, bool), v int) {
 	if v == 1 {
-		e.put(p[2], false)
+		node(2, false)
 		return
 	}
-	e.put(p[2], true)
+	node(2, true)
 	if v <= 4 {
-		e.put(p[3], false)
+		node(3, false)
 		if v == 2 {
-			e.put(p[4], false)
+			node(4, false)
 			return
 		}
-		e.put(p[4], true)
-		e.put(p[5], v == 4)
+		node(4, true)
+		node(5, v == 4)
 		return
 	}
-	e.put(p[3], true)
+	node(3, true)
 	cat := category(v)
 	switch cat {
 	case 0, 1:
-		e.put(p[6], false)
-		e.put(p[7], cat == 1)
+		node(6, false)
+		node(7, cat == 1)
 	case 2, 3:
-		e.put(p[6], true)
-		e.put(p[8], false)
-		e.put(p[9], cat == 3)
+		node(6, true)
+		node(8, false)
+		node(9, cat == 3)
 	default:
-		e.put(p[6], true)
-		e.put(p[8], true)
-		e.put(p[10], cat == 5)
+		node(6, true)
+		node(8, true)
+		node(10, cat == 5)
+	}
+	if e == nil {
+		return
 	}
 	extra := v - catBase[cat]
 	probs := catProbs[cat]
 	for i, pr := range probs {
 		e.put(pr, extra>>(len(probs)-1-i)&1 != 0)
 	}
+}
+
+// updateProbs chooses, for each token probability, whether replacing the
+// default by the frame's own statistics saves more bits than the update
+// costs (a flag coded with coeffUpdateProbs and 8 bits), and returns the
+// probabilities to code with and which ones are updated.
+func updateProbs(cnt *[4]tokenCounts) (probs [4]tokenProbs, updated [4][8][3][11]bool) {
+	probs = defaultCoeffProbs
+	for t := range cnt {
+		for b := range cnt[t] {
+			for c := range cnt[t][b] {
+				for k := range cnt[t][b][c] {
+					n0, n1 := cnt[t][b][c][k][0], cnt[t][b][c][k][1]
+					if n0+n1 == 0 {
+						continue
+					}
+					old := probs[t][b][c][k]
+					p := uint8(min(max((uint64(n0)*256+uint64(n0+n1)/2)/uint64(n0+n1), 1), 255))
+					costOf := func(p uint8) int64 {
+						return int64(n0)*int64(cost(p, false)) + int64(n1)*int64(cost(p, true))
+					}
+					up := coeffUpdateProbs[t][b][c][k]
+					gain := costOf(old) - costOf(p) - int64(cost(up, true)) - 8*256 + int64(cost(up, false))
+					if gain > 0 {
+						probs[t][b][c][k] = p
+						updated[t][b][c][k] = true
+					}
+				}
+			}
+		}
+	}
+	return probs, updated
 }
 
 // category returns which dct_cat (0-5 for cat1-6) codes v >= 5.

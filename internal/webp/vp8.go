@@ -533,11 +533,26 @@ func (e *vp8Encoder) write(w, h int) ([]byte, error) {
 		hdr.putSigned(0, 4) // no quantiser deltas
 	}
 	hdr.putLiteral(0, 1) // refresh_entropy_probs
-	for i := range e.coeffProbs {
-		for j := range e.coeffProbs[i] {
-			for k := range e.coeffProbs[i][j] {
-				for l := range e.coeffProbs[i][j][k] {
-					hdr.put(coeffUpdateProbs[i][j][k][l], false)
+	// Count the tokens as they will be coded, then update the
+	// probabilities where that pays.
+	var counts [4]tokenCounts
+	nzTop := make([][9]bool, e.mbw)
+	for my := range e.mbh {
+		var nzLeft [9]bool
+		for mx := range e.mbw {
+			e.putTokens(nil, &counts, &e.mbs[my*e.mbw+mx], &nzTop[mx], &nzLeft)
+		}
+	}
+	probs, updated := updateProbs(&counts)
+	e.coeffProbs = &probs
+	for i := range probs {
+		for j := range probs[i] {
+			for k := range probs[i][j] {
+				for l := range probs[i][j][k] {
+					hdr.put(coeffUpdateProbs[i][j][k][l], updated[i][j][k][l])
+					if updated[i][j][k][l] {
+						hdr.putLiteral(uint32(probs[i][j][k][l]), 8)
+					}
 				}
 			}
 		}
@@ -552,7 +567,7 @@ func (e *vp8Encoder) write(w, h int) ([]byte, error) {
 	}
 
 	tok := newBoolEncoder(n * 64)
-	nzTop := make([][9]bool, e.mbw)
+	clear(nzTop)
 	bmTop := make([]uint8, 4*e.mbw)
 	for my := range e.mbh {
 		var nzLeft [9]bool
@@ -585,7 +600,7 @@ func (e *vp8Encoder) write(w, h int) ([]byte, error) {
 				}
 			}
 			hdr.putTree(&uvModeCodes[mb.uvmode], uvModeProbs)
-			e.putTokens(tok, mb, &nzTop[mx], &nzLeft)
+			e.putTokens(tok, &counts, mb, &nzTop[mx], &nzLeft)
 		}
 	}
 	first := hdr.finish()
@@ -604,8 +619,9 @@ func (e *vp8Encoder) write(w, h int) ([]byte, error) {
 	return out, nil
 }
 
-// putTokens codes a macroblock's coefficients, keeping the contexts.
-func (e *vp8Encoder) putTokens(tok *boolEncoder, mb *mbInfo, top, left *[9]bool) {
+// putTokens codes a macroblock's coefficients, keeping the contexts; with
+// a nil tok it counts them into cnt instead.
+func (e *vp8Encoder) putTokens(tok *boolEncoder, cnt *[4]tokenCounts, mb *mbInfo, top, left *[9]bool) {
 	if mb.skip {
 		for i := range 8 {
 			top[i], left[i] = false, false
@@ -617,19 +633,19 @@ func (e *vp8Encoder) putTokens(tok *boolEncoder, mb *mbInfo, top, left *[9]bool)
 	}
 	ytype, first := typeYWithDC, 0
 	if mb.ymode != bPred {
-		nz := putBlock(tok, &e.coeffProbs[typeY2], b2i(top[8])+b2i(left[8]), 0, &mb.coeffs[24])
+		nz := putBlock(tok, &e.coeffProbs[typeY2], &cnt[typeY2], b2i(top[8])+b2i(left[8]), 0, &mb.coeffs[24])
 		top[8], left[8] = nz, nz
 		ytype, first = typeYAfterY2, 1
 	}
 	for b := range 16 {
 		bx, by := b&3, b>>2
-		nz := putBlock(tok, &e.coeffProbs[ytype], b2i(top[bx])+b2i(left[by]), first, &mb.coeffs[b])
+		nz := putBlock(tok, &e.coeffProbs[ytype], &cnt[ytype], b2i(top[bx])+b2i(left[by]), first, &mb.coeffs[b])
 		top[bx], left[by] = nz, nz
 	}
 	for p := range 2 {
 		for b := range 4 {
 			bx, by := 4+2*p+b&1, 4+2*p+b>>1
-			nz := putBlock(tok, &e.coeffProbs[typeUV], b2i(top[bx])+b2i(left[by]), 0, &mb.coeffs[16+4*p+b])
+			nz := putBlock(tok, &e.coeffProbs[typeUV], &cnt[typeUV], b2i(top[bx])+b2i(left[by]), 0, &mb.coeffs[16+4*p+b])
 			top[bx], left[by] = nz, nz
 		}
 	}
