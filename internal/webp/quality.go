@@ -3,12 +3,12 @@ package webp
 // qualityToIndex maps Quality 1-100 to VP8's quantiser index 0-127.
 //
 // The anchors make our files about the size of cwebp -m 4's at the same
-// -q, measured on two photos scaled to 800 wide (plasma_FallenLeaf,
-// camera_Nikon_P6000): cwebp's sizes at q 50, 65, 80 and 90 fell between
-// ours at index 37-40, 30-32, 20-25 and 8-15. Below 50 the line runs on to
-// 127 at quality 1.
+// -q: on five images (four photos scaled to 800 wide, gray.jpg) the index
+// giving cwebp's size at q 30, 50, 65, 80, 90 and 95 was 52-58, 36-40,
+// 30-34, 18-22, 8-10 and 2-4. Below 30 the line runs on to 127 at
+// quality 1.
 func qualityToIndex(q int) int {
-	anchors := [...][2]int{{1, 127}, {50, 38}, {65, 31}, {80, 22}, {90, 12}, {100, 0}}
+	anchors := [...][2]int{{1, 127}, {30, 54}, {50, 39}, {65, 31}, {80, 20}, {90, 9}, {95, 4}, {100, 0}}
 	for i := 1; i < len(anchors); i++ {
 		a, b := anchors[i-1], anchors[i]
 		if q <= b[0] {
