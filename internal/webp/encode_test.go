@@ -284,7 +284,7 @@ func BenchmarkEncode(b *testing.B) {
 	}{{"lossy-q80", Options{Quality: 80}}, {"lossless", Options{Lossless: true}}} {
 		b.Run(c.name, func(b *testing.B) {
 			var buf bytes.Buffer
-			start := time.Now()
+			start, cpu := time.Now(), processCPU()
 			for b.Loop() {
 				buf.Reset()
 				if err := Encode(&buf, m, &c.o); err != nil {
@@ -293,7 +293,10 @@ func BenchmarkEncode(b *testing.B) {
 			}
 			mp := float64(800*533) / 1e6
 			b.ReportMetric(float64(buf.Len()), "bytes")
-			b.ReportMetric(float64(time.Since(start).Milliseconds())/float64(b.N)/mp, "ms/MP")
+			b.ReportMetric(time.Since(start).Seconds()*1000/float64(b.N)/mp, "ms/MP")
+			if cpu > 0 {
+				b.ReportMetric((processCPU()-cpu).Seconds()*1000/float64(b.N)/mp, "cpu-ms/MP")
+			}
 		})
 	}
 }

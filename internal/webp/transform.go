@@ -15,15 +15,15 @@ import "math"
 // Coefficients are indexed 4*v + u: v the vertical frequency, u the
 // horizontal one, as the inverse transforms read them.
 
-// fdctBasis[k][n] is the forward DCT basis.
-var fdctBasis = func() (b [4][4]float32) {
+// fdctBasis[k][n] is the forward DCT basis in 1/4096.
+var fdctBasis = func() (b [4][4]int64) {
 	for k := range 4 {
 		for n := range 4 {
-			if k == 0 {
-				b[k][n] = math.Sqrt2 / 2
-			} else {
-				b[k][n] = float32(math.Cos(float64((2*n+1)*k) * math.Pi / 8))
+			v := math.Sqrt2 / 2
+			if k > 0 {
+				v = math.Cos(float64((2*n+1)*k) * math.Pi / 8)
 			}
+			b[k][n] = int64(math.Round(v * 4096))
 		}
 	}
 	return b
@@ -31,19 +31,24 @@ var fdctBasis = func() (b [4][4]float32) {
 
 // fdct transforms a 4x4 residual (row-major) into coefficients, rounded.
 func fdct(in *[16]int16, out *[16]int16) {
-	var tmp [16]float32
+	var tmp [16]int64  // in 1/4096
 	for y := range 4 { // rows: horizontal frequencies
-		r := in[4*y : 4*y+4]
+		r0, r1, r2, r3 := int64(in[4*y]), int64(in[4*y+1]), int64(in[4*y+2]), int64(in[4*y+3])
 		for u := range 4 {
 			b := &fdctBasis[u]
-			tmp[4*y+u] = b[0]*float32(r[0]) + b[1]*float32(r[1]) + b[2]*float32(r[2]) + b[3]*float32(r[3])
+			tmp[4*y+u] = b[0]*r0 + b[1]*r1 + b[2]*r2 + b[3]*r3
 		}
 	}
 	for u := range 4 { // columns: vertical frequencies
+		t0, t1, t2, t3 := tmp[u], tmp[4+u], tmp[8+u], tmp[12+u]
 		for v := range 4 {
 			b := &fdctBasis[v]
-			s := b[0]*tmp[u] + b[1]*tmp[4+u] + b[2]*tmp[8+u] + b[3]*tmp[12+u]
-			out[4*v+u] = int16(math.Round(float64(s)))
+			s := b[0]*t0 + b[1]*t1 + b[2]*t2 + b[3]*t3 // in 1/2^24
+			if s >= 0 {
+				out[4*v+u] = int16((s + 1<<23) >> 24)
+			} else {
+				out[4*v+u] = -int16((-s + 1<<23) >> 24)
+			}
 		}
 	}
 }

@@ -62,6 +62,7 @@ type vp8Encoder struct {
 	y1, y2, uv  quantizer
 	lambda      int64 // rate weight: J*256 = 256*SSE + lambda*rate(1/256 bit)
 	lambdaB     int64 // the same for subblock mode decisions
+	sadWeight   int64 // weight of absolute error when ranking subblock modes
 	filterLevel int
 	mbs         []mbInfo
 	nzTop       [][9]bool // per macroblock column: 0-3 Y, 4-5 U, 6-7 V, 8 Y2
@@ -87,6 +88,10 @@ func newVP8Encoder(mbw, mbh int, y, u, v []uint8, qi int) *vp8Encoder {
 	e.uv.bias = [2]int32{dcBias, acBias}
 	e.lambda = int64(ac) * int64(ac) * lambdaScale / 64
 	e.lambdaB = e.lambda
+	// The ranking weighs the prediction's absolute error (a stand-in for
+	// the squared error left after quantisation, ~ error * step) against
+	// the mode's cost in the full cost's units.
+	e.sadWeight = int64(ac) * 64
 	e.mbs = make([]mbInfo, mbw*mbh)
 	e.nzTop = make([][9]bool, mbw)
 	e.bmTop = make([]uint8, 4*mbw)
@@ -391,9 +396,29 @@ func (e *vp8Encoder) tryBPred(src *[256]uint8, ed *edges, out *mbInfo, rec *[256
 		bestJ := int64(-1)
 		var bestRec [16]uint8
 		var bestC [16]int16
+		// Rank the modes by a cheap estimate (absolute error of the
+		// prediction and the mode's cost), then code the best few.
+		var preds [numBModes][16]uint8
+		var est [numBModes]int64
+		var order [numBModes]int
 		for mode := range numBModes {
-			var pred [16]uint8
-			predictSub(mode, &a, &l, p, &pred)
+			predictSub(mode, &a, &l, p, &preds[mode])
+			var sad int64
+			for i := range 16 {
+				d := int64(s[i]) - int64(preds[mode][i])
+				if d < 0 {
+					d = -d
+				}
+				sad += d
+			}
+			est[mode] = sad*e.sadWeight + e.lambdaB*int64(treeCost(&bModeCodes[mode], kfBModeProbs[am][lm][:]))
+			order[mode] = mode
+			for i := mode; i > 0 && est[order[i]] < est[order[i-1]]; i-- {
+				order[i], order[i-1] = order[i-1], order[i]
+			}
+		}
+		for _, mode := range order[:bCandidates] {
+			pred := &preds[mode]
 			var res, c, q, deq [16]int16
 			for i := range 16 {
 				res[i] = s[i] - int16(pred[i])
@@ -659,6 +684,12 @@ func (e *vp8Encoder) putTokens(tok *boolEncoder, cnt *[4]tokenCounts, mb *mbInfo
 // of the step, added before truncation) were swept over 70-128: 110 was
 // best for AC; DC made little difference.
 const (
+	// bCandidates is how many subblock modes, of the 10, are coded in full
+	// to choose by rate-distortion cost, once ranked by a cheap estimate
+	// (absolute error and mode cost). On three 800-wide photos at quality
+	// 75, 4 cost +0.1% bytes and -0.02 dB against all 10 and halves the
+	// subblock search; 2 cost +0.9%.
+	bCandidates = 4
 	lambdaScale = 2
 	dcBias      = 110
 	acBias      = 110
