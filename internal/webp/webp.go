@@ -7,8 +7,10 @@
 // YCbCr, macroblock modes (16x16, 4x4 subblocks, chroma) chosen by
 // rate-distortion cost, the spec's default token probabilities, a normal
 // loop filter. It holds the padded planes, their reconstruction and the
-// quantised coefficients: about 7 bytes a pixel. Alpha is stored
-// losslessly in an ALPH chunk.
+// quantised coefficients: at its peak about 7 bytes a pixel, and takes
+// about 170 ms of CPU a megapixel. The lossless encoder peaks near 47
+// bytes a pixel. Alpha is stored losslessly in an ALPH chunk. Encode runs
+// on the calling goroutine and starts none.
 package webp
 
 import (
