@@ -48,7 +48,7 @@ func photos(t testing.TB) map[string]image.Image {
 	return out
 }
 
-const photoWidth = 640
+const photoWidth = 480
 
 // Real photos come back at 30 dB or better at quality 80, and files grow
 // with quality while fidelity does not fall.
