@@ -2,6 +2,7 @@ package webp
 
 import (
 	"bytes"
+	"fmt"
 	"image"
 	"image/color"
 	"math/rand/v2"
@@ -122,6 +123,19 @@ func TestRoundTrip(t *testing.T) {
 	cases["gray-noise"] = &image.Gray{Pix: noise(37, 11, 5).Pix[:37*11], Stride: 37, Rect: image.Rect(0, 0, 37, 11)}
 	cases["offset-bounds"] = noise(40, 40, 9).SubImage(image.Rect(7, 9, 30, 28))
 	cases["all-transparent"] = image.NewNRGBA(image.Rect(0, 0, 21, 9))
+	// Paletted (GIF) sources, on both sides of the 16 colours where VP8L
+	// starts packing pixels (see encodeVP8L), one with transparency.
+	for _, n := range []int{1, 2, 5, 16, 17, 40} {
+		var pal color.Palette
+		for i := range n {
+			pal = append(pal, color.NRGBA{uint8(i * 5), uint8(i * 3), 7, uint8(255 - i%2*255)})
+		}
+		p := image.NewPaletted(image.Rect(0, 0, 13, 7), pal)
+		for i := range p.Pix {
+			p.Pix[i] = uint8(i * 7 % n)
+		}
+		cases[fmt.Sprintf("paletted-%d", n)] = p
+	}
 	for name, m := range cases {
 		t.Run(name, func(t *testing.T) {
 			_, d := roundTrip(t, m, &Options{Quality: 90})
@@ -267,7 +281,28 @@ func FuzzEncode(f *testing.F) {
 				m.Pix[i] = 255
 			}
 		}
-		roundTrip(t, m, &Options{Quality: int(q), Lossless: lossless})
+		var img image.Image = m
+		if rng.IntN(3) == 0 { // paletted, as from a GIF
+			pal := make(color.Palette, 1+rng.IntN(40))
+			for i := range pal {
+				pal[i] = color.NRGBA{uint8(rng.IntN(256)), uint8(rng.IntN(256)), uint8(rng.IntN(256)), uint8(rng.IntN(2) * 255)}
+			}
+			p := image.NewPaletted(m.Rect, pal)
+			for i := range p.Pix {
+				p.Pix[i] = uint8(rng.IntN(len(pal)))
+			}
+			img = p
+		}
+		var buf bytes.Buffer
+		if err := Encode(&buf, img, &Options{Quality: int(q), Lossless: lossless}); err != nil {
+			if lossless && strings.Contains(err.Error(), "lossless encoder failed") {
+				t.Skip(err) // nativewebp's known panics (see encodeVP8L)
+			}
+			t.Fatal(err)
+		}
+		if _, err := xwebp.Decode(bytes.NewReader(buf.Bytes())); err != nil {
+			t.Fatalf("x/image/webp: %v", err)
+		}
 	})
 }
 
