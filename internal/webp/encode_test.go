@@ -2,9 +2,11 @@ package webp
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"image"
 	"image/color"
+	"io"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -333,5 +335,37 @@ func BenchmarkEncode(b *testing.B) {
 				b.ReportMetric((processCPU()-cpu).Seconds()*1000/float64(b.N)/mp, "cpu-ms/MP")
 			}
 		})
+	}
+}
+
+// When the modes overflow the first partition, the frame is written with
+// fewer modes.
+func TestFirstPartitionOverflow(t *testing.T) {
+	m := testPhoto(t, 160, 96)
+	firstSize := func(bPred bool, lastMode int) int {
+		f, err := encodeFrame(toPlanes(m), qualityToIndex(75), 160, 96, bPred, lastMode)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return (int(f[0]) | int(f[1])<<8 | int(f[2])<<16) >> 5
+	}
+	all, i16, dc := firstSize(true, predTM), firstSize(false, predTM), firstSize(false, predDC)
+	if !(all > i16 && i16 > dc) {
+		t.Fatalf("first partition: %d, %d, %d bytes with all modes, 16x16 ones, DC only", all, i16, dc)
+	}
+	defer func(l int) { firstPartitionLimit = l }(firstPartitionLimit)
+	for _, limit := range []int{all, i16, dc} {
+		firstPartitionLimit = limit
+		data, d := roundTrip(t, m, nil)
+		if got := (int(data[20]) | int(data[21])<<8 | int(data[22])<<16) >> 5; got > limit {
+			t.Errorf("limit %d: first partition %d bytes", limit, got)
+		}
+		if p := psnr(m, d); p < 25 {
+			t.Errorf("limit %d: %.2f dB", limit, p)
+		}
+	}
+	firstPartitionLimit = dc - 1
+	if err := Encode(io.Discard, m, nil); !errors.Is(err, errTooBig) {
+		t.Errorf("error %v, want %v", err, errTooBig)
 	}
 }

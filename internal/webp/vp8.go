@@ -63,6 +63,8 @@ type vp8Encoder struct {
 	lambda      int64 // rate weight: J*256 = 256*SSE + lambda*rate(1/256 bit)
 	lambdaB     int64 // the same for subblock mode decisions
 	sadWeight   int64 // weight of absolute error when ranking subblock modes
+	bPred       bool  // subblock modes allowed (see encodeLossy)
+	lastMode    int   // the 16x16 and chroma modes tried are predDC..lastMode
 	filterLevel int
 	mbs         []mbInfo
 	nzTop       [][9]bool // per macroblock column: 0-3 Y, 4-5 U, 6-7 V, 8 Y2
@@ -92,6 +94,7 @@ func newVP8Encoder(mbw, mbh int, y, u, v []uint8, qi int) *vp8Encoder {
 	// the squared error left after quantisation, ~ error * step) against
 	// the mode's cost in the full cost's units.
 	e.sadWeight = int64(ac) * 64
+	e.bPred, e.lastMode = true, predTM
 	e.mbs = make([]mbInfo, mbw*mbh)
 	e.nzTop = make([][9]bool, mbw)
 	e.bmTop = make([]uint8, 4*mbw)
@@ -192,7 +195,7 @@ func (e *vp8Encoder) encodeMB(mx, my int) {
 	var nz16 [16]bool
 	var bestNZ [16]bool
 	var bestY2NZ bool
-	for mode := predDC; mode <= predTM; mode++ {
+	for mode := predDC; mode <= e.lastMode; mode++ {
 		var pred [256]uint8
 		predictBlock(mode, 16, &ed, pred[:])
 		d, r, y2nz := e.tryI16(&src, &pred, &trial, &rec, mx, &nz16)
@@ -347,6 +350,9 @@ func b2i(b bool) int {
 // chosen by rate-distortion cost given the ones before it. It gives up
 // (false) once the cost passes limit.
 func (e *vp8Encoder) tryBPred(src *[256]uint8, ed *edges, out *mbInfo, rec *[256]uint8, mx int, limit int64, nz *[16]bool) (int64, bool) {
+	if !e.bPred {
+		return 0, false
+	}
 	// w holds the edges and the reconstruction: row 0 is the corner and
 	// the row above (20 pixels), column 0 the column to the left.
 	var w [17][21]uint8
@@ -472,7 +478,7 @@ func (e *vp8Encoder) encodeChroma(mb *mbInfo, mx, my int) {
 	top, left := e.nzTop[mx], e.nzLeft
 	best := int64(-1)
 	var bestRec [2][64]uint8
-	for mode := predDC; mode <= predTM; mode++ {
+	for mode := predDC; mode <= e.lastMode; mode++ {
 		var coeffs [8][16]int16
 		var rec [2][64]uint8
 		var dist int64
@@ -533,6 +539,10 @@ func (e *vp8Encoder) encodeChroma(mb *mbInfo, mx, my int) {
 
 // errTooBig: the modes did not fit the first partition's 19-bit size.
 var errTooBig = errors.New("webp: image too large for one VP8 mode partition")
+
+// firstPartitionLimit is the first partition's size limit (a variable so
+// that tests can lower it).
+var firstPartitionLimit = 1<<19 - 1
 
 // write is the second pass: it returns the VP8 frame (the "VP8 " chunk's
 // payload) for a w x h image.
@@ -629,7 +639,7 @@ func (e *vp8Encoder) write(w, h int) ([]byte, error) {
 		}
 	}
 	first := hdr.finish()
-	if len(first) >= 1<<19 {
+	if len(first) > firstPartitionLimit {
 		return nil, errTooBig
 	}
 	tokens := tok.finish()
