@@ -195,10 +195,15 @@ func (e *vp8Encoder) encodeMB(mx, my int) {
 	var nz16 [16]bool
 	var bestNZ [16]bool
 	var bestY2NZ bool
+	var preds [4][256]uint8
+	var sads [4]int64
 	for mode := predDC; mode <= e.lastMode; mode++ {
-		var pred [256]uint8
-		predictBlock(mode, 16, &ed, pred[:])
-		d, r, y2nz := e.tryI16(&src, &pred, &trial, &rec, mx, &nz16)
+		predictBlock(mode, 16, &ed, preds[mode][:])
+		sads[mode] = sad(src[:], preds[mode][:])*e.sadWeight + e.lambda*int64(treeCost(&yModeCodes[mode], yModeProbs))
+	}
+	for _, mode := range ranked(sads[:e.lastMode+1], mbCandidates) {
+		pred := &preds[mode]
+		d, r, y2nz := e.tryI16(&src, pred, &trial, &rec, mx, &nz16)
 		r += treeCost(&yModeCodes[mode], yModeProbs)
 		j := 256*d + e.lambda*int64(r)
 		if best < 0 || j < best {
@@ -478,14 +483,21 @@ func (e *vp8Encoder) encodeChroma(mb *mbInfo, mx, my int) {
 	top, left := e.nzTop[mx], e.nzLeft
 	best := int64(-1)
 	var bestRec [2][64]uint8
+	var preds [4][2][64]uint8
+	var sads [4]int64
 	for mode := predDC; mode <= e.lastMode; mode++ {
+		predictBlock(mode, 8, &eu, preds[mode][0][:])
+		predictBlock(mode, 8, &ev, preds[mode][1][:])
+		sads[mode] = (sad(src[0][:], preds[mode][0][:])+sad(src[1][:], preds[mode][1][:]))*e.sadWeight +
+			e.lambda*int64(treeCost(&uvModeCodes[mode], uvModeProbs))
+	}
+	for _, mode := range ranked(sads[:e.lastMode+1], mbCandidates) {
 		var coeffs [8][16]int16
 		var rec [2][64]uint8
 		var dist int64
 		rate := treeCost(&uvModeCodes[mode], uvModeProbs)
-		for p, ed := range []*edges{&eu, &ev} {
-			var pred [64]uint8
-			predictBlock(mode, 8, ed, pred[:])
+		for p := range 2 {
+			pred := &preds[mode][p]
 			var nz [4]bool
 			for b := range 4 {
 				bx, by := b&1, b>>1
@@ -700,7 +712,36 @@ const (
 	// 75, 4 cost +0.1% bytes and -0.02 dB against all 10 and halves the
 	// subblock search; 2 cost +0.9%.
 	bCandidates = 4
-	lambdaScale = 2
-	dcBias      = 110
-	acBias      = 110
+	// mbCandidates is the same for the four 16x16 luma modes and the four
+	// chroma modes: 2 against all 4 cost +0.15% bytes and -0.01 to -0.02 dB
+	// on four 800-wide photos at quality 50 and 80, for a third less CPU.
+	mbCandidates = 2
+	lambdaScale  = 2
+	dcBias       = 110
+	acBias       = 110
 )
+
+// sad is the sum of absolute differences of two blocks.
+func sad(a, b []uint8) int64 {
+	var s int64
+	for i := range a {
+		d := int64(a[i]) - int64(b[i])
+		if d < 0 {
+			d = -d
+		}
+		s += d
+	}
+	return s
+}
+
+// ranked returns the indices of the n smallest of est, smallest first.
+func ranked(est []int64, n int) []int {
+	order := make([]int, 0, len(est))
+	for i := range est {
+		order = append(order, i)
+		for j := len(order) - 1; j > 0 && est[order[j]] < est[order[j-1]]; j-- {
+			order[j], order[j-1] = order[j-1], order[j]
+		}
+	}
+	return order[:min(n, len(order))]
+}
