@@ -41,11 +41,11 @@ func filterEdge(plane []uint8, at, along, across, n int, fp *filterParams, mb bo
 	if mb {
 		limit = fp.mbLimit
 	}
+	a1, a2, a3, a4 := across, 2*across, 3*across, 4*across
 	for k := range n {
 		o := at + k*along
-		px := func(i int) *uint8 { return &plane[o+i*across] }
-		p3, p2, p1, p0 := u2s(*px(-4)), u2s(*px(-3)), u2s(*px(-2)), u2s(*px(-1))
-		q0, q1, q2, q3 := u2s(*px(0)), u2s(*px(1)), u2s(*px(2)), u2s(*px(3))
+		p3, p2, p1, p0 := u2s(plane[o-a4]), u2s(plane[o-a3]), u2s(plane[o-a2]), u2s(plane[o-a1])
+		q0, q1, q2, q3 := u2s(plane[o]), u2s(plane[o+a1]), u2s(plane[o+a2]), u2s(plane[o+a3])
 		if absi(p0-q0)*2+absi(p1-q1)/2 > limit ||
 			absi(p3-p2) > fp.interior || absi(p2-p1) > fp.interior || absi(p1-p0) > fp.interior ||
 			absi(q3-q2) > fp.interior || absi(q2-q1) > fp.interior || absi(q1-q0) > fp.interior {
@@ -55,11 +55,11 @@ func filterEdge(plane []uint8, at, along, across, n int, fp *filterParams, mb bo
 		if mb && !hev {
 			w := c8(c8(p1-q1) + 3*(q0-p0))
 			a := c8((27*w + 63) >> 7)
-			*px(0), *px(-1) = s2u(q0-a), s2u(p0+a)
+			plane[o], plane[o-a1] = s2u(q0-a), s2u(p0+a)
 			a = c8((18*w + 63) >> 7)
-			*px(1), *px(-2) = s2u(q1-a), s2u(p1+a)
+			plane[o+a1], plane[o-a2] = s2u(q1-a), s2u(p1+a)
 			a = c8((9*w + 63) >> 7)
-			*px(2), *px(-3) = s2u(q2-a), s2u(p2+a)
+			plane[o+a2], plane[o-a3] = s2u(q2-a), s2u(p2+a)
 			continue
 		}
 		// common_adjust, with the outer taps when hev.
@@ -70,10 +70,10 @@ func filterEdge(plane []uint8, at, along, across, n int, fp *filterParams, mb bo
 		a = c8(a)
 		b := c8(a+3) >> 3
 		a = c8(a+4) >> 3
-		*px(0), *px(-1) = s2u(q0-a), s2u(p0+b)
+		plane[o], plane[o-a1] = s2u(q0-a), s2u(p0+b)
 		if !mb && !hev {
 			a = (a + 1) >> 1
-			*px(1), *px(-2) = s2u(q1-a), s2u(p1+a)
+			plane[o+a1], plane[o-a2] = s2u(q1-a), s2u(p1+a)
 		}
 	}
 }

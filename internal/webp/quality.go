@@ -18,14 +18,63 @@ func qualityToIndex(q int) int {
 	return 0
 }
 
-// filterLevel is the loop filter level (0-63) used with quantiser index
-// qi. The filter only changes what the decoder shows, never what the
-// encoder predicts from, so it costs no bits beyond the header. On five
-// images at indices 9, 20 and 39, levels 0 to qi: PSNR peaked at qi/2 to
-// qi on four, by 0.1-1.2 dB over no filter, and at qi/4 to qi/3 on the
-// most detailed photo (camera_Nikon_P6000), where qi/2 loses 0.05 dB to
-// the best. qi/2 it is; choosing per image would need the filter in the
-// encoder to measure.
-func filterLevel(qi int) int {
-	return min(qi/2, 63)
+// chooseFilterLevel returns the loop filter level (0-63) that brings the
+// decoded w x h image closest to the source, in squared error over the
+// three planes, among none, qi/4, qi/2 and qi. The filter changes only
+// what the decoder shows, never what either side predicts from, so it
+// costs nothing beyond the header; trying levels costs a filter pass each
+// (together about 15% of the encode) and a copy of the reconstruction.
+//
+// On five images at quantiser indices 9, 20 and 39, the best fixed level
+// was qi/2 to qi on four (0.1-1.2 dB over no filter) and qi/4 to qi/3 on
+// the most detailed photo (camera_Nikon_P6000), where qi/2 lost 0.05 dB.
+func (e *vp8Encoder) chooseFilterLevel(w, h int) int {
+	if e.qi == 0 {
+		return 0
+	}
+	y := make([]uint8, len(e.ry))
+	u := make([]uint8, len(e.ru))
+	v := make([]uint8, len(e.rv))
+	best, bestErr := 0, e.planeError(e.ry, e.ru, e.rv, w, h)
+	for _, level := range filterCandidates(e.qi) {
+		copy(y, e.ry)
+		copy(u, e.ru)
+		copy(v, e.rv)
+		loopFilter(y, u, v, e.mbw, e.mbh, e.mbs, level)
+		if d := e.planeError(y, u, v, w, h); d < bestErr {
+			best, bestErr = level, d
+		}
+	}
+	return best
+}
+
+// filterCandidates are the levels chooseFilterLevel tries for index qi.
+func filterCandidates(qi int) []int {
+	var out []int
+	for _, l := range []int{qi / 4, qi / 2, qi} {
+		l = min(max(l, 1), 63)
+		if len(out) == 0 || out[len(out)-1] != l {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// planeError is the squared error of the planes against the source, over
+// the visible w x h pixels.
+func (e *vp8Encoder) planeError(y, u, v []uint8, w, h int) int64 {
+	var d int64
+	sq := func(a, b []uint8, stride, w, h int) {
+		for r := range h {
+			ra, rb := a[r*stride:r*stride+w], b[r*stride:r*stride+w]
+			for i := range ra {
+				x := int64(ra[i]) - int64(rb[i])
+				d += x * x
+			}
+		}
+	}
+	sq(y, e.y, e.ys, w, h)
+	sq(u, e.u, e.cs, (w+1)/2, (h+1)/2)
+	sq(v, e.v, e.cs, (w+1)/2, (h+1)/2)
+	return d
 }

@@ -104,9 +104,9 @@ func encodeLossy(img image.Image, quality int) ([]byte, error) {
 
 func encodeFrame(p *yuvPlanes, qi, w, h int, bPred bool, lastMode int) ([]byte, error) {
 	e := newVP8Encoder(p.mbw, p.mbh, p.y, p.u, p.v, qi)
-	e.filterLevel = filterLevel(qi)
 	e.bPred, e.lastMode = bPred, lastMode
 	e.analyse()
+	e.filterLevel = e.chooseFilterLevel(w, h)
 	return e.write(w, h)
 }
 
