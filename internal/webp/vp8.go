@@ -2,7 +2,7 @@ package webp
 
 // The lossy (VP8 key frame) encoder.
 //
-// encodeVP8 runs two passes. The first walks the macroblocks in raster
+// encodeFrame (webp.go) runs two passes. The first walks the macroblocks in raster
 // order, chooses each one's modes by rate-distortion cost, quantises its
 // coefficients and reconstructs it exactly as a decoder will (the next
 // macroblocks are predicted from that reconstruction). It keeps the
