@@ -3,6 +3,7 @@ package webp
 import (
 	"bytes"
 	"image"
+	"math"
 	"testing"
 
 	xwebp "golang.org/x/image/webp"
@@ -41,5 +42,31 @@ func TestAlpha(t *testing.T) {
 			}
 			t.Logf("%s lossless=%v: %d bytes", c.name, lossless, buf.Len())
 		}
+	}
+}
+
+// Colours under transparent pixels are not kept, and not paid for; the
+// visible ones come back as well as in an opaque image.
+func TestHiddenColours(t *testing.T) {
+	m := readImage(t, "../../testdata/formats/lossy_alpha.webp")
+	data, d := roundTrip(t, m, &Options{Quality: 80})
+	b := m.Bounds()
+	var se float64
+	n := 0
+	for y := range b.Dy() {
+		for x := range b.Dx() {
+			if _, _, _, a := m.At(b.Min.X+x, b.Min.Y+y).RGBA(); a < 0xffff {
+				continue
+			}
+			r1, g1, b1 := rgb8(m, b.Min.X+x, b.Min.Y+y, false)
+			r2, g2, b2 := rgb8(d, x, y, true)
+			se += (r1-r2)*(r1-r2) + (g1-g2)*(g1-g2) + (b1-b2)*(b1-b2)
+			n++
+		}
+	}
+	p := 10 * math.Log10(255*255*3*float64(n)/se)
+	t.Logf("%d bytes, %.2f dB over the %d opaque pixels", len(data), p, n)
+	if p < 30 {
+		t.Errorf("opaque pixels: %.2f dB", p)
 	}
 }

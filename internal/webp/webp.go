@@ -61,12 +61,13 @@ func Encode(w io.Writer, img image.Image, o *Options) error {
 		}
 		c.image, c.fourCC, c.alpha = data, "VP8L", alpha
 	} else {
-		frame, err := encodeLossy(img, opt.Quality)
+		a := alphaPlane(img)
+		frame, err := encodeLossy(img, a, opt.Quality)
 		if err != nil {
 			return err
 		}
 		c.image, c.fourCC = frame, "VP8 "
-		if a := alphaPlane(img); a != nil {
+		if a != nil {
 			c.alph, c.alpha = encodeALPH(a, c.w, c.h), true
 		}
 	}
@@ -74,7 +75,8 @@ func Encode(w io.Writer, img image.Image, o *Options) error {
 	return err
 }
 
-// encodeLossy returns the VP8 frame of img at quality q.
+// encodeLossy returns the VP8 frame of img, whose alpha plane is alpha
+// (nil when opaque), at quality q.
 //
 // The modes go in a first partition of at most 512 KB (a 19-bit size).
 // Measured on a 640x480 photo at quality 50-100, that partition took
@@ -85,9 +87,12 @@ func Encode(w io.Writer, img image.Image, o *Options) error {
 // fails), 16x16 modes from about 100, and DC only (skip flag and two
 // modes, about 4 bits) fits WebP's largest image. On overflow the frame
 // is encoded again with the next of these, larger and worse but written.
-func encodeLossy(img image.Image, quality int) ([]byte, error) {
+func encodeLossy(img image.Image, alpha []uint8, quality int) ([]byte, error) {
 	b := img.Bounds()
 	p := toPlanes(img)
+	if alpha != nil {
+		p.hideTransparent(alpha, b.Dx(), b.Dy())
+	}
 	qi := qualityToIndex(quality)
 	var frame []byte
 	var err error
