@@ -5,10 +5,11 @@ package webp
 // The anchors make our files about the size of cwebp -m 4's at the same
 // -q: on five images (four photos scaled to 800 wide, gray.jpg) the index
 // giving cwebp's size at q 30, 50, 65, 80, 90 and 95 was 52-58, 36-40,
-// 30-34, 18-22, 8-10 and 2-4. Below 30 the line runs on to 127 at
-// quality 1.
+// 30-34, 18-22, 8-10 and 2-4; on three of them, at q 1, 10 and 20,
+// 88-100, 66-76 and 60-62. cwebp's coarsest files are not reached: index
+// 127 is smaller still.
 func qualityToIndex(q int) int {
-	anchors := [...][2]int{{1, 127}, {30, 54}, {50, 39}, {65, 31}, {80, 20}, {90, 9}, {95, 4}, {100, 0}}
+	anchors := [...][2]int{{1, 95}, {10, 71}, {20, 61}, {30, 54}, {50, 39}, {65, 31}, {80, 20}, {90, 9}, {95, 4}, {100, 0}}
 	for i := 1; i < len(anchors); i++ {
 		a, b := anchors[i-1], anchors[i]
 		if q <= b[0] {
