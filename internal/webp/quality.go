@@ -6,8 +6,8 @@ package webp
 // -q: on five images (four photos scaled to 800 wide, gray.jpg) the index
 // giving cwebp's size at q 30, 50, 65, 80, 90 and 95 was 52-58, 36-40,
 // 30-34, 18-22, 8-10 and 2-4; on three of them, at q 1, 10 and 20,
-// 88-100, 66-76 and 60-62. cwebp's coarsest files are not reached: index
-// 127 is smaller still.
+// 88-100, 66-76 and 60-62. Indices above 95, smaller and worse than
+// anything cwebp -q writes, are not used.
 func qualityToIndex(q int) int {
 	anchors := [...][2]int{{1, 95}, {10, 71}, {20, 61}, {30, 54}, {50, 39}, {65, 31}, {80, 20}, {90, 9}, {95, 4}, {100, 0}}
 	for i := 1; i < len(anchors); i++ {
