@@ -1,7 +1,12 @@
-// Code generated from RFC 6386 (the tables of its sections 11.5, 13.4, 13.5 and 14.1)
-// by hand-checked extraction; DO NOT EDIT.
-
 package webp
+
+// VP8's constant tables, from RFC 6386 sections 11.5, 13.4, 13.5 and 14.1.
+// They were extracted from the RFC's text by a script (the numbers between
+// each table's declaration and its closing brace, page headers and
+// comments dropped), not typed, and checked against golang.org/x/image/vp8:
+// the coefficient and quantiser tables are identical there; its subblock
+// mode probabilities are the same numbers in libwebp's mode order (the
+// RFC's, used here, is DC TM VE HE LD RD VR VL HD HU).
 
 // kfBModeProbs is kf_bmode_prob [above][left][tree], RFC 6386 section 11.5.
 var kfBModeProbs = [10][10][9]uint8{
