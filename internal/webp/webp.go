@@ -30,7 +30,7 @@ type Options struct {
 	// Lossless writes VP8L: exact pixels, larger files. Quality is then
 	// ignored.
 	Lossless bool
-	// ICC and EXIF, when set, are written as ICCP and EXIF chunks.
+	// ICC and EXIF, when not empty, are written as ICCP and EXIF chunks.
 	ICC, EXIF []byte
 }
 
@@ -132,28 +132,28 @@ type container struct {
 func (c *container) bytes() []byte {
 	var body bytes.Buffer
 	body.WriteString("WEBP")
-	if c.alph != nil || c.icc != nil || c.exif != nil {
+	if c.alph != nil || len(c.icc) > 0 || len(c.exif) > 0 {
 		var x [10]byte
-		if c.icc != nil {
+		if len(c.icc) > 0 {
 			x[0] |= 0x20
 		}
 		if c.alpha {
 			x[0] |= 0x10
 		}
-		if c.exif != nil {
+		if len(c.exif) > 0 {
 			x[0] |= 0x08
 		}
 		put24(x[4:], c.w-1)
 		put24(x[7:], c.h-1)
 		chunk(&body, "VP8X", x[:])
-		if c.icc != nil {
+		if len(c.icc) > 0 {
 			chunk(&body, "ICCP", c.icc)
 		}
 		if c.alph != nil {
 			chunk(&body, "ALPH", c.alph)
 		}
 		chunk(&body, c.fourCC, c.image)
-		if c.exif != nil {
+		if len(c.exif) > 0 {
 			chunk(&body, "EXIF", c.exif)
 		}
 	} else {
