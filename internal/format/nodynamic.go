@@ -10,9 +10,9 @@ import (
 )
 
 // A build with -tags nodynamic reads HEIF/HEIC, AVIF and animated WebP (its
-// first frame) and writes WebP and AVIF, through internal/codec (libheif,
-// libavif and libwebp compiled to WebAssembly, run by wazero: still pure Go
-// and one static binary). Without the tag those libraries would load system
+// first frame) and writes AVIF, through internal/codec (libheif, libavif
+// and libwebp compiled to WebAssembly, run by wazero: still pure Go and one
+// static binary). WebP is written by internal/webp in every build. Without the tag those libraries would load system
 // copies through purego and link libc dynamically, so they are only built
 // in on request. This init runs after builtin.go's (files initialise in
 // name order), so the entries it fills in are there.
@@ -24,12 +24,6 @@ func init() {
 		f.ReadNeeds, f.Build = "", "nodynamic"
 		register(&f)
 	}
-	webp := *ByName("webp")
-	webp.Encode = func(w io.Writer, img image.Image, o EncodeOptions) error {
-		return codec.EncodeWebP(w, img, o.Quality, o.Lossless)
-	}
-	webp.WriteNeeds, webp.Build = "", "nodynamic"
-	register(&webp)
 	avif := *ByName("avif")
 	avif.Encode = func(w io.Writer, img image.Image, o EncodeOptions) error {
 		return codec.EncodeAVIF(w, img, o.Quality)

@@ -1,0 +1,54 @@
+package webp
+
+import (
+	"encoding/binary"
+	"errors"
+)
+
+// errNotWebP: Embed was given something that is not a still WebP file.
+var errNotWebP = errors.New("webp: not a still WebP file")
+
+// Embed returns file (a still WebP, as Encode writes) with icc and exif
+// (either may be nil) in ICCP and EXIF chunks of an extended (VP8X)
+// container, replacing any the file had. It copies the file once.
+func Embed(file, icc, exif []byte) ([]byte, error) {
+	if len(file) < 12 || string(file[0:4]) != "RIFF" || string(file[8:12]) != "WEBP" {
+		return nil, errNotWebP
+	}
+	c := container{icc: icc, exif: exif}
+	var vp8x []byte
+	for rest := file[12:]; len(rest) >= 8; {
+		size := int(binary.LittleEndian.Uint32(rest[4:]))
+		if size > len(rest)-8 {
+			return nil, errNotWebP
+		}
+		fourCC, data := string(rest[:4]), rest[8:8+size]
+		rest = rest[min(8+size+size&1, len(rest)):]
+		switch fourCC {
+		case "VP8X":
+			vp8x = data
+		case "ALPH":
+			c.alph, c.alpha = data, true
+		case "VP8 ", "VP8L":
+			c.fourCC, c.image = fourCC, data
+		case "ANIM", "ANMF":
+			return nil, errNotWebP
+		}
+	}
+	switch {
+	case len(vp8x) >= 10:
+		c.w = 1 + (int(vp8x[4]) | int(vp8x[5])<<8 | int(vp8x[6])<<16)
+		c.h = 1 + (int(vp8x[7]) | int(vp8x[8])<<8 | int(vp8x[9])<<16)
+		c.alpha = c.alpha || vp8x[0]&0x10 != 0
+	case c.fourCC == "VP8 " && len(c.image) >= 10:
+		c.w = int(binary.LittleEndian.Uint16(c.image[6:]) & 0x3fff)
+		c.h = int(binary.LittleEndian.Uint16(c.image[8:]) & 0x3fff)
+	case c.fourCC == "VP8L" && len(c.image) >= 5:
+		v := binary.LittleEndian.Uint32(c.image[1:])
+		c.w, c.h = 1+int(v&0x3fff), 1+int(v>>14&0x3fff)
+		c.alpha = v>>28&1 != 0
+	default:
+		return nil, errNotWebP
+	}
+	return c.bytes(), nil
+}
