@@ -134,9 +134,9 @@ func addFlags(f *pflag.FlagSet, cfg *pipeline.Config, o *options) {
 	f.BoolVar(&cfg.Output.Enlarge, "enlarge", false, "allow outputs larger than the input")
 	f.StringVar(&cfg.Output.Filter, "filter", def.Filter, "resampling filter: lanczos, catmullrom, mitchell, linear, box, nearest")
 	f.StringVarP(&cfg.Output.Format, "format", "f", def.Format, "output format: "+formatHelp())
-	f.IntVarP(&cfg.Output.Quality, "quality", "q", def.Quality, "JPEG quality, 1-100")
+	f.IntVarP(&cfg.Output.Quality, "quality", "q", def.Quality, "JPEG and WebP quality, 1-100")
 	f.BoolVar(&cfg.Output.Progressive, "progressive", false, "write progressive JPEG (shown blurred-to-sharp while loading; same pixels)")
-	f.BoolVar(&cfg.Output.Lossless, "lossless", false, "write WebP losslessly (builds with -tags nodynamic)")
+	f.BoolVar(&cfg.Output.Lossless, "lossless", false, "write WebP losslessly")
 	f.StringVar(&cfg.Output.Background, "background", def.Background, "colour under transparent pixels for formats without alpha (#rrggbb)")
 	f.StringVar(&cfg.Output.Name, "name", def.Name, "output name template: {name} {ext} {format} {width} {height} {w} {h}")
 	f.Float64Var(&cfg.Output.Sharpen, "sharpen", 0, "unsharp mask `sigma` after resizing (0.5-1 suits thumbnails); 0 = off")
@@ -425,7 +425,7 @@ func signalContext(ctx context.Context, outDir string, stderr io.Writer) (contex
 }
 
 // formatHelp names the output formats, from the format registry: "same,
-// jpeg, png, gif, bmp, tiff (webp, avif: builds with -tags nodynamic)".
+// jpeg, png, gif, bmp, tiff, webp (avif: builds with -tags nodynamic)".
 func formatHelp() string {
 	s := "same, " + strings.Join(format.Writable(), ", ")
 	var other []string

@@ -89,7 +89,7 @@ func TestOutputValidate(t *testing.T) {
 		{Output{Fit: "cover"}, "output.fit"},
 		{Output{Anchor: "middle"}, "output.anchor"},
 		{Output{Filter: "bicubic"}, "output.filter"},
-		{Output{Format: "webp"}, "output.format"},
+		{Output{Format: "avif"}, "output.format"},
 		{Output{Background: "#12345"}, "output.background"},
 		{Output{Name: "static.jpg"}, "must contain {name}"},
 		{Output{Name: "../{name}.jpg"}, "must not contain"},
