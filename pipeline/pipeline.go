@@ -124,13 +124,23 @@ func (p *Pipeline) Metrics() []StageMetrics {
 // an output folder that cannot be written (ErrOutput).
 func (p *Pipeline) Run(ctx context.Context, src Source) (Summary, error) {
 	start := time.Now()
+	// saver holds the output folder, opened once: it is what every output
+	// and every deletion of watch's DeleteOutputs goes through, so the
+	// folder swapped for a symlink while the run goes on changes nothing.
+	var saver *stages.Saver
 	if p.sink == nil && !p.cfg.DryRun {
 		if err := checkWritable(p.cfg.OutDir); err != nil {
 			return Summary{}, err
 		}
+		var err error
+		if saver, err = stages.NewSaver(stages.SaveOptions{OutDir: p.cfg.OutDir, NoSync: p.cfg.Save.NoSync}); err != nil {
+			return Summary{}, fmt.Errorf("%w: %w", ErrOutput, err)
+		}
+		defer saver.Close()
 		if n := atomicfile.RemoveStale(p.cfg.OutDir); n > 0 {
 			p.log.Info("removed temporary files left by an interrupted run", "count", n)
 		}
+		ctx = context.WithValue(ctx, saverKey{}, saver)
 	}
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -153,12 +163,13 @@ func (p *Pipeline) Run(ctx context.Context, src Source) (Summary, error) {
 	}
 	encoded := stage(gctx, g, r, "encode", cfg.Encode, resized, stages.Encode())
 	var saved <-chan item[*stages.Saved]
-	if p.sink != nil {
+	switch {
+	case p.sink != nil:
 		saved = stage(gctx, g, r, "sink", cfg.Save.StageConfig, encoded, sinkStage(p.sink))
-	} else {
-		saveOpts := cfg.Save.SaveOptions
-		saveOpts.OutDir = cfg.OutDir
-		saved = stage(gctx, g, r, "save", cfg.Save.StageConfig, encoded, stages.Save(saveOpts))
+	case saver != nil:
+		saved = batchStage(gctx, g, r, "save", cfg.Save.StageConfig, encoded, saver)
+	default: // a dry run: plan refuses every input
+		saved = stage(gctx, g, r, "save", cfg.Save.StageConfig, encoded, dryRunSave)
 	}
 	g.Go(func() error { return r.finish(gctx, saved) })
 	p.current.Store(&r.stats)
@@ -229,6 +240,10 @@ type run struct {
 	results chan Result // closed by Run once every stage has ended
 	stats   []*stats
 
+	// inflight counts the inputs between the source and their result;
+	// batched, those of them waiting in a batch of the save stage.
+	inflight, batched atomic.Int64
+
 	mu     sync.Mutex      // guards held and nextID
 	held   map[int64]int64 // memory reservations not yet released, by id
 	nextID int64
@@ -288,6 +303,7 @@ func (r *run) report(res Result) { r.results <- res }
 // fail reports the input of ticket t, whose item v failed in stage, and
 // gives back its memory. It returns an error when the failure ends the run.
 func (r *run) fail(stage string, v any, t *ticket, err error, took time.Duration) error {
+	r.inflight.Add(-1)
 	in := t.file
 	res := Result{Input: in.Path, Status: StatusFailed, Stage: stage, BytesIn: in.Size, Duration: t.elapsed + took}
 	var skip *plan.Skip
@@ -333,6 +349,7 @@ func (r *run) finish(ctx context.Context, saved <-chan item[*stages.Saved]) erro
 			}
 			it.t.release()
 			r.report(res)
+			r.inflight.Add(-1)
 		case <-ctx.Done():
 			return ctx.Err()
 		}
@@ -420,6 +437,188 @@ func work[In, Out any](ctx context.Context, r *run, st *stats, in <-chan item[In
 	}
 }
 
+// batcher is a stage whose items end in batches: Write does an item's own
+// work, Flush one costly step for a whole batch, then Commit finishes each
+// item and Abort undoes the Write of one that will not be committed.
+// *stages.Saver is one: temporary files written, one syncfs for the batch,
+// renames.
+type batcher[In, P, Out any] interface {
+	Write(context.Context, In) (P, error)
+	Flush([]P) error
+	Commit(P) (Out, error)
+	Abort(P)
+}
+
+// Batch limits: a save worker flushes its batch when it holds maxBatch
+// items, when maxBatchWait has passed since its first item was written, or
+// at once when every input in the run is in a batch (nothing else could
+// join it: a lone file from watch waits for nothing).
+//
+// Measured on the 1,980-photo thumbnail job (README, "Many small photos"):
+// a syncfs costs about 1-3 ms on this machine's ext4; batches of 10 ms with
+// 2 workers held CPU time level with no_sync. Longer waits save little more
+// and keep the batch's inputs, and their memory, longer.
+const (
+	maxBatch     = 64
+	maxBatchWait = 10 * time.Millisecond
+)
+
+// batchStage is stage for a batcher: each of cfg.Workers workers keeps its
+// own batch (see maxBatch), so no item waits on another worker.
+func batchStage[In, P, Out any](ctx context.Context, g *errgroup.Group, r *run, name string, cfg StageConfig,
+	in <-chan item[In], b batcher[In, P, Out]) <-chan item[Out] {
+	out := make(chan item[Out], cfg.Buffer)
+	workers := max(cfg.Workers, 1)
+	st := &stats{name: name, workers: workers, buffer: cfg.Buffer, queue: func() int { return len(in) }}
+	r.stats = append(r.stats, st)
+	limit := maxBatch
+	if s, ok := any(b).(interface{ Batched() bool }); ok && !s.Batched() {
+		limit = 1 // nothing to amortise
+	}
+	var wg sync.WaitGroup
+	wg.Add(workers)
+	for range workers {
+		g.Go(func() error {
+			defer wg.Done()
+			return batchWork(ctx, r, st, in, out, b, limit)
+		})
+	}
+	g.Go(func() error {
+		wg.Wait()
+		close(out)
+		return nil
+	})
+	return out
+}
+
+// batchWork is one worker of a batchStage.
+func batchWork[In, P, Out any](ctx context.Context, r *run, st *stats, in <-chan item[In], out chan<- item[Out],
+	b batcher[In, P, Out], limit int) error {
+	var batch []item[P]
+	timer := time.NewTimer(maxBatchWait)
+	timer.Stop()
+	defer timer.Stop()
+	defer func() { // cancelled: the batch is abandoned, its temporary files go
+		for _, it := range batch {
+			b.Abort(it.v)
+		}
+		r.batched.Add(-int64(len(batch)))
+	}()
+	flush := func() error {
+		t := time.Now()
+		err := protect(r.p.log, func() error { return b.Flush(values(batch)) })
+		took := time.Since(t)
+		st.busy.Add(int64(took))
+		share := took / time.Duration(len(batch))
+		done := batch
+		batch = nil
+		r.batched.Add(-int64(len(done)))
+		for i, it := range done {
+			var res Out
+			cerr := err
+			if cerr == nil {
+				t := time.Now()
+				cerr = protect(r.p.log, func() (err error) { res, err = b.Commit(it.v); return err })
+				st.busy.Add(int64(time.Since(t)))
+			} else {
+				b.Abort(it.v)
+			}
+			it.t.elapsed += share
+			if cerr != nil {
+				st.failed.Add(1)
+				if err := r.fail(st.name, it.v, it.t, cerr, 0); err != nil {
+					for _, it := range done[i+1:] {
+						b.Abort(it.v)
+					}
+					return err
+				}
+				continue
+			}
+			t := time.Now()
+			select {
+			case out <- item[Out]{res, it.t}:
+				st.out.Add(1)
+			case <-ctx.Done():
+				for _, it := range done[i+1:] {
+					b.Abort(it.v)
+				}
+				return ctx.Err()
+			}
+			since(t, &st.waitOut)
+		}
+		return nil
+	}
+	for {
+		var wait <-chan time.Time
+		if len(batch) > 0 {
+			wait = timer.C
+		}
+		t := time.Now()
+		var it item[In]
+		var ok bool
+		select {
+		case it, ok = <-in:
+		case <-wait:
+			if err := flush(); err != nil {
+				return err
+			}
+			continue
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		since(t, &st.waitIn)
+		if !ok {
+			if len(batch) > 0 {
+				return flush()
+			}
+			return nil
+		}
+		st.in.Add(1)
+		t = time.Now()
+		res, err := call(context.WithValue(ctx, ticketKey{}, it.t), r.p.log, b.Write, it)
+		took := time.Since(t)
+		st.busy.Add(int64(took))
+		if err != nil {
+			st.failed.Add(1)
+			if err := r.fail(st.name, it.v, it.t, err, took); err != nil {
+				return err
+			}
+			continue
+		}
+		it.t.elapsed += took
+		batch = append(batch, item[P]{res, it.t})
+		waiting := r.batched.Add(1)
+		if len(batch) == 1 {
+			timer.Reset(maxBatchWait)
+		}
+		if len(batch) >= limit || r.inflight.Load() <= waiting {
+			timer.Stop() // since Go 1.23, no stale tick is left in timer.C
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+func values[T any](items []item[T]) []T {
+	v := make([]T, len(items))
+	for i, it := range items {
+		v[i] = it.v
+	}
+	return v
+}
+
+// protect runs fn, turning a panic into an error wrapping ErrPanic.
+func protect(log *slog.Logger, fn func() error) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("%w: %v", stages.ErrPanic, p)
+			log.Debug("recovered a panic", "panic", p, "stack", string(debug.Stack()))
+		}
+	}()
+	return fn()
+}
+
 // call runs fn, turning a panic into an error wrapping ErrPanic: one bad
 // input must not take the batch down.
 func call[In, Out any](ctx context.Context, log *slog.Logger, fn func(context.Context, In) (Out, error), it item[In]) (out Out, err error) {
@@ -448,6 +647,16 @@ func sinkStage(sink Sink) func(context.Context, *stages.Encoded) (*stages.Saved,
 		return &stages.Saved{Encoded: e}, nil
 	}
 }
+
+// dryRunSave is the save stage of a dry run, which no input reaches: the
+// plan ends each one as a Skip.
+func dryRunSave(context.Context, *stages.Encoded) (*stages.Saved, error) {
+	return nil, errors.New("dry run: nothing is written")
+}
+
+// saverKey is the context key under which a run's source finds the run's
+// *stages.Saver (Watch deletes outputs through it).
+type saverKey struct{}
 
 // checkWritable makes sure dir exists and a file can be created in it, so
 // a run with nowhere to write fails at once, not once per input.
