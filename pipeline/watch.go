@@ -2,9 +2,7 @@ package pipeline
 
 import (
 	"context"
-	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 
 	"github.com/imgpipe/imgpipe/stages"
@@ -35,10 +33,11 @@ func (p *Pipeline) Watch(roots []string) Source {
 	if opts.Logger == nil {
 		opts.Logger = p.log
 	}
-	if p.cfg.Watch.DeleteOutputs {
-		opts.OnRemove = p.removeOutputs
-	}
 	return func(ctx context.Context, emit Emit) error {
+		opts := opts
+		if p.cfg.Watch.DeleteOutputs {
+			opts.OnRemove = func(f stages.File) { p.removeOutputs(ctx, f) }
+		}
 		return watchTree(ctx, roots, opts, emit)
 	}
 }
@@ -73,19 +72,20 @@ func (o *outputsOf) take(input string) []string {
 	return paths
 }
 
-// removeOutputs deletes the outputs recorded for a removed input; only
-// files inside the output folder are ever removed.
-func (p *Pipeline) removeOutputs(f stages.File) {
-	out, err := filepath.Abs(p.cfg.OutDir)
-	if err != nil {
+// removeOutputs deletes the outputs recorded for a removed input, through
+// the output folder the run opened (ctx carries it): only files inside it
+// are ever removed, even if the folder was swapped for a symlink since.
+func (p *Pipeline) removeOutputs(ctx context.Context, f stages.File) {
+	saver, _ := ctx.Value(saverKey{}).(*stages.Saver)
+	if saver == nil {
 		return
 	}
 	for _, path := range p.made.take(f.Path) {
-		abs, err := filepath.Abs(path)
-		if err != nil || !strings.HasPrefix(abs, out+string(filepath.Separator)) {
+		rel, err := filepath.Rel(p.cfg.OutDir, path)
+		if err != nil || !filepath.IsLocal(rel) {
 			continue
 		}
-		if err := os.Remove(abs); err == nil {
+		if err := saver.Remove(filepath.ToSlash(rel)); err == nil {
 			p.log.Info("removed output of deleted input", "input", f.Path, "output", path)
 		}
 	}
