@@ -35,12 +35,10 @@ type SaveOptions struct {
 type Saver struct {
 	root   *os.Root
 	outDir string
-	// syncEach flushes each file as it is written (fsync); batch flushes a
-	// batch of them at once (syncfs) before they are renamed.
-	syncEach, batch bool
+	sync   atomicfile.Sync
 
 	mu   sync.Mutex
-	dirs map[string]*atomicfile.Dir // by slash-separated name below root
+	dirs map[string]*atomicfile.Dir // by name below root
 }
 
 // maxDirs bounds the folders a Saver keeps open; outputs in others are
@@ -56,10 +54,9 @@ func NewSaver(opts SaveOptions) (*Saver, error) {
 	if err != nil {
 		return nil, outputErr(err)
 	}
-	s := &Saver{root: root, outDir: opts.OutDir, dirs: map[string]*atomicfile.Dir{}}
-	if !opts.NoSync {
-		s.batch = atomicfile.CanSyncFS
-		s.syncEach = !s.batch
+	s := &Saver{root: root, outDir: opts.OutDir, sync: atomicfile.Later, dirs: map[string]*atomicfile.Dir{}}
+	if opts.NoSync {
+		s.sync = atomicfile.Never
 	}
 	return s, nil
 }
@@ -67,7 +64,7 @@ func NewSaver(opts SaveOptions) (*Saver, error) {
 // Batched reports whether Flush does the flushing (the outputs written by
 // Write are not on disk until it returns), so that it pays to Flush many
 // inputs at once.
-func (s *Saver) Batched() bool { return s.batch }
+func (s *Saver) Batched() bool { return s.sync == atomicfile.Later }
 
 // Root is the output folder opened for the run.
 func (s *Saver) Root() *os.Root { return s.root }
@@ -102,7 +99,7 @@ func (s *Saver) Write(ctx context.Context, e *Encoded) (*Pending, error) {
 		d, err := s.dir(p, filepath.Clean(dir))
 		if err == nil {
 			var t *atomicfile.Temp
-			if t, err = d.WriteTemp(base, data, s.syncEach); err == nil {
+			if t, err = d.WriteTemp(base, data, s.sync); err == nil {
 				p.temps = append(p.temps, t)
 				continue
 			}
@@ -133,19 +130,16 @@ func (s *Saver) dir(p *Pending, name string) (*atomicfile.Dir, error) {
 	return d, nil
 }
 
-// Flush puts the files of ps on disk, when the Saver is Batched: one
-// syncfs(2) for all of them (for each file system they are on). Then, and
-// only then, Commit may give them their names. Without Batched it does
-// nothing.
+// Flush puts the files of ps on disk (unless NoSync): an fsync each, one
+// after the other, once all are written, so that the file system commits
+// its journal once for the batch rather than once a file (see
+// atomicfile.Flush). Then, and only then, Commit may give them their names.
 func (s *Saver) Flush(ps []*Pending) error {
-	if !s.batch {
-		return nil
-	}
 	var temps []*atomicfile.Temp
 	for _, p := range ps {
 		temps = append(temps, p.temps...)
 	}
-	return outputErr(atomicfile.SyncFS(temps))
+	return outputErr(atomicfile.Flush(temps))
 }
 
 // Commit renames p's files into place, once Flush has returned.

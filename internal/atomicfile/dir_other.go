@@ -3,7 +3,6 @@
 package atomicfile
 
 import (
-	"errors"
 	"os"
 )
 
@@ -15,23 +14,21 @@ func openDir(root *os.Root, name string) (dir, error) {
 	return dir{r}, err
 }
 
-func (d *dir) write(tmp string, data []byte, sync bool) error {
+// file is an open file.
+type file struct{ f *os.File }
+
+func (d *dir) create(tmp string) (file, error) {
 	f, err := d.r.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(data)
-	if err == nil && sync {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		d.r.Remove(tmp)
-	}
+	return file{f}, err
+}
+
+func (f file) write(data []byte) error {
+	_, err := f.f.Write(data)
 	return err
 }
+
+func (f file) sync() error  { return f.f.Sync() }
+func (f file) close() error { return f.f.Close() }
 
 func (d *dir) rename(from, to string) error { return d.r.Rename(from, to) }
 
@@ -39,16 +36,3 @@ func (d *dir) remove(name string) error { return d.r.Remove(name) }
 
 // Close closes d.
 func (d *Dir) Close() error { return d.r.Close() }
-
-// SyncFS is Linux only: here it returns errors.ErrUnsupported (and
-// WriteTemp must flush each file).
-func SyncFS(temps []*Temp) error {
-	if len(temps) == 0 {
-		return nil
-	}
-	return errors.ErrUnsupported
-}
-
-// CanSyncFS reports whether SyncFS exists here (Linux); elsewhere, each
-// file must be flushed by WriteTemp.
-const CanSyncFS = false
