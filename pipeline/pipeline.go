@@ -240,10 +240,6 @@ type run struct {
 	results chan Result // closed by Run once every stage has ended
 	stats   []*stats
 
-	// inflight counts the inputs between the source and their result;
-	// batched, those of them waiting in a batch of the save stage.
-	inflight, batched atomic.Int64
-
 	mu     sync.Mutex      // guards held and nextID
 	held   map[int64]int64 // memory reservations not yet released, by id
 	nextID int64
@@ -303,7 +299,6 @@ func (r *run) report(res Result) { r.results <- res }
 // fail reports the input of ticket t, whose item v failed in stage, and
 // gives back its memory. It returns an error when the failure ends the run.
 func (r *run) fail(stage string, v any, t *ticket, err error, took time.Duration) error {
-	r.inflight.Add(-1)
 	in := t.file
 	res := Result{Input: in.Path, Status: StatusFailed, Stage: stage, BytesIn: in.Size, Duration: t.elapsed + took}
 	var skip *plan.Skip
@@ -349,7 +344,6 @@ func (r *run) finish(ctx context.Context, saved <-chan item[*stages.Saved]) erro
 			}
 			it.t.release()
 			r.report(res)
-			r.inflight.Add(-1)
 		case <-ctx.Done():
 			return ctx.Err()
 		}
@@ -449,24 +443,16 @@ type batcher[In, P, Out any] interface {
 	Abort(P)
 }
 
-// Batch limits: a save worker flushes its batch when it holds maxBatch
-// items, when maxBatchWait has passed since its first item was written, or
-// at once when every input in the run is in a batch (nothing else could
-// join it: a lone file from watch waits for nothing).
-//
-// Chosen by measurement on the 1,980-photo thumbnail job (README, "Many
-// small photos"): the two save workers each gather 2-5 outputs in 10 ms
-// there, and that took the save stage's CPU from 3.2 to 2.3 s; a wait is
-// bounded so that inputs (and the memory charged for them) are not held
-// long, and so that watch's latency stays far below 50 ms even when other
-// inputs are in flight.
-const (
-	maxBatch     = 64
-	maxBatchWait = 10 * time.Millisecond
-)
+// maxBatch bounds a save worker's batch. A worker flushes its batch as
+// soon as no input is waiting to be saved (a receive would block), so a
+// batch grows only while the save stage is the bottleneck, and nothing
+// ever waits for company: a lone file from watch is flushed at once. Under
+// a backlog one flush serves up to maxBatch inputs, whose memory stays
+// charged until then.
+const maxBatch = 64
 
 // batchStage is stage for a batcher: each of cfg.Workers workers keeps its
-// own batch (see maxBatch), so no item waits on another worker.
+// own batch (see maxBatch), so no item waits on another worker's flush.
 func batchStage[In, P, Out any](ctx context.Context, g *errgroup.Group, r *run, name string, cfg StageConfig,
 	in <-chan item[In], b batcher[In, P, Out]) <-chan item[Out] {
 	out := make(chan item[Out], cfg.Buffer)
@@ -497,83 +483,37 @@ func batchStage[In, P, Out any](ctx context.Context, g *errgroup.Group, r *run, 
 func batchWork[In, P, Out any](ctx context.Context, r *run, st *stats, in <-chan item[In], out chan<- item[Out],
 	b batcher[In, P, Out], limit int) error {
 	var batch []item[P]
-	timer := time.NewTimer(maxBatchWait)
-	timer.Stop()
-	defer timer.Stop()
 	defer func() { // cancelled: the batch is abandoned, its temporary files go
 		for _, it := range batch {
 			b.Abort(it.v)
 		}
-		r.batched.Add(-int64(len(batch)))
 	}()
-	flush := func() error {
-		t := time.Now()
-		err := protect(r.p.log, func() error { return b.Flush(values(batch)) })
-		took := time.Since(t)
-		st.busy.Add(int64(took))
-		share := took / time.Duration(len(batch))
-		done := batch
-		batch = nil
-		r.batched.Add(-int64(len(done)))
-		for i, it := range done {
-			var res Out
-			cerr := err
-			if cerr == nil {
-				t := time.Now()
-				cerr = protect(r.p.log, func() (err error) { res, err = b.Commit(it.v); return err })
-				st.busy.Add(int64(time.Since(t)))
-			} else {
-				b.Abort(it.v)
-			}
-			it.t.elapsed += share
-			if cerr != nil {
-				st.failed.Add(1)
-				if err := r.fail(st.name, it.v, it.t, cerr, 0); err != nil {
-					for _, it := range done[i+1:] {
-						b.Abort(it.v)
-					}
-					return err
-				}
-				continue
-			}
-			t := time.Now()
-			select {
-			case out <- item[Out]{res, it.t}:
-				st.out.Add(1)
-			case <-ctx.Done():
-				for _, it := range done[i+1:] {
-					b.Abort(it.v)
-				}
-				return ctx.Err()
-			}
-			since(t, &st.waitOut)
-		}
-		return nil
-	}
 	for {
-		var wait <-chan time.Time
-		if len(batch) > 0 {
-			wait = timer.C
-		}
 		t := time.Now()
 		var it item[In]
 		var ok bool
 		select {
 		case it, ok = <-in:
-		case <-wait:
-			if err := flush(); err != nil {
-				return err
+		default: // nothing waiting
+			if len(batch) > 0 {
+				err := flushBatch(ctx, r, st, out, b, batch)
+				batch = nil
+				if err != nil {
+					return err
+				}
+				continue
 			}
-			continue
-		case <-ctx.Done():
-			return ctx.Err()
+			select {
+			case it, ok = <-in:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
 		}
 		since(t, &st.waitIn)
 		if !ok {
-			if len(batch) > 0 {
-				return flush()
-			}
-			return nil
+			done := batch
+			batch = nil
+			return flushBatch(ctx, r, st, out, b, done)
 		}
 		st.in.Add(1)
 		t = time.Now()
@@ -589,16 +529,64 @@ func batchWork[In, P, Out any](ctx context.Context, r *run, st *stats, in <-chan
 		}
 		it.t.elapsed += took
 		batch = append(batch, item[P]{res, it.t})
-		waiting := r.batched.Add(1)
-		if len(batch) == 1 {
-			timer.Reset(maxBatchWait)
-		}
-		if len(batch) >= limit || r.inflight.Load() <= waiting {
-			timer.Stop() // since Go 1.23, no stale tick is left in timer.C
-			if err := flush(); err != nil {
+		if len(batch) >= limit {
+			done := batch
+			batch = nil
+			if err := flushBatch(ctx, r, st, out, b, done); err != nil {
 				return err
 			}
 		}
+	}
+}
+
+// flushBatch flushes batch with one call, then commits each item and sends
+// it on, or reports it failed. Every item is committed or aborted when it
+// returns, whatever happens.
+func flushBatch[In, P, Out any](ctx context.Context, r *run, st *stats, out chan<- item[Out],
+	b batcher[In, P, Out], batch []item[P]) error {
+	if len(batch) == 0 {
+		return nil
+	}
+	t := time.Now()
+	err := protect(r.p.log, func() error { return b.Flush(values(batch)) })
+	took := time.Since(t)
+	st.busy.Add(int64(took))
+	share := took / time.Duration(len(batch))
+	for i, it := range batch {
+		var res Out
+		cerr := err
+		if cerr == nil {
+			t := time.Now()
+			cerr = protect(r.p.log, func() (err error) { res, err = b.Commit(it.v); return err })
+			st.busy.Add(int64(time.Since(t)))
+		} else {
+			b.Abort(it.v)
+		}
+		it.t.elapsed += share
+		if cerr != nil {
+			st.failed.Add(1)
+			if err := r.fail(st.name, it.v, it.t, cerr, 0); err != nil {
+				abortAll(b, batch[i+1:])
+				return err
+			}
+			continue
+		}
+		t := time.Now()
+		select {
+		case out <- item[Out]{res, it.t}:
+			st.out.Add(1)
+		case <-ctx.Done():
+			abortAll(b, batch[i+1:])
+			return ctx.Err()
+		}
+		since(t, &st.waitOut)
+	}
+	return nil
+}
+
+func abortAll[In, P, Out any](b batcher[In, P, Out], batch []item[P]) {
+	for _, it := range batch {
+		b.Abort(it.v)
 	}
 }
 

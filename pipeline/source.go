@@ -141,12 +141,10 @@ func source(ctx context.Context, g *errgroup.Group, r *run, buffer int, src Sour
 			}
 			st.in.Add(1)
 			t := time.Now()
-			r.inflight.Add(1)
 			select {
 			case out <- item[stages.File]{f, &ticket{file: f}}:
 				st.out.Add(1)
 			case <-ctx.Done():
-				r.inflight.Add(-1)
 				return ctx.Err()
 			}
 			waited += time.Since(t)

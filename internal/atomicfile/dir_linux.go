@@ -2,6 +2,7 @@ package atomicfile
 
 import (
 	"os"
+	"slices"
 
 	"golang.org/x/sys/unix"
 )
@@ -11,8 +12,9 @@ import (
 // regular file (it tries the poller first), which on a folder of small
 // outputs cost more than the write.
 type dir struct {
-	f  *os.File
-	fd int
+	f   *os.File
+	fd  int
+	dev uint64 // the file system it is on
 }
 
 func openDir(root *os.Root, name string) (dir, error) {
@@ -29,7 +31,7 @@ func openDir(root *os.Root, name string) (dir, error) {
 		}
 		return dir{}, &os.PathError{Op: "open", Path: name, Err: err}
 	}
-	return dir{f, fd}, nil
+	return dir{f, fd, uint64(st.Dev)}, nil
 }
 
 // file is an open file descriptor.
@@ -76,3 +78,25 @@ func (d *dir) remove(name string) error {
 
 // Close closes d's descriptor.
 func (d *Dir) Close() error { return d.f.Close() }
+
+// canSyncFS: Flush may use syncFS.
+const canSyncFS = true
+
+// syncFS puts everything written to the file systems that hold temps on
+// disk, data and metadata: one syncfs(2) for each file system (usually one
+// for the whole batch). It returns once that is on stable storage (ext4 and
+// xfs commit their journal and flush the disk's cache); since Linux 5.8 it
+// reports a write-back error of any file of that file system.
+func syncFS(temps []*Temp) error {
+	var done []uint64
+	for _, t := range temps {
+		if slices.Contains(done, t.d.dev) {
+			continue
+		}
+		done = append(done, t.d.dev)
+		if err := unix.Syncfs(t.d.fd); err != nil {
+			return &os.PathError{Op: "syncfs", Path: t.d.f.Name(), Err: err}
+		}
+	}
+	return nil
+}

@@ -3,6 +3,7 @@
 package atomicfile
 
 import (
+	"errors"
 	"os"
 )
 
@@ -36,3 +37,8 @@ func (d *dir) remove(name string) error { return d.r.Remove(name) }
 
 // Close closes d.
 func (d *Dir) Close() error { return d.r.Close() }
+
+// canSyncFS: there is no syncfs here, Flush fsyncs each file.
+const canSyncFS = false
+
+func syncFS([]*Temp) error { return errors.ErrUnsupported }
