@@ -134,7 +134,10 @@ func (p *Pipeline) Run(ctx context.Context, src Source) (Summary, error) {
 		}
 		var err error
 		if saver, err = stages.NewSaver(stages.SaveOptions{OutDir: p.cfg.OutDir, NoSync: p.cfg.Save.NoSync}); err != nil {
-			return Summary{}, fmt.Errorf("%w: %w", ErrOutput, err)
+			if !errors.Is(err, ErrOutput) {
+				err = fmt.Errorf("%w: %w", ErrOutput, err)
+			}
+			return Summary{}, err
 		}
 		defer saver.Close()
 		if n := atomicfile.RemoveStale(p.cfg.OutDir); n > 0 {
