@@ -669,7 +669,29 @@ func TestStaleTempRemoved(t *testing.T) {
 // re-run finishes the batch, skipping and keeping every complete output
 // and removing the killed run's temporary files.
 func TestKillAnyMoment(t *testing.T) {
-	const n = 40
+	iterations := 9
+	if testing.Short() {
+		iterations = 3
+	}
+	killAnyMoment(t, 40, iterations)
+}
+
+// TestKillBatchedSave is TestKillAnyMoment over enough small inputs that
+// the save stage falls behind and flushes its outputs in batches (one
+// syncfs for several temporary files, then their renames), so that kills
+// land between a batch's writes, its flush and its renames.
+func TestKillBatchedSave(t *testing.T) {
+	iterations := 5
+	if testing.Short() {
+		iterations = 2
+	}
+	killAnyMoment(t, 300, iterations)
+}
+
+// killAnyMoment runs a batch of n small JPEGs iterations times, killing it
+// at moments spread over a whole run, and checks each time what is left and
+// what a re-run does.
+func killAnyMoment(t *testing.T, n, iterations int) {
 	in := t.TempDir()
 	copies(t, in, "edge/IMG_0001.JPG", n)
 	before := hashTree(t, in)
@@ -682,10 +704,6 @@ func TestKillAnyMoment(t *testing.T) {
 	}
 	full := time.Since(start)
 
-	iterations := 9
-	if testing.Short() {
-		iterations = 3
-	}
 	rng := rand.New(rand.NewSource(20240611))
 	kills, checked, temps, finished := 0, 0, 0, 0
 	for i := range iterations {

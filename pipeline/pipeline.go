@@ -130,6 +130,10 @@ func (p *Pipeline) Run(ctx context.Context, src Source) (Summary, error) {
 	planner := &plan.Planner{Outputs: p.outputs, Decode: cfg.Decode.DecodeOptions, OutDir: cfg.OutDir,
 		Force: cfg.Force, DryRun: cfg.DryRun, CaseInsensitive: true}
 	made := false // the output folder was made by this run
+	// saver holds the output folder, opened once: it is what every output
+	// and every deletion of watch's DeleteOutputs goes through, so the
+	// folder swapped for a symlink while the run goes on changes nothing.
+	var saver *stages.Saver
 	if p.sink != nil {
 		planner.OutDir = ""
 	} else if cfg.OutDir != "" {
@@ -139,9 +143,17 @@ func (p *Pipeline) Run(ctx context.Context, src Source) (Summary, error) {
 			if err := checkWritable(cfg.OutDir); err != nil {
 				return Summary{}, err
 			}
+			if saver, err = stages.NewSaver(stages.SaveOptions{OutDir: cfg.OutDir, NoSync: cfg.Save.NoSync}); err != nil {
+				if !errors.Is(err, ErrOutput) {
+					err = fmt.Errorf("%w: %w", ErrOutput, err)
+				}
+				return Summary{}, err
+			}
+			defer saver.Close()
 			if n := atomicfile.RemoveStale(cfg.OutDir); n > 0 {
 				p.log.Info("removed temporary files left by an interrupted run", "count", n)
 			}
+			ctx = context.WithValue(ctx, saverKey{}, saver)
 		}
 		state, err := plan.LoadState(cfg.OutDir)
 		if err != nil {
@@ -167,12 +179,13 @@ func (p *Pipeline) Run(ctx context.Context, src Source) (Summary, error) {
 	}
 	encoded := stage(gctx, g, r, "encode", cfg.Encode, resized, stages.Encode())
 	var saved <-chan item[*stages.Saved]
-	if p.sink != nil {
+	switch {
+	case p.sink != nil:
 		saved = stage(gctx, g, r, "sink", cfg.Save.StageConfig, encoded, sinkStage(p.sink))
-	} else {
-		saveOpts := cfg.Save.SaveOptions
-		saveOpts.OutDir = cfg.OutDir
-		saved = stage(gctx, g, r, "save", cfg.Save.StageConfig, encoded, stages.Save(saveOpts))
+	case saver != nil:
+		saved = batchStage(gctx, g, r, "save", cfg.Save.StageConfig, encoded, saver)
+	default: // a dry run: plan refuses every input
+		saved = stage(gctx, g, r, "save", cfg.Save.StageConfig, encoded, dryRunSave)
 	}
 	g.Go(func() error { return r.finish(gctx, saved) })
 	p.current.Store(&r.stats)
@@ -452,6 +465,184 @@ func work[In, Out any](ctx context.Context, r *run, st *stats, in <-chan item[In
 	}
 }
 
+// batcher is a stage whose items end in batches: Write does an item's own
+// work, Flush one costly step for a whole batch, then Commit finishes each
+// item and Abort undoes the Write of one that will not be committed.
+// *stages.Saver is one: temporary files written, then flushed together
+// (one journal commit for the batch), then renamed.
+type batcher[In, P, Out any] interface {
+	Write(context.Context, In) (P, error)
+	Flush([]P) error
+	Commit(P) (Out, error)
+	Abort(P)
+}
+
+// maxBatch bounds a save worker's batch. A worker flushes its batch as
+// soon as no input is waiting to be saved (a receive would block), so a
+// batch grows only while the save stage is the bottleneck, and nothing
+// ever waits for company: a lone file from watch is flushed at once. Under
+// a backlog one flush serves up to maxBatch inputs, whose memory stays
+// charged until then.
+const maxBatch = 64
+
+// batchStage is stage for a batcher: each of cfg.Workers workers keeps its
+// own batch (see maxBatch), so no item waits on another worker's flush.
+func batchStage[In, P, Out any](ctx context.Context, g *errgroup.Group, r *run, name string, cfg StageConfig,
+	in <-chan item[In], b batcher[In, P, Out]) <-chan item[Out] {
+	out := make(chan item[Out], cfg.Buffer)
+	workers := max(cfg.Workers, 1)
+	st := &stats{name: name, workers: workers, buffer: cfg.Buffer, queue: func() int { return len(in) }}
+	r.stats = append(r.stats, st)
+	limit := maxBatch
+	if s, ok := any(b).(interface{ Batched() bool }); ok && !s.Batched() {
+		limit = 1 // nothing to amortise
+	}
+	var wg sync.WaitGroup
+	wg.Add(workers)
+	for range workers {
+		g.Go(func() error {
+			defer wg.Done()
+			return batchWork(ctx, r, st, in, out, b, limit)
+		})
+	}
+	g.Go(func() error {
+		wg.Wait()
+		close(out)
+		return nil
+	})
+	return out
+}
+
+// batchWork is one worker of a batchStage.
+func batchWork[In, P, Out any](ctx context.Context, r *run, st *stats, in <-chan item[In], out chan<- item[Out],
+	b batcher[In, P, Out], limit int) error {
+	var batch []item[P]
+	defer func() { // cancelled: the batch is abandoned, its temporary files go
+		for _, it := range batch {
+			b.Abort(it.v)
+		}
+	}()
+	for {
+		t := time.Now()
+		var it item[In]
+		var ok bool
+		select {
+		case it, ok = <-in:
+		default: // nothing waiting
+			if len(batch) > 0 {
+				err := flushBatch(ctx, r, st, out, b, batch)
+				batch = nil
+				if err != nil {
+					return err
+				}
+				continue
+			}
+			select {
+			case it, ok = <-in:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		since(t, &st.waitIn)
+		if !ok {
+			done := batch
+			batch = nil
+			return flushBatch(ctx, r, st, out, b, done)
+		}
+		st.in.Add(1)
+		t = time.Now()
+		res, err := call(context.WithValue(ctx, ticketKey{}, it.t), r.p.log, b.Write, it)
+		took := time.Since(t)
+		st.busy.Add(int64(took))
+		if err != nil {
+			st.failed.Add(1)
+			if err := r.fail(st.name, it.v, it.t, err, took); err != nil {
+				return err
+			}
+			continue
+		}
+		it.t.elapsed += took
+		batch = append(batch, item[P]{res, it.t})
+		if len(batch) >= limit {
+			done := batch
+			batch = nil
+			if err := flushBatch(ctx, r, st, out, b, done); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// flushBatch flushes batch with one call, then commits each item and sends
+// it on, or reports it failed. Every item is committed or aborted when it
+// returns, whatever happens.
+func flushBatch[In, P, Out any](ctx context.Context, r *run, st *stats, out chan<- item[Out],
+	b batcher[In, P, Out], batch []item[P]) error {
+	if len(batch) == 0 {
+		return nil
+	}
+	t := time.Now()
+	err := protect(r.p.log, func() error { return b.Flush(values(batch)) })
+	took := time.Since(t)
+	st.busy.Add(int64(took))
+	share := took / time.Duration(len(batch))
+	for i, it := range batch {
+		var res Out
+		cerr := err
+		if cerr == nil {
+			t := time.Now()
+			cerr = protect(r.p.log, func() (err error) { res, err = b.Commit(it.v); return err })
+			st.busy.Add(int64(time.Since(t)))
+		} else {
+			b.Abort(it.v)
+		}
+		it.t.elapsed += share
+		if cerr != nil {
+			st.failed.Add(1)
+			if err := r.fail(st.name, it.v, it.t, cerr, 0); err != nil {
+				abortAll(b, batch[i+1:])
+				return err
+			}
+			continue
+		}
+		t := time.Now()
+		select {
+		case out <- item[Out]{res, it.t}:
+			st.out.Add(1)
+		case <-ctx.Done():
+			abortAll(b, batch[i+1:])
+			return ctx.Err()
+		}
+		since(t, &st.waitOut)
+	}
+	return nil
+}
+
+func abortAll[In, P, Out any](b batcher[In, P, Out], batch []item[P]) {
+	for _, it := range batch {
+		b.Abort(it.v)
+	}
+}
+
+func values[T any](items []item[T]) []T {
+	v := make([]T, len(items))
+	for i, it := range items {
+		v[i] = it.v
+	}
+	return v
+}
+
+// protect runs fn, turning a panic into an error wrapping ErrPanic.
+func protect(log *slog.Logger, fn func() error) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("%w: %v", stages.ErrPanic, p)
+			log.Debug("recovered a panic", "panic", p, "stack", string(debug.Stack()))
+		}
+	}()
+	return fn()
+}
+
 // call runs fn, turning a panic into an error wrapping ErrPanic: one bad
 // input must not take the batch down.
 func call[In, Out any](ctx context.Context, log *slog.Logger, fn func(context.Context, In) (Out, error), it item[In]) (out Out, err error) {
@@ -480,6 +671,16 @@ func sinkStage(sink Sink) func(context.Context, *stages.Encoded) (*stages.Saved,
 		return &stages.Saved{Encoded: e}, nil
 	}
 }
+
+// dryRunSave is the save stage of a dry run, which no input reaches: the
+// plan ends each one as a Skip.
+func dryRunSave(context.Context, *stages.Encoded) (*stages.Saved, error) {
+	return nil, errors.New("dry run: nothing is written")
+}
+
+// saverKey is the context key under which a run's source finds the run's
+// *stages.Saver (Watch deletes outputs through it).
+type saverKey struct{}
 
 // checkWritable makes sure dir exists and a file can be created in it, so
 // a run with nowhere to write fails at once, not once per input.

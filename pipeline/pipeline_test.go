@@ -627,3 +627,53 @@ func TestOutputsInsideInputsIgnored(t *testing.T) {
 		}
 	}
 }
+
+// TestOutDirSwappedForSymlink swaps the output folder for a symlink to
+// another folder once the first input has been resized (issue #18.5): the
+// run opened the folder once, so every output still lands in it, and
+// nothing in the symlink's target.
+func TestOutDirSwappedForSymlink(t *testing.T) {
+	parent, elsewhere := t.TempDir(), t.TempDir()
+	out := filepath.Join(parent, "out")
+	moved := filepath.Join(parent, "moved")
+	var once sync.Once
+	swap := Step{Name: "swap", Fn: func(context.Context, *stages.Resized) error {
+		once.Do(func() {
+			if err := os.Rename(out, moved); err != nil {
+				t.Error(err)
+			}
+			if err := os.Symlink(elsewhere, out); err != nil {
+				t.Error(err)
+			}
+		})
+		return nil
+	}}
+	files := []string{"photos/camera_Nikon_P6000_GPS.jpg", "edge/IMG_0001.JPG", "edge/3x3_420.jpg", "orientation/Landscape_6.jpg"}
+	in := t.TempDir()
+	copyTree(t, in, files...)
+	for _, noSync := range []bool{false, true} {
+		os.Remove(out)
+		os.RemoveAll(moved)
+		once = sync.Once{}
+		p, err := New(Config{OutDir: out, Output: stages.Output{Width: 40}, Save: SaveConfig{SaveOptions: stages.SaveOptions{NoSync: noSync}}},
+			WithStep(swap))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum, err := p.Run(context.Background(), Dirs([]string{in}, ScanOptions{}))
+		if err != nil || sum.OK != len(files) {
+			t.Fatalf("no_sync %v: %+v %v", noSync, sum, err)
+		}
+		filepath.WalkDir(elsewhere, func(p string, d fs.DirEntry, err error) error {
+			if err == nil && !d.IsDir() {
+				t.Errorf("no_sync %v: written through the swapped-in symlink: %s", noSync, p)
+			}
+			return nil
+		})
+		for _, f := range files {
+			if _, err := os.Stat(filepath.Join(moved, f)); err != nil {
+				t.Errorf("no_sync %v: output missing from the folder the run opened: %v", noSync, err)
+			}
+		}
+	}
+}

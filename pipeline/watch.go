@@ -2,9 +2,7 @@ package pipeline
 
 import (
 	"context"
-	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 
 	"github.com/imgpipe/imgpipe/internal/plan"
@@ -43,13 +41,14 @@ func (p *Pipeline) Watch(roots []string) Source {
 		opts.Logger = p.log
 	}
 	hook := opts.OnRemove
-	opts.OnRemove = func(f stages.File) {
-		p.removed(f)
-		if hook != nil {
-			hook(f)
-		}
-	}
 	return func(ctx context.Context, emit Emit) error {
+		opts := opts
+		opts.OnRemove = func(f stages.File) {
+			p.removed(ctx, f)
+			if hook != nil {
+				hook(f)
+			}
+		}
 		return watchTree(ctx, roots, opts, emit)
 	}
 }
@@ -116,27 +115,28 @@ func (o *outputsOf) take(input string) []string {
 // removed is what Watch does when an input it emitted is deleted or moved
 // away: it gives back the input's output names, and with DeleteOutputs
 // deletes its outputs.
-func (p *Pipeline) removed(f stages.File) {
+func (p *Pipeline) removed(ctx context.Context, f stages.File) {
 	p.log.Debug("input removed", "input", f.Path)
 	p.made.release(f.Path)
 	if p.cfg.Watch.DeleteOutputs {
-		p.removeOutputs(f)
+		p.removeOutputs(ctx, f)
 	}
 }
 
-// removeOutputs deletes the outputs recorded for a removed input; only
-// files inside the output folder are ever removed.
-func (p *Pipeline) removeOutputs(f stages.File) {
-	out, err := filepath.Abs(p.cfg.OutDir)
-	if err != nil {
+// removeOutputs deletes the outputs recorded for a removed input, through
+// the output folder the run opened (ctx carries it): only files inside it
+// are ever removed, even if the folder was swapped for a symlink since.
+func (p *Pipeline) removeOutputs(ctx context.Context, f stages.File) {
+	saver, _ := ctx.Value(saverKey{}).(*stages.Saver)
+	if saver == nil {
 		return
 	}
 	for _, path := range p.made.take(f.Path) {
-		abs, err := filepath.Abs(path)
-		if err != nil || !strings.HasPrefix(abs, out+string(filepath.Separator)) {
+		rel, err := filepath.Rel(p.cfg.OutDir, path)
+		if err != nil || !filepath.IsLocal(rel) {
 			continue
 		}
-		if err := os.Remove(abs); err == nil {
+		if err := saver.Remove(filepath.ToSlash(rel)); err == nil {
 			p.log.Info("removed output of deleted input", "input", f.Path, "output", path)
 		}
 	}

@@ -190,8 +190,8 @@ func BenchmarkEncode(b *testing.B) {
 	}
 }
 
-// BenchmarkSave times the save stage (temporary file, optional fsync,
-// rename) of the encoded output into a folder of b.TempDir().
+// BenchmarkSave times the save stage for one input at a time (temporary
+// file, a flush unless nosync, rename) of the encoded output into a folder of b.TempDir().
 func BenchmarkSave(b *testing.B) {
 	for _, p := range stageBenchPhotos {
 		for _, noSync := range []bool{false, true} {
@@ -201,7 +201,12 @@ func BenchmarkSave(b *testing.B) {
 			}
 			b.Run(name, func(b *testing.B) {
 				it := stageBenchPrepare(b, p.file)
-				save := stages.Save(stages.SaveOptions{OutDir: b.TempDir(), NoSync: noSync})
+				saver, err := stages.NewSaver(stages.SaveOptions{OutDir: b.TempDir(), NoSync: noSync})
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer saver.Close()
+				save := saver.Save
 				ctx := context.Background()
 				e := &stages.Encoded{Decoded: it.decoded, Files: it.encoded}
 				b.SetBytes(int64(len(it.encoded[0])))

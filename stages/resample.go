@@ -4,24 +4,26 @@ import (
 	"image"
 	"image/color"
 	"math"
+	"sync"
 
 	"github.com/disintegration/imaging"
 )
 
 // filter is a resampling kernel: its support radius and its weight function.
 type filter struct {
+	name    string // its key in filters, which names its kernel for tapsCache
 	support float64
 	kernel  func(float64) float64
 }
 
 // filters are the --filter choices. The kernels are imaging's.
 var filters = map[string]filter{
-	"lanczos":    {imaging.Lanczos.Support, imaging.Lanczos.Kernel},
-	"catmullrom": {imaging.CatmullRom.Support, imaging.CatmullRom.Kernel},
-	"mitchell":   {imaging.MitchellNetravali.Support, imaging.MitchellNetravali.Kernel},
-	"linear":     {imaging.Linear.Support, imaging.Linear.Kernel},
-	"box":        {imaging.Box.Support, imaging.Box.Kernel},
-	"nearest":    {0, nil},
+	"lanczos":    {"lanczos", imaging.Lanczos.Support, imaging.Lanczos.Kernel},
+	"catmullrom": {"catmullrom", imaging.CatmullRom.Support, imaging.CatmullRom.Kernel},
+	"mitchell":   {"mitchell", imaging.MitchellNetravali.Support, imaging.MitchellNetravali.Kernel},
+	"linear":     {"linear", imaging.Linear.Support, imaging.Linear.Kernel},
+	"box":        {"box", imaging.Box.Support, imaging.Box.Kernel},
+	"nearest":    {"nearest", 0, nil},
 }
 
 // taps holds, for each output pixel along one axis, the first source pixel
@@ -47,6 +49,55 @@ func weights(n, m int, f filter) taps {
 // on source coordinate offset + (i+0.5)*scale (pixel edges at integers).
 // Chroma planes need it: their grid is not the luma grid divided evenly.
 func weightsAt(n, m int, scale, offset float64, f filter) taps {
+	key := tapsKey{n, m, scale, offset, f.name}
+	if t, ok := tapsCache.get(key); ok {
+		return t
+	}
+	t := computeWeights(n, m, scale, offset, f)
+	tapsCache.put(key, t)
+	return t
+}
+
+// tapsCache keeps the taps of recent resizes: a batch of photos of one
+// size to one size computes them once, not once a photo (the kernel calls,
+// Lanczos' two sines a tap, were 7% of the CPU of a job of 1,980 photos of
+// 640 px to 200x200). Taps are never modified once made, so they are shared.
+var tapsCache = tapsLRU{m: map[tapsKey]taps{}}
+
+type tapsKey struct {
+	n, m          int
+	scale, offset float64
+	filter        string
+}
+
+// tapsLRU is a small map of taps, emptied when it reaches maxTaps entries
+// (a batch of many sizes recomputes; memory stays bounded). Safe for
+// concurrent use.
+type tapsLRU struct {
+	mu sync.Mutex
+	m  map[tapsKey]taps
+}
+
+const maxTaps = 64
+
+func (c *tapsLRU) get(k tapsKey) (taps, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	t, ok := c.m[k]
+	return t, ok
+}
+
+func (c *tapsLRU) put(k tapsKey, t taps) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.m) >= maxTaps {
+		clear(c.m)
+	}
+	c.m[k] = t
+}
+
+// computeWeights is weightsAt without the cache.
+func computeWeights(n, m int, scale, offset float64, f filter) taps {
 	t := taps{start: make([]int, m), w: make([][]float32, m)}
 	if f.kernel == nil { // nearest
 		for i := range m {

@@ -10,7 +10,12 @@ import (
 
 func TestSaveAtomicAndInsideOutDir(t *testing.T) {
 	out := t.TempDir()
-	save := Save(SaveOptions{OutDir: out})
+	saver, err := NewSaver(SaveOptions{OutDir: out})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer saver.Close()
+	save := saver.Save
 	e := &Encoded{Decoded: &Decoded{File: File{Path: "x"}, Targets: []Target{{Name: "a/b/c.jpg"}, {Name: "top.jpg"}}},
 		Files: [][]byte{[]byte("one"), []byte("two")}}
 	s, err := save(context.Background(), e)

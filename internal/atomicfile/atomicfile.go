@@ -6,7 +6,6 @@
 package atomicfile
 
 import (
-	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -20,55 +19,8 @@ import (
 // hidden, and named TempPrefix + pid + "-" + sequence + ".tmp".
 const TempPrefix = ".imgpipe-"
 
-// Write writes data to name below root through a temporary file in the
-// same folder, creating the folders it needs. With sync set, the data is
-// flushed to disk before it takes its name, so a power cut leaves the old
-// file or the new one, never an empty one. All access goes through root,
-// so no name, symlink or ".." can make it write outside root's folder.
-func Write(root *os.Root, name string, data []byte, sync bool) (err error) {
-	dir := filepath.Dir(name)
-	if err := root.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	tmp, f, err := createTemp(root, dir)
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			root.Remove(tmp)
-		}
-	}()
-	if _, err = f.Write(data); err != nil {
-		return err
-	}
-	if sync {
-		if err = f.Sync(); err != nil {
-			return err
-		}
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	return root.Rename(tmp, name)
-}
-
+// tempSeq numbers the temporary files of this process.
 var tempSeq atomic.Int64
-
-// createTemp makes a new temporary file in dir below root.
-func createTemp(root *os.Root, dir string) (string, *os.File, error) {
-	for i := 0; ; i++ {
-		name := filepath.Join(dir, fmt.Sprintf("%s%d-%d.tmp", TempPrefix, os.Getpid(), tempSeq.Add(1)))
-		f, err := root.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
-		if err == nil {
-			return name, f, nil
-		}
-		if !errors.Is(err, os.ErrExist) || i > 100 {
-			return "", nil, err
-		}
-	}
-}
 
 // CheckWritable makes sure dir exists and a file can be created in it,
 // with a name that RemoveStale knows.

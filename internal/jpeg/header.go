@@ -407,7 +407,7 @@ func (d *decoder) processDHT(seg []byte) error {
 		}
 		t := d.huff[tc][th]
 		if t == nil {
-			t = new(huffTable)
+			t = newHuffTable()
 			d.huff[tc][th] = t
 		}
 		if err := t.build(&counts, seg[17:17+total], tc == 1); err != nil {
@@ -424,7 +424,12 @@ func (d *decoder) processDHT(seg []byte) error {
 // not need are replaced by empty ones, so memory stays small. A read error
 // just ends the data early; run then reports the truncation.
 func readHeaderBytes(r io.Reader) ([]byte, error) {
-	br := bufio.NewReaderSize(r, 4096)
+	br := readerPool.Get().(*bufio.Reader)
+	br.Reset(r)
+	defer func() {
+		br.Reset(nil)
+		readerPool.Put(br)
+	}()
 	out := make([]byte, 0, 512)
 	var b [2]byte
 	if _, err := io.ReadFull(br, b[:]); err != nil {

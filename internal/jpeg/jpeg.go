@@ -67,6 +67,7 @@ func DecodeConfig(r io.Reader) (image.Config, error) {
 		return image.Config{}, err
 	}
 	d := decoder{data: hdr, scale: 1, configOnly: true}
+	defer d.release()
 	if err := d.run(); err != nil {
 		return image.Config{}, err
 	}
@@ -91,11 +92,13 @@ func Decode(r io.Reader, opts *Options) (image.Image, error) {
 	default:
 		return nil, fmt.Errorf("jpeg: invalid scale %d (want 1, 2, 4 or 8)", scale)
 	}
-	data, err := io.ReadAll(r)
+	data, done, err := readData(r)
 	if err != nil {
 		return nil, err
 	}
+	defer done()
 	d := decoder{data: data, scale: scale}
+	defer d.release()
 	if err := d.run(); err != nil {
 		return nil, err
 	}

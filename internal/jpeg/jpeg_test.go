@@ -327,3 +327,24 @@ func BenchmarkDecodeCorpus(b *testing.B) {
 		b.Run(filepath.Base(f), func(b *testing.B) { benchDecode(b, filepath.Join(root, f)) })
 	}
 }
+
+// BenchmarkDecodeFixed measures the decoder's fixed cost per image (markers,
+// quantisation and Huffman tables, buffers): tiny files, where it is all
+// there is, and a 100x68 photo, where it is most of it. DecodeConfig is what
+// the decode stage calls first on every input.
+func BenchmarkDecodeFixed(b *testing.B) {
+	for _, name := range []string{"1x1.jpg", "3x3_420.jpg", "camera_Canon_40D_100x68.jpg"} {
+		b.Run(name, func(b *testing.B) {
+			benchFile(b, "testdata/"+name, func(data []byte) error {
+				_, err := Decode(bytes.NewReader(data), nil)
+				return err
+			})
+		})
+	}
+	b.Run("config", func(b *testing.B) {
+		benchFile(b, "testdata/camera_Canon_40D_100x68.jpg", func(data []byte) error {
+			_, err := DecodeConfig(bytes.NewReader(data))
+			return err
+		})
+	})
+}

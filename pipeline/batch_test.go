@@ -1,0 +1,150 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/imgpipe/imgpipe/internal/plan"
+	"github.com/imgpipe/imgpipe/stages"
+)
+
+// fakeSaver records what a batchStage does with each item.
+type fakeSaver struct {
+	mu        sync.Mutex
+	written   map[*stages.Encoded]bool
+	committed map[*stages.Encoded]int
+	aborted   map[*stages.Encoded]int
+	batches   []int
+	flushWait time.Duration
+	flushErr  error
+}
+
+func newFakeSaver() *fakeSaver {
+	return &fakeSaver{written: map[*stages.Encoded]bool{}, committed: map[*stages.Encoded]int{}, aborted: map[*stages.Encoded]int{}}
+}
+
+func (f *fakeSaver) Write(_ context.Context, e *stages.Encoded) (*stages.Encoded, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.written[e] = true
+	return e, nil
+}
+
+func (f *fakeSaver) Flush(b []*stages.Encoded) error {
+	time.Sleep(f.flushWait)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.batches = append(f.batches, len(b))
+	return f.flushErr
+}
+
+func (f *fakeSaver) Commit(e *stages.Encoded) (*stages.Saved, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.committed[e]++
+	return &stages.Saved{Encoded: e}, nil
+}
+
+func (f *fakeSaver) Abort(e *stages.Encoded) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.aborted[e]++
+}
+
+// runBatch feeds n items through a batchStage of 2 workers behind a queue of
+// buffer, cancelling after cancelAfter results (0: never), and returns the
+// run's error and the results counted.
+func runBatch(t *testing.T, f *fakeSaver, n, buffer, cancelAfter int) (error, Summary) {
+	t.Helper()
+	p, err := New(Config{OutDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
+	seen := 0
+	p.hook = func(Result) {
+		if seen++; seen == cancelAfter {
+			cancel(context.Canceled)
+		}
+	}
+	r := &run{p: p, planner: &plan.Planner{}, cancel: cancel, results: make(chan Result, 16)}
+	collected := make(chan Summary)
+	go r.collect(collected)
+	g, gctx := errgroup.WithContext(ctx)
+	src := func(ctx context.Context, emit Emit) error {
+		for range n {
+			if err := emit(stages.File{Path: "in"}, nil); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	files := source(gctx, g, r, 0, src)
+	encoded := stage(gctx, g, r, "encode", StageConfig{Workers: 2, Buffer: buffer}, files,
+		func(_ context.Context, f stages.File) (*stages.Encoded, error) {
+			return &stages.Encoded{Decoded: &stages.Decoded{File: f}}, nil
+		})
+	saved := batchStage(gctx, g, r, "save", StageConfig{Workers: 2}, encoded, f)
+	g.Go(func() error { return r.finish(gctx, saved) })
+	err = g.Wait()
+	close(r.results)
+	return err, <-collected
+}
+
+func TestBatchStage(t *testing.T) {
+	t.Run("backlog makes batches", func(t *testing.T) {
+		f := newFakeSaver()
+		f.flushWait = 2 * time.Millisecond
+		err, sum := runBatch(t, f, 200, 32, 0)
+		if err != nil || sum.OK != 200 {
+			t.Fatalf("%+v %v", sum, err)
+		}
+		if len(f.batches) >= 200 {
+			t.Errorf("%d flushes for 200 items behind a queue of 32: no batching", len(f.batches))
+		}
+		for e := range f.written {
+			if f.committed[e] != 1 || f.aborted[e] != 0 {
+				t.Fatalf("item committed %d times, aborted %d", f.committed[e], f.aborted[e])
+			}
+		}
+	})
+	t.Run("buffers at 0", func(t *testing.T) {
+		f := newFakeSaver()
+		err, sum := runBatch(t, f, 50, 0, 0)
+		if err != nil || sum.OK != 50 {
+			t.Fatalf("%+v %v", sum, err)
+		}
+	})
+	t.Run("flush error fails the batch", func(t *testing.T) {
+		f := newFakeSaver()
+		f.flushErr = errors.New("disk on fire")
+		err, sum := runBatch(t, f, 20, 4, 0)
+		if err != nil || sum.Failed != 20 {
+			t.Fatalf("%+v %v", sum, err)
+		}
+		for e := range f.written {
+			if f.committed[e] != 0 || f.aborted[e] != 1 {
+				t.Fatalf("item committed %d times, aborted %d", f.committed[e], f.aborted[e])
+			}
+		}
+	})
+	t.Run("cancel leaves nothing half-done", func(t *testing.T) {
+		f := newFakeSaver()
+		f.flushWait = time.Millisecond
+		err, _ := runBatch(t, f, 500, 32, 10)
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("err %v", err)
+		}
+		for e := range f.written {
+			if f.committed[e]+f.aborted[e] != 1 {
+				t.Fatalf("item committed %d times, aborted %d", f.committed[e], f.aborted[e])
+			}
+		}
+	})
+}
