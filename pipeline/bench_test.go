@@ -23,7 +23,7 @@ func BenchmarkRun(b *testing.B) {
 	var mp float64
 	for b.Loop() {
 		p, err := New(Config{OutDir: b.TempDir(), Force: true, Output: stages.Output{Width: 800, Height: 800},
-			Save: SaveConfig{SaveOptions: stages.SaveOptions{NoSync: true}}})
+			Save: SaveConfig{NoSync: true}})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -96,8 +96,11 @@ func (c DecodeConfig) options() stages.DecodeOptions {
 
 // SaveConfig sizes and configures the save stage.
 type SaveConfig struct {
-	StageConfig        `yaml:",inline"`
-	stages.SaveOptions `yaml:",inline"`
+	StageConfig `yaml:",inline"`
+	// NoSync skips flushing outputs to disk before they take their names.
+	// By default they are flushed (in batches), so a power cut leaves each
+	// output absent, old or complete, never empty or half-written.
+	NoSync bool `yaml:"no_sync"`
 }
 
 // LoadConfig reads a YAML configuration file strictly: an unknown key is an

@@ -17,6 +17,7 @@ import (
 
 	"github.com/imgpipe/imgpipe/internal/atomicfile"
 	"github.com/imgpipe/imgpipe/internal/plan"
+	"github.com/imgpipe/imgpipe/internal/save"
 	"github.com/imgpipe/imgpipe/stages"
 )
 
@@ -133,7 +134,7 @@ func (p *Pipeline) Run(ctx context.Context, src Source) (Summary, error) {
 	// saver holds the output folder, opened once: it is what every output
 	// and every deletion of watch's DeleteOutputs goes through, so the
 	// folder swapped for a symlink while the run goes on changes nothing.
-	var saver *stages.Saver
+	var saver *save.Saver
 	if p.sink != nil {
 		planner.OutDir = ""
 	} else if cfg.OutDir != "" {
@@ -143,7 +144,7 @@ func (p *Pipeline) Run(ctx context.Context, src Source) (Summary, error) {
 			if err := checkWritable(cfg.OutDir); err != nil {
 				return Summary{}, err
 			}
-			if saver, err = stages.NewSaver(stages.SaveOptions{OutDir: cfg.OutDir, NoSync: cfg.Save.NoSync}); err != nil {
+			if saver, err = save.New(save.Options{OutDir: cfg.OutDir, NoSync: cfg.Save.NoSync}); err != nil {
 				if !errors.Is(err, ErrOutput) {
 					err = fmt.Errorf("%w: %w", ErrOutput, err)
 				}
@@ -468,7 +469,7 @@ func work[In, Out any](ctx context.Context, r *run, st *stats, in <-chan item[In
 // batcher is a stage whose items end in batches: Write does an item's own
 // work, Flush one costly step for a whole batch, then Commit finishes each
 // item and Abort undoes the Write of one that will not be committed.
-// *stages.Saver is one: temporary files written, then flushed together
+// *save.Saver is one: temporary files written, then flushed together
 // (one journal commit for the batch), then renamed.
 type batcher[In, P, Out any] interface {
 	Write(context.Context, In) (P, error)
@@ -679,7 +680,7 @@ func dryRunSave(context.Context, *stages.Encoded) (*stages.Saved, error) {
 }
 
 // saverKey is the context key under which a run's source finds the run's
-// *stages.Saver (Watch deletes outputs through it).
+// *save.Saver (Watch deletes outputs through it).
 type saverKey struct{}
 
 // checkWritable makes sure dir exists and a file can be created in it, so

@@ -655,7 +655,7 @@ func TestOutDirSwappedForSymlink(t *testing.T) {
 		os.Remove(out)
 		os.RemoveAll(moved)
 		once = sync.Once{}
-		p, err := New(Config{OutDir: out, Output: stages.Output{Width: 40}, Save: SaveConfig{SaveOptions: stages.SaveOptions{NoSync: noSync}}},
+		p, err := New(Config{OutDir: out, Output: stages.Output{Width: 40}, Save: SaveConfig{NoSync: noSync}},
 			WithStep(swap))
 		if err != nil {
 			t.Fatal(err)

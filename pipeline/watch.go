@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	"github.com/imgpipe/imgpipe/internal/plan"
+	"github.com/imgpipe/imgpipe/internal/save"
 	"github.com/imgpipe/imgpipe/stages"
 )
 
@@ -127,7 +128,7 @@ func (p *Pipeline) removed(ctx context.Context, f stages.File) {
 // the output folder the run opened (ctx carries it): only files inside it
 // are ever removed, even if the folder was swapped for a symlink since.
 func (p *Pipeline) removeOutputs(ctx context.Context, f stages.File) {
-	saver, _ := ctx.Value(saverKey{}).(*stages.Saver)
+	saver, _ := ctx.Value(saverKey{}).(*save.Saver)
 	if saver == nil {
 		return
 	}

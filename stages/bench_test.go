@@ -21,6 +21,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/imgpipe/imgpipe/internal/save"
 	"github.com/imgpipe/imgpipe/stages"
 )
 
@@ -201,7 +202,7 @@ func BenchmarkSave(b *testing.B) {
 			}
 			b.Run(name, func(b *testing.B) {
 				it := stageBenchPrepare(b, p.file)
-				saver, err := stages.NewSaver(stages.SaveOptions{OutDir: b.TempDir(), NoSync: noSync})
+				saver, err := save.New(save.Options{OutDir: b.TempDir(), NoSync: noSync})
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -1,7 +1,8 @@
 // Package stages holds the per-item steps of an imgpipe pipeline (decode,
-// resize, encode, save), each a function func(ctx, In) (Out, error) that
-// starts no goroutine and touches no channel: package pipeline runs them
-// with a fixed number of workers per stage and finds the inputs.
+// resize, encode), each a function func(ctx, In) (Out, error) that starts
+// no goroutine and touches no channel: package pipeline runs them with a
+// fixed number of workers per stage, finds the inputs, and saves the
+// outputs (through internal/save, in batches).
 //
 // The items, in order, each holding the one before:
 //

@@ -172,3 +172,9 @@ func parseColor(s string) (color.NRGBA, error) {
 	}
 	return color.NRGBA{uint8(v >> 24), uint8(v >> 16), uint8(v >> 8), uint8(v)}, nil
 }
+
+// Saved is an input whose outputs are written (or handed to a sink).
+type Saved struct {
+	*Encoded
+	Paths []string // where each target was written, in target order
+}

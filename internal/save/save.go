@@ -1,4 +1,7 @@
-package stages
+// Package save is the save stage: it writes each input's encoded outputs
+// below the output folder so that each is absent, old or complete,
+// whatever happens, flushing them in batches.
+package save
 
 import (
 	"context"
@@ -10,17 +13,18 @@ import (
 	"syscall"
 
 	"github.com/imgpipe/imgpipe/internal/atomicfile"
+	"github.com/imgpipe/imgpipe/stages"
 )
 
-// SaveOptions controls the save stage.
-type SaveOptions struct {
+// Options controls the save stage.
+type Options struct {
 	// OutDir is the output folder; created if missing. Required.
-	OutDir string `yaml:"-"`
+	OutDir string
 	// NoSync skips the flush before rename that keeps outputs whole.
-	NoSync bool `yaml:"no_sync"`
+	NoSync bool
 }
 
-// Saver writes outputs below one output folder, opened once by NewSaver:
+// Saver writes outputs below one output folder, opened once by New:
 // every file is written through that os.Root, so neither a name, a symlink
 // below the folder, nor the folder itself being swapped for a symlink while
 // a run goes on can send a write elsewhere. Each output is written to a
@@ -43,8 +47,8 @@ type Saver struct {
 // written all the same, opening their folder each time.
 const maxDirs = 256
 
-// NewSaver creates opts.OutDir if it is missing and opens it for a run.
-func NewSaver(opts SaveOptions) (*Saver, error) {
+// New creates opts.OutDir if it is missing and opens it for a run.
+func New(opts Options) (*Saver, error) {
 	if err := os.MkdirAll(opts.OutDir, 0o755); err != nil {
 		return nil, outputErr(err)
 	}
@@ -80,13 +84,13 @@ func (s *Saver) Close() error {
 
 // Pending is an input whose outputs are written under temporary names.
 type Pending struct {
-	e     *Encoded
+	e     *stages.Encoded
 	temps []*atomicfile.Temp
 	dirs  []*atomicfile.Dir // to close after Commit: folders not cached
 }
 
 // Write writes e's files under temporary names in their folders.
-func (s *Saver) Write(ctx context.Context, e *Encoded) (*Pending, error) {
+func (s *Saver) Write(ctx context.Context, e *stages.Encoded) (*Pending, error) {
 	p := &Pending{e: e}
 	for i, data := range e.Files {
 		if err := ctx.Err(); err != nil {
@@ -141,9 +145,9 @@ func (s *Saver) Flush(ps []*Pending) error {
 }
 
 // Commit renames p's files into place, once Flush has returned.
-func (s *Saver) Commit(p *Pending) (*Saved, error) {
+func (s *Saver) Commit(p *Pending) (*stages.Saved, error) {
 	defer closeAll(p.dirs)
-	out := &Saved{Encoded: p.e, Paths: make([]string, len(p.temps))}
+	out := &stages.Saved{Encoded: p.e, Paths: make([]string, len(p.temps))}
 	for i, t := range p.temps {
 		if err := t.Commit(); err != nil {
 			for _, t := range p.temps[i+1:] {
@@ -172,7 +176,7 @@ func closeAll(dirs []*atomicfile.Dir) {
 
 // Save writes e's files and puts them in place, flushed: Write, Flush and
 // Commit for one input.
-func (s *Saver) Save(ctx context.Context, e *Encoded) (*Saved, error) {
+func (s *Saver) Save(ctx context.Context, e *stages.Encoded) (*stages.Saved, error) {
 	p, err := s.Write(ctx, e)
 	if err != nil {
 		return nil, err
@@ -190,19 +194,13 @@ func (s *Saver) Remove(name string) error {
 	return s.root.Remove(filepath.FromSlash(name))
 }
 
-// Saved is an input whose outputs are on disk.
-type Saved struct {
-	*Encoded
-	Paths []string // where each target was written, in target order
-}
-
 // outputErr marks errors that every later output would meet too.
 func outputErr(err error) error {
 	switch {
 	case err == nil:
 		return nil
 	case errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EROFS), errors.Is(err, syscall.EDQUOT):
-		return fmt.Errorf("%w: %w", ErrOutput, err)
+		return fmt.Errorf("%w: %w", stages.ErrOutput, err)
 	}
 	return err
 }

@@ -1,8 +1,9 @@
-package stages
+package save
 
 import (
 	"context"
 	"github.com/imgpipe/imgpipe/internal/atomicfile"
+	"github.com/imgpipe/imgpipe/stages"
 	"os"
 	"path/filepath"
 	"testing"
@@ -10,13 +11,13 @@ import (
 
 func TestSaveAtomicAndInsideOutDir(t *testing.T) {
 	out := t.TempDir()
-	saver, err := NewSaver(SaveOptions{OutDir: out})
+	saver, err := New(Options{OutDir: out})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer saver.Close()
 	save := saver.Save
-	e := &Encoded{Decoded: &Decoded{File: File{Path: "x"}, Targets: []Target{{Name: "a/b/c.jpg"}, {Name: "top.jpg"}}},
+	e := &stages.Encoded{Decoded: &stages.Decoded{File: stages.File{Path: "x"}, Targets: []stages.Target{{Name: "a/b/c.jpg"}, {Name: "top.jpg"}}},
 		Files: [][]byte{[]byte("one"), []byte("two")}}
 	s, err := save(context.Background(), e)
 	if err != nil {
@@ -31,7 +32,7 @@ func TestSaveAtomicAndInsideOutDir(t *testing.T) {
 	// A symlink inside the output folder cannot lead a write outside it.
 	outside := t.TempDir()
 	if err := os.Symlink(outside, filepath.Join(out, "link")); err == nil {
-		e.Targets = []Target{{Name: "link/evil.jpg"}}
+		e.Targets = []stages.Target{{Name: "link/evil.jpg"}}
 		e.Files = [][]byte{[]byte("x")}
 		if _, err := save(context.Background(), e); err == nil {
 			t.Error("a write through a symlink out of the output folder succeeded")
@@ -41,7 +42,7 @@ func TestSaveAtomicAndInsideOutDir(t *testing.T) {
 		}
 	}
 	for _, name := range []string{"../escape.jpg", "/abs.jpg"} {
-		e.Targets = []Target{{Name: name}}
+		e.Targets = []stages.Target{{Name: name}}
 		if _, err := save(context.Background(), e); err == nil {
 			t.Errorf("%s: written", name)
 		}
