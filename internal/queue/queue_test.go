@@ -257,3 +257,65 @@ func TestSurvivesRestart(t *testing.T) {
 		t.Fatalf("progress %+v", p)
 	}
 }
+
+// TestAbandonedJobRedelivered: a worker that takes a job and dies (here a
+// consumer that fetches and never acks) loses nothing: the job comes back
+// after the ack wait and is done once, on its second delivery.
+func TestAbandonedJobRedelivered(t *testing.T) {
+	s := startServer(t, t.TempDir())
+	js := connect(t, s.ClientURL())
+	batch, _ := enqueue(t, js, settings(t, t.TempDir()), "../../testdata/photos/camera_Nikon_P6000_GPS.jpg")
+
+	dead := &Worker{JS: js, AckWait: 2 * time.Second, MaxDeliver: 3}
+	dead.defaults()
+	cons, err := dead.consumer(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	taken, err := cons.Fetch(1, jetstream.FetchMaxWait(5*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range taken.Messages() {
+		// taken, never acked: the worker "died" holding it
+	}
+	if err := taken.Error(); err != nil {
+		t.Fatal(err)
+	}
+
+	start := time.Now()
+	startWorker(t, js, nil)
+	p, got := follow(t, js, batch)
+	r := got["camera_Nikon_P6000_GPS.jpg"]
+	if p.OK != 1 || r.Attempts != 2 {
+		t.Fatalf("progress %+v, result %+v: want ok on the second delivery", p, r)
+	}
+	if waited := time.Since(start); waited < time.Second {
+		t.Errorf("redelivered after %v, before the ack wait", waited)
+	}
+}
+
+// TestHeartbeatKeepsSlowJob: a job that takes longer than the ack wait is
+// kept by the worker's heartbeats, not given to another worker.
+func TestHeartbeatKeepsSlowJob(t *testing.T) {
+	s := startServer(t, t.TempDir())
+	js := connect(t, s.ClientURL())
+	set := settings(t, t.TempDir())
+	set.Output.Width, set.Output.Height = 2000, 2000 // slower than the ack wait
+	batch, _ := enqueue(t, js, set, "../../testdata/photos/plasma_FallenLeaf_2560x1600.jpg")
+	w := &Worker{JS: js, Jobs: 1, AckWait: 100 * time.Millisecond}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- w.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	_, got := follow(t, js, batch)
+	r := got["plasma_FallenLeaf_2560x1600.jpg"]
+	if r.Status != pipeline.StatusOK || r.Attempts != 1 {
+		t.Fatalf("result %+v: want ok on the first delivery", r)
+	}
+	if r.Duration < w.AckWait {
+		t.Logf("the job took %v, less than the ack wait: the heartbeat was not needed", r.Duration)
+	} else {
+		t.Logf("the job took %v, the ack wait is %v", r.Duration, w.AckWait)
+	}
+}

@@ -239,6 +239,7 @@ func (w *Worker) start(msg jetstream.Msg, slots chan<- struct{}) {
 		return
 	}
 	j := t.job
+	w.Log.Debug("start", "batch", j.Batch, "input", j.Input, "attempt", t.attempt)
 	if t.id == "" {
 		t.id = j.ID()
 	}
