@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
@@ -372,6 +373,9 @@ func worker(ctx context.Context, w *queue.Worker, n natsOptions, verbose, quiet 
 	}
 	defer nc.Close()
 	w.JS = js
+	if w.MaxMemory > 0 { // as resize does (limitMemory): the budget bounds the heap, not half of it
+		debug.SetMemoryLimit(int64(w.MaxMemory) + 64<<20)
+	}
 	ctx, stop := signalContext(ctx, "", stderr)
 	defer stop()
 	if err := w.Run(ctx); err != nil {
