@@ -161,7 +161,10 @@ func (w *Worker) Run(ctx context.Context) error {
 				break more
 			}
 		}
-		fctx, cancel := context.WithTimeout(ctx, pollWait)
+		// Not ctx: a fetch cancelled on the client after the server has sent
+		// a job would strand that job until its ack wait ends. Each fetch
+		// expires on the server first, so a stop waits at most pollWait.
+		fctx, cancel := context.WithTimeout(context.Background(), pollWait)
 		batch, err := cons.Fetch(k, jetstream.FetchContext(fctx))
 		got := 0
 		if err == nil {
