@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -165,6 +166,15 @@ func TestQueueEndToEnd(t *testing.T) {
 	}
 	if err != nil {
 		t.Fatalf("enqueue --wait: %v", err)
+	}
+
+	m := regexp.MustCompile(`batch ([0-9a-f]+): 15 jobs enqueued`).FindStringSubmatch(enq.stderr.String())
+	if m == nil {
+		t.Fatalf("no batch id from enqueue:\n%s", enq.stderr.String())
+	}
+	code, stdout, stderr := imgpipe(t, "status", m[1], "--nats", url)
+	if code != 0 || !strings.Contains(stdout, "15 of 15 done: 15 ok, 0 skipped, 0 failed; 0 queued") {
+		t.Errorf("status: exit %d, %q %q", code, stdout, stderr)
 	}
 
 	if strings.Contains(other.stderr.String(), "attempt=2") {
