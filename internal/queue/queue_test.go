@@ -186,21 +186,32 @@ func TestCorruptTerminated(t *testing.T) {
 		}
 		os.WriteFile(filepath.Join(in, name), data, 0o644)
 	}
+	// and a photo deleted between enqueue and work: gone is gone.
+	data, err := os.ReadFile("../../testdata/photos/camera_Nikon_P6000_GPS.jpg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(in, "deleted.jpg"), data, 0o644)
 	batch, _ := enqueue(t, js, settings(t, t.TempDir()), in)
+	os.Remove(filepath.Join(in, "deleted.jpg"))
 	results := make(chan Result, 10)
 	startWorker(t, js, results)
 	p, got := follow(t, js, batch)
-	if p.Failed != 2 {
+	if p.Failed != 3 {
 		t.Fatalf("progress %+v", p)
 	}
 	for name, r := range got {
-		if r.Attempts != 1 || r.Error == "" || r.Stage != "decode" {
-			t.Errorf("%s: %+v, want failed in decode on the first attempt", name, r)
+		stage := "decode"
+		if name == "deleted.jpg" {
+			stage = "scan"
+		}
+		if r.Attempts != 1 || r.Error == "" || r.Stage != stage {
+			t.Errorf("%s: %+v, want failed in %s on the first attempt", name, r, stage)
 		}
 	}
 	time.Sleep(300 * time.Millisecond) // a retry would come after RetryDelay (50 ms)
-	if len(results) != 2 {
-		t.Errorf("worker ended %d jobs, want 2 (no retries)", len(results))
+	if len(results) != 3 {
+		t.Errorf("worker ended %d jobs, want 3 (no retries)", len(results))
 	}
 	cons, _ := js.Consumer(context.Background(), JobsStream, Consumer)
 	ci, err := cons.Info(context.Background())
