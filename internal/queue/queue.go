@@ -197,7 +197,7 @@ func (r Result) Pipeline() pipeline.Result {
 // retried: the input itself is bad or gone.
 func permanent(err error) bool {
 	for _, e := range []error{pipeline.ErrCorrupt, pipeline.ErrNotImage, pipeline.ErrUnsupportedFormat,
-		pipeline.ErrTooLarge, pipeline.ErrCollision, pipeline.ErrPanic, errNotExist, errInsideOut} {
+		pipeline.ErrTooLarge, pipeline.ErrCollision, pipeline.ErrPanic, errNotExist, errInsideOut, errBadJob} {
 		if errors.Is(err, e) {
 			return true
 		}

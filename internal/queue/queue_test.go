@@ -330,3 +330,31 @@ func TestHeartbeatKeepsSlowJob(t *testing.T) {
 		t.Logf("the job took %v, the ack wait is %v", r.Duration, w.AckWait)
 	}
 }
+
+// TestMalformedJob: a message that is not a job is terminated, and the
+// worker goes on with the next.
+func TestMalformedJob(t *testing.T) {
+	s := startServer(t, t.TempDir())
+	js := connect(t, s.ClientURL())
+	if _, err := js.Publish(context.Background(), JobSubject("junk"), []byte("not json")); err != nil {
+		t.Fatal(err)
+	}
+	batch, _ := enqueue(t, js, settings(t, t.TempDir()), "../../testdata/photos/camera_Nikon_P6000_GPS.jpg")
+	startWorker(t, js, nil)
+	if p, _ := follow(t, js, batch); p.OK != 1 {
+		t.Fatalf("progress %+v", p)
+	}
+	cons, _ := js.Consumer(context.Background(), JobsStream, Consumer)
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		ci, err := cons.Info(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ci.NumPending == 0 && ci.NumAckPending == 0 && ci.NumRedelivered == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("consumer %+v: the malformed job is still around", ci)
+		}
+	}
+}

@@ -445,6 +445,11 @@ func (w *Worker) end(t *task, r pipeline.Result) {
 		t.released()
 		w.tasks.Done()
 	}()
+	if t.job.Batch == "" { // not a job of ours: no batch to report it to
+		w.Log.Warn("dropping a malformed job", "subject", t.msg.Subject(), "err", r.Err)
+		t.msg.TermWithReason("malformed job")
+		return
+	}
 	final := r.Status != pipeline.StatusFailed || permanent(r.Err) || t.attempt >= uint64(w.MaxDeliver)
 	if !final {
 		delay := min(w.RetryDelay<<min(t.attempt-1, 16), 5*time.Minute)
