@@ -60,6 +60,7 @@ stays bounded however large the photos are.`,
 	root.SetArgs(args)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(resizeCommand(&code, stdout, stderr), watchCommand(&code, stderr), versionCommand(stdout))
+	root.AddCommand(queueCommands(&code, stdout, stderr)...)
 	if cmd, err := root.ExecuteC(); err != nil {
 		fmt.Fprintf(stderr, "imgpipe: %v\n", err)
 		var u usageError

@@ -1,0 +1,360 @@
+package queue
+
+import (
+	"context"
+	"image"
+	_ "image/jpeg"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/imgpipe/imgpipe/pipeline"
+)
+
+// Every test here runs a real NATS server in process, on 127.0.0.1 and a
+// free port, storing its streams in a temporary folder.
+
+func startServer(t *testing.T, store string) *server.Server {
+	t.Helper()
+	s, err := StartServer("127.0.0.1:0", store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Shutdown(); s.WaitForShutdown() })
+	return s
+}
+
+func connect(t *testing.T, url string) jetstream.JetStream {
+	t.Helper()
+	nc, js, err := Connect(url, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	return js
+}
+
+// settings returns the settings of a 200x200 thumbnail job into out.
+func settings(t *testing.T, out string) Settings {
+	t.Helper()
+	var cfg pipeline.Config
+	cfg.OutDir = out
+	cfg.Output.Width, cfg.Output.Height = 200, 200
+	s, err := SettingsOf(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// startWorker runs a worker until the test ends, with short waits so that
+// retries happen within the test.
+func startWorker(t *testing.T, js jetstream.JetStream, results chan<- Result) *Worker {
+	t.Helper()
+	w := &Worker{JS: js, Jobs: 2, AckWait: 2 * time.Second, MaxDeliver: 3, RetryDelay: 50 * time.Millisecond,
+		OnResult: func(r Result) {
+			if results != nil {
+				results <- r
+			}
+		}}
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if err := w.Run(ctx); err != nil {
+			t.Error(err)
+		}
+	}()
+	t.Cleanup(func() { cancel(); wg.Wait() })
+	return w
+}
+
+// follow waits (at most 15 s) for batch to complete.
+func follow(t *testing.T, js jetstream.JetStream, batch string) (Progress, map[string]Result) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	got := map[string]Result{}
+	p, err := Follow(ctx, js, batch, func(r Result, _ Progress) { got[filepath.Base(r.Input)] = r })
+	if err != nil {
+		t.Fatalf("follow %s: %v (progress %+v)", batch, err, p)
+	}
+	return p, got
+}
+
+func enqueue(t *testing.T, js jetstream.JetStream, s Settings, inputs ...string) (string, int) {
+	t.Helper()
+	batch := BatchID(s, inputs)
+	n, err := Enqueue(context.Background(), js, batch, s, pipeline.Dirs(inputs, pipeline.ScanOptions{}),
+		func(r pipeline.Result) { t.Errorf("scan failed: %v", r.Err) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	return batch, n
+}
+
+func decodes(t *testing.T, path string) image.Point {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, _, err := image.Decode(f)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return img.Bounds().Size()
+}
+
+func TestRoundTrip(t *testing.T) {
+	s := startServer(t, t.TempDir())
+	js := connect(t, s.ClientURL())
+	out := t.TempDir()
+	batch, n := enqueue(t, js, settings(t, out), "../../testdata/photos")
+	if n != 5 {
+		t.Fatalf("enqueued %d jobs, want the 5 photos", n)
+	}
+	startWorker(t, js, nil)
+	p, got := follow(t, js, batch)
+	if p.OK != 5 || p.Failed != 0 || len(got) != 5 {
+		t.Fatalf("progress %+v, %d results", p, len(got))
+	}
+	for name, r := range got {
+		if len(r.Outputs) != 1 {
+			t.Fatalf("%s: outputs %v", name, r.Outputs)
+		}
+		size := decodes(t, r.Outputs[0].Path)
+		if size.X > 200 || size.Y > 200 || size.X != r.Outputs[0].Width {
+			t.Errorf("%s: output %v, result says %dx%d", name, size, r.Outputs[0].Width, r.Outputs[0].Height)
+		}
+		if filepath.Dir(r.Outputs[0].Path) != out {
+			t.Errorf("%s: output %s not in %s", name, r.Outputs[0].Path, out)
+		}
+	}
+	st, err := Status(context.Background(), js, batch)
+	if err != nil || !st.Complete() || st.Queued != 0 || st.OK != 5 {
+		t.Errorf("status %+v, %v", st, err)
+	}
+}
+
+// TestDuplicateBatch enqueues one batch twice: the stream keeps one job
+// per input, and each input gets one result.
+func TestDuplicateBatch(t *testing.T) {
+	s := startServer(t, t.TempDir())
+	js := connect(t, s.ClientURL())
+	set := settings(t, t.TempDir())
+	b1, _ := enqueue(t, js, set, "../../testdata/photos")
+	b2, _ := enqueue(t, js, set, "../../testdata/photos")
+	if b1 != b2 {
+		t.Fatalf("batch ids %s and %s differ for one command", b1, b2)
+	}
+	st, err := js.Stream(context.Background(), JobsStream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := st.Info(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.State.Msgs != 5 {
+		t.Fatalf("jobs stream holds %d messages, want 5", info.State.Msgs)
+	}
+	startWorker(t, js, nil)
+	p, _ := follow(t, js, b1)
+	if p.OK != 5 {
+		t.Fatalf("progress %+v", p)
+	}
+}
+
+// TestCorruptTerminated: a broken input is failed once, terminated, and
+// never delivered again.
+func TestCorruptTerminated(t *testing.T) {
+	s := startServer(t, t.TempDir())
+	js := connect(t, s.ClientURL())
+	in := t.TempDir()
+	for _, name := range []string{"truncated_header_only.jpg", "html_404_page.jpg"} {
+		data, err := os.ReadFile(filepath.Join("../../testdata/bad", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(in, name), data, 0o644)
+	}
+	// and a photo deleted between enqueue and work: gone is gone.
+	data, err := os.ReadFile("../../testdata/photos/camera_Nikon_P6000_GPS.jpg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(in, "deleted.jpg"), data, 0o644)
+	batch, _ := enqueue(t, js, settings(t, t.TempDir()), in)
+	os.Remove(filepath.Join(in, "deleted.jpg"))
+	results := make(chan Result, 10)
+	startWorker(t, js, results)
+	p, got := follow(t, js, batch)
+	if p.Failed != 3 {
+		t.Fatalf("progress %+v", p)
+	}
+	for name, r := range got {
+		stage := "decode"
+		if name == "deleted.jpg" {
+			stage = "scan"
+		}
+		if r.Attempts != 1 || r.Error == "" || r.Stage != stage {
+			t.Errorf("%s: %+v, want failed in %s on the first attempt", name, r, stage)
+		}
+	}
+	time.Sleep(300 * time.Millisecond) // a retry would come after RetryDelay (50 ms)
+	if len(results) != 3 {
+		t.Errorf("worker ended %d jobs, want 3 (no retries)", len(results))
+	}
+	cons, _ := js.Consumer(context.Background(), JobsStream, Consumer)
+	ci, err := cons.Info(context.Background())
+	if err != nil || ci.NumPending != 0 || ci.NumAckPending != 0 {
+		t.Errorf("consumer %+v, %v: want nothing pending", ci, err)
+	}
+}
+
+// TestTransientRetried: an output folder that cannot be written is
+// retried MaxDeliver times, then reported failed with its last error.
+func TestTransientRetried(t *testing.T) {
+	if os.Getuid() == 0 {
+		t.Log("running as root: a file stands in for the output folder")
+	}
+	s := startServer(t, t.TempDir())
+	js := connect(t, s.ClientURL())
+	blocker := filepath.Join(t.TempDir(), "out")
+	os.WriteFile(blocker, []byte("a file, not a folder"), 0o644)
+	batch, _ := enqueue(t, js, settings(t, blocker), "../../testdata/photos/camera_Nikon_P6000_GPS.jpg")
+	startWorker(t, js, nil)
+	p, got := follow(t, js, batch)
+	r := got["camera_Nikon_P6000_GPS.jpg"]
+	if p.Failed != 1 || r.Attempts != 3 || r.Error == "" {
+		t.Fatalf("progress %+v, result %+v: want failed after 3 attempts", p, r)
+	}
+	t.Logf("last error: %s", r.Error)
+}
+
+// TestSurvivesRestart: jobs enqueued before the server stops are there
+// when it starts again on the same store, and get done.
+func TestSurvivesRestart(t *testing.T) {
+	store := t.TempDir()
+	s, err := StartServer("127.0.0.1:0", store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nc, js, err := Connect(s.ClientURL(), "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	batch, _ := enqueue(t, js, settings(t, t.TempDir()), "../../testdata/photos")
+	nc.Close()
+	s.Shutdown()
+	s.WaitForShutdown()
+
+	s2 := startServer(t, store)
+	js2 := connect(t, s2.ClientURL())
+	st, err := Status(context.Background(), js2, batch)
+	if err != nil || st.Queued != 5 || st.Total != 5 {
+		t.Fatalf("after restart: %+v, %v; want 5 queued", st, err)
+	}
+	startWorker(t, js2, nil)
+	if p, _ := follow(t, js2, batch); p.OK != 5 {
+		t.Fatalf("progress %+v", p)
+	}
+}
+
+// TestAbandonedJobRedelivered: a worker that takes a job and dies (here a
+// consumer that fetches and never acks) loses nothing: the job comes back
+// after the ack wait and is done once, on its second delivery.
+func TestAbandonedJobRedelivered(t *testing.T) {
+	s := startServer(t, t.TempDir())
+	js := connect(t, s.ClientURL())
+	batch, _ := enqueue(t, js, settings(t, t.TempDir()), "../../testdata/photos/camera_Nikon_P6000_GPS.jpg")
+
+	dead := &Worker{JS: js, AckWait: 2 * time.Second, MaxDeliver: 3}
+	dead.defaults()
+	cons, err := dead.consumer(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	taken, err := cons.Fetch(1, jetstream.FetchMaxWait(5*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range taken.Messages() {
+		// taken, never acked: the worker "died" holding it
+	}
+	if err := taken.Error(); err != nil {
+		t.Fatal(err)
+	}
+
+	start := time.Now()
+	startWorker(t, js, nil)
+	p, got := follow(t, js, batch)
+	r := got["camera_Nikon_P6000_GPS.jpg"]
+	if p.OK != 1 || r.Attempts != 2 {
+		t.Fatalf("progress %+v, result %+v: want ok on the second delivery", p, r)
+	}
+	if waited := time.Since(start); waited < time.Second {
+		t.Errorf("redelivered after %v, before the ack wait", waited)
+	}
+}
+
+// TestHeartbeatKeepsSlowJob: a job that takes longer than the ack wait is
+// kept by the worker's heartbeats, not given to another worker.
+func TestHeartbeatKeepsSlowJob(t *testing.T) {
+	s := startServer(t, t.TempDir())
+	js := connect(t, s.ClientURL())
+	set := settings(t, t.TempDir())
+	set.Output.Width, set.Output.Height = 2000, 2000 // slower than the ack wait
+	batch, _ := enqueue(t, js, set, "../../testdata/photos/plasma_FallenLeaf_2560x1600.jpg")
+	w := &Worker{JS: js, Jobs: 1, AckWait: 100 * time.Millisecond}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- w.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	_, got := follow(t, js, batch)
+	r := got["plasma_FallenLeaf_2560x1600.jpg"]
+	if r.Status != pipeline.StatusOK || r.Attempts != 1 {
+		t.Fatalf("result %+v: want ok on the first delivery", r)
+	}
+	if r.Duration < w.AckWait {
+		t.Logf("the job took %v, less than the ack wait: the heartbeat was not needed", r.Duration)
+	} else {
+		t.Logf("the job took %v, the ack wait is %v", r.Duration, w.AckWait)
+	}
+}
+
+// TestMalformedJob: a message that is not a job is terminated, and the
+// worker goes on with the next.
+func TestMalformedJob(t *testing.T) {
+	s := startServer(t, t.TempDir())
+	js := connect(t, s.ClientURL())
+	if _, err := js.Publish(context.Background(), JobSubject("junk"), []byte("not json")); err != nil {
+		t.Fatal(err)
+	}
+	batch, _ := enqueue(t, js, settings(t, t.TempDir()), "../../testdata/photos/camera_Nikon_P6000_GPS.jpg")
+	startWorker(t, js, nil)
+	if p, _ := follow(t, js, batch); p.OK != 1 {
+		t.Fatalf("progress %+v", p)
+	}
+	cons, _ := js.Consumer(context.Background(), JobsStream, Consumer)
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		ci, err := cons.Info(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ci.NumPending == 0 && ci.NumAckPending == 0 && ci.NumRedelivered == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("consumer %+v: the malformed job is still around", ci)
+		}
+	}
+}

@@ -1,0 +1,485 @@
+package queue
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/imgpipe/imgpipe/internal/format"
+	"github.com/imgpipe/imgpipe/pipeline"
+	"github.com/imgpipe/imgpipe/stages"
+)
+
+// Worker pulls jobs from the jobs stream and resizes them. The zero value
+// of each setting means its default. A Worker runs once.
+type Worker struct {
+	JS jetstream.JetStream
+	// Jobs is how many jobs the worker holds at once, and the number of
+	// workers of each pipeline stage. It never fetches more: a job pulled
+	// and left waiting would be counted against its ack wait. Default: the
+	// number of cores (GOMAXPROCS).
+	Jobs int
+	// MaxMemory is the pipeline's budget for images in flight (see
+	// pipeline.Config.MaxMemory): a big image waits for memory, kept alive
+	// by heartbeats, instead of being refused.
+	MaxMemory pipeline.ByteSize
+	// AckWait is how long a job may go without a sign of life before
+	// JetStream gives it to another worker (the worker was killed, or its
+	// machine died). The worker sends a heartbeat every AckWait/3 while it
+	// holds a job. Default 60 s.
+	AckWait time.Duration
+	// MaxDeliver is how many times a job is tried before a transient
+	// failure is reported as final. Default 5.
+	MaxDeliver int
+	// RetryDelay is the wait before the first retry of a transient failure
+	// (an output folder that cannot be written); it doubles with each
+	// attempt, up to 5 minutes. Default 5 s.
+	RetryDelay time.Duration
+	// Name says which worker did a job, in its result. Default host:pid.
+	Name string
+	// Log receives what the worker does. Default: nothing.
+	Log *slog.Logger
+	// OnResult is called with each job's result once published (and the
+	// job acknowledged or terminated). Calls may be concurrent.
+	OnResult func(Result)
+
+	mu       sync.Mutex
+	lanes    map[string]*lane
+	inflight map[*task]struct{}
+	tasks    sync.WaitGroup // jobs in hand
+	runs     sync.WaitGroup // lanes' pipeline runs
+}
+
+// laneJobs is how many jobs one pipeline run takes before the worker
+// starts a fresh one for later jobs: a run remembers every output name it
+// made (to catch two inputs writing one file), so it must not live forever.
+const laneJobs = 10_000
+
+// pollWait bounds each fetch, and so how long a stopping worker may take
+// to notice.
+const pollWait = time.Second
+
+var (
+	errNotExist  = fs.ErrNotExist
+	errInsideOut = errors.New("input inside the output folder")
+	errBadJob    = errors.New("malformed job")
+	errLaneEnded = errors.New("the pipeline stopped before this job ended")
+)
+
+func (w *Worker) defaults() {
+	if w.Jobs <= 0 {
+		w.Jobs = runtime.GOMAXPROCS(0)
+	}
+	if w.AckWait <= 0 {
+		w.AckWait = 60 * time.Second
+	}
+	if w.MaxDeliver <= 0 {
+		w.MaxDeliver = 5
+	}
+	if w.RetryDelay <= 0 {
+		w.RetryDelay = 5 * time.Second
+	}
+	if w.Name == "" {
+		host, _ := os.Hostname()
+		w.Name = fmt.Sprintf("%s:%d", host, os.Getpid())
+	}
+	if w.Log == nil {
+		w.Log = slog.New(slog.DiscardHandler)
+	}
+	if w.OnResult == nil {
+		w.OnResult = func(Result) {}
+	}
+	w.lanes = map[string]*lane{}
+	w.inflight = map[*task]struct{}{}
+}
+
+// Consumer creates (or updates) the durable consumer the workers share.
+func (w *Worker) consumer(ctx context.Context) (jetstream.Consumer, error) {
+	return w.JS.CreateOrUpdateConsumer(ctx, JobsStream, jetstream.ConsumerConfig{
+		Durable:     Consumer,
+		Description: "imgpipe workers",
+		AckPolicy:   jetstream.AckExplicitPolicy,
+		AckWait:     w.AckWait,
+		MaxDeliver:  w.MaxDeliver,
+	})
+}
+
+// Run pulls and does jobs until ctx is done, then stops pulling, finishes
+// the jobs in hand (their pipelines do not see ctx), and returns. It
+// returns an error only when it cannot start (no streams, no server).
+func (w *Worker) Run(ctx context.Context) error {
+	w.defaults()
+	if err := EnsureStreams(ctx, w.JS); err != nil {
+		return err
+	}
+	cons, err := w.consumer(ctx)
+	if err != nil {
+		return fmt.Errorf("consumer %s: %w", Consumer, err)
+	}
+	hbDone := make(chan struct{})
+	go w.heartbeats(hbDone)
+	defer func() {
+		w.tasks.Wait()
+		close(hbDone)
+		w.mu.Lock()
+		for _, l := range w.lanes {
+			l.close()
+		}
+		w.mu.Unlock()
+		w.runs.Wait()
+	}()
+
+	slots := make(chan struct{}, w.Jobs)
+	for range w.Jobs {
+		slots <- struct{}{}
+	}
+	for {
+		select {
+		case <-slots:
+		case <-ctx.Done():
+			return nil
+		}
+		k := 1
+	more:
+		for k < w.Jobs {
+			select {
+			case <-slots:
+				k++
+			default:
+				break more
+			}
+		}
+		// Not ctx: a fetch cancelled on the client after the server has sent
+		// a job would strand that job until its ack wait ends. Each fetch
+		// expires on the server first, so a stop waits at most pollWait.
+		fctx, cancel := context.WithTimeout(context.Background(), pollWait)
+		batch, err := cons.Fetch(k, jetstream.FetchContext(fctx))
+		got := 0
+		if err == nil {
+			for msg := range batch.Messages() {
+				got++
+				w.start(msg, slots)
+			}
+			err = batch.Error()
+		}
+		cancel()
+		for range k - got {
+			slots <- struct{}{}
+		}
+		if err != nil && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) &&
+			!errors.Is(err, jetstream.ErrNoMessages) {
+			w.Log.Warn("fetch failed; retrying", "err", err)
+			select {
+			case <-time.After(pollWait):
+			case <-ctx.Done():
+			}
+		}
+	}
+}
+
+// heartbeats tells JetStream, every AckWait/3, that each job in hand is
+// still being worked on (waiting for memory, or a big image resizing).
+func (w *Worker) heartbeats(done <-chan struct{}) {
+	tick := time.NewTicker(max(w.AckWait/3, 10*time.Millisecond))
+	defer tick.Stop()
+	for {
+		select {
+		case <-tick.C:
+		case <-done:
+			return
+		}
+		w.mu.Lock()
+		msgs := make([]jetstream.Msg, 0, len(w.inflight))
+		for t := range w.inflight {
+			msgs = append(msgs, t.msg)
+		}
+		w.mu.Unlock()
+		for _, m := range msgs {
+			m.InProgress() // a lost heartbeat costs at worst a redelivery
+		}
+	}
+}
+
+// task is one job in hand.
+type task struct {
+	msg      jetstream.Msg
+	job      Job
+	id       string
+	attempt  uint64
+	file     stages.File
+	fileErr  error
+	released func()
+}
+
+// start takes one message: checks it, then hands it to the pipeline for its
+// settings. It is called from Run's goroutine only.
+func (w *Worker) start(msg jetstream.Msg, slots chan<- struct{}) {
+	t := &task{msg: msg, id: msg.Headers().Get(jetstream.MsgIDHeader)}
+	var once sync.Once
+	t.released = func() { once.Do(func() { slots <- struct{}{} }) }
+	if md, err := msg.Metadata(); err == nil {
+		t.attempt = md.NumDelivered
+	}
+	w.mu.Lock()
+	w.inflight[t] = struct{}{}
+	w.mu.Unlock()
+	w.tasks.Add(1)
+
+	if err := json.Unmarshal(msg.Data(), &t.job); err != nil || t.job.Input == "" || t.job.Batch == "" {
+		w.end(t, pipeline.Result{Status: pipeline.StatusFailed, Stage: "queue", Err: fmt.Errorf("%w: %v", errBadJob, err)})
+		return
+	}
+	j := t.job
+	w.Log.Debug("start", "batch", j.Batch, "input", j.Input, "attempt", t.attempt)
+	if t.id == "" {
+		t.id = j.ID()
+	}
+	if out := j.Settings.OutDir + string(filepath.Separator); strings.HasPrefix(j.Input, out) {
+		w.end(t, pipeline.Result{Input: j.Input, Status: pipeline.StatusFailed, Stage: "queue",
+			Err: &pipeline.Error{Stage: "queue", Path: j.Input, Err: errInsideOut}})
+		return
+	}
+	t.file = stages.File{Path: j.Input, Rel: j.Rel}
+	if info, err := os.Stat(j.Input); err != nil {
+		t.fileErr = err
+	} else {
+		t.file.Size, t.file.ModTime = info.Size(), info.ModTime()
+		head, err := readHead(j.Input)
+		if err != nil {
+			t.fileErr = err
+		}
+		t.file.Format, _ = stages.Accept(j.Input, head)
+	}
+	w.submit(t)
+}
+
+func readHead(p string) ([]byte, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	head := make([]byte, format.HeadLen)
+	n, err := io.ReadFull(f, head)
+	if err == io.EOF || err == io.ErrUnexpectedEOF {
+		err = nil
+	}
+	return head[:n], err
+}
+
+// submit hands t to the pipeline run for its settings, starting one when
+// there is none.
+func (w *Worker) submit(t *task) {
+	for {
+		l, err := w.lane(t.job.Settings, t.job.Hash)
+		if err != nil {
+			w.end(t, pipeline.Result{Input: t.job.Input, Status: pipeline.StatusFailed, Stage: "config",
+				Err: &pipeline.Error{Stage: "config", Path: t.job.Input, Err: fmt.Errorf("%w: %w", errBadJob, err)}})
+			return
+		}
+		if !l.add(t) {
+			continue // it ended just now: w.lane starts another
+		}
+		select {
+		case l.in <- t:
+		case <-l.done: // l.stopped has dealt with t
+		}
+		return
+	}
+}
+
+// lane returns the running pipeline for settings s, starting one if there
+// is none, or if the last one ended or has taken its share of jobs.
+func (w *Worker) lane(s Settings, hash string) (*lane, error) {
+	if hash == "" {
+		hash = s.Hash()
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if l := w.lanes[hash]; l != nil {
+		if l.open() && l.taken < laneJobs {
+			l.taken++
+			return l, nil
+		}
+		l.close()
+		delete(w.lanes, hash)
+	}
+	cfg := s.Config()
+	cfg.Decode.Workers, cfg.Resize.Workers, cfg.Encode.Workers = w.Jobs, w.Jobs, w.Jobs
+	cfg.MaxMemory = w.MaxMemory
+	l := &lane{w: w, in: make(chan *task), done: make(chan struct{}), pending: map[string][]*task{}, taken: 1}
+	p, err := pipeline.New(cfg, pipeline.OnResult(l.result), pipeline.WithLogger(w.Log))
+	if err != nil {
+		return nil, err
+	}
+	w.lanes[hash] = l
+	w.runs.Add(1)
+	go func() {
+		defer w.runs.Done()
+		_, err := p.Run(context.Background(), l.source)
+		l.stopped(err)
+	}()
+	return l, nil
+}
+
+// lane is one long-lived pipeline run that jobs of the same settings share,
+// so that a job costs its image's work and not a run's setup (checking the
+// output folder, sweeping it for stale temporary files).
+type lane struct {
+	w    *Worker
+	in   chan *task    // jobs for the run's source; closed by close
+	done chan struct{} // closed when the run has ended
+
+	mu      sync.Mutex
+	pending map[string][]*task // by input path: jobs submitted, no result yet
+	ended   bool
+	closed  bool
+	taken   int // jobs given to it (w.mu)
+}
+
+// source is the run's Source: the files of the jobs sent on in.
+func (l *lane) source(ctx context.Context, emit pipeline.Emit) error {
+	for {
+		select {
+		case t, ok := <-l.in:
+			if !ok {
+				return nil
+			}
+			if err := emit(t.file, t.fileErr); err != nil {
+				return err
+			}
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// add records t as waiting for its result; false if the run has ended.
+func (l *lane) add(t *task) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.ended {
+		return false
+	}
+	l.pending[t.job.Input] = append(l.pending[t.job.Input], t)
+	return true
+}
+
+func (l *lane) open() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return !l.ended && !l.closed
+}
+
+// close ends the run's source once it has taken what was sent (only Run's
+// goroutine sends, and it holds w.mu here).
+func (l *lane) close() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.closed {
+		l.closed = true
+		close(l.in)
+	}
+}
+
+// result is the run's OnResult hook.
+func (l *lane) result(r pipeline.Result) {
+	l.mu.Lock()
+	ts := l.pending[r.Input]
+	var t *task
+	if len(ts) > 0 {
+		t = ts[0]
+		if len(ts) == 1 {
+			delete(l.pending, r.Input)
+		} else {
+			l.pending[r.Input] = ts[1:]
+		}
+	}
+	l.mu.Unlock()
+	if t == nil {
+		l.w.Log.Warn("a result for no job in hand", "input", r.Input)
+		return
+	}
+	l.w.end(t, r)
+}
+
+// stopped runs when the pipeline run has ended: jobs that got no result
+// are retried later (the run stopped because outputs cannot be written, say).
+func (l *lane) stopped(err error) {
+	l.mu.Lock()
+	l.ended = true
+	left := l.pending
+	l.pending = nil
+	l.mu.Unlock()
+	close(l.done)
+	if err == nil {
+		err = errLaneEnded
+	}
+	for _, ts := range left {
+		for _, t := range ts {
+			l.w.end(t, pipeline.Result{Input: t.job.Input, Status: pipeline.StatusFailed, Stage: "queue", Err: err})
+		}
+	}
+}
+
+// end settles a job given its result: publish the result and ack it (done
+// or skipped), publish and terminate it (a permanent failure, or the last
+// attempt), or ask for it again later (a transient failure).
+func (w *Worker) end(t *task, r pipeline.Result) {
+	defer func() {
+		w.mu.Lock()
+		delete(w.inflight, t)
+		w.mu.Unlock()
+		t.released()
+		w.tasks.Done()
+	}()
+	if t.job.Batch == "" { // not a job of ours: no batch to report it to
+		w.Log.Warn("dropping a malformed job", "subject", t.msg.Subject(), "err", r.Err)
+		t.msg.TermWithReason("malformed job")
+		return
+	}
+	final := r.Status != pipeline.StatusFailed || permanent(r.Err) || t.attempt >= uint64(w.MaxDeliver)
+	if !final {
+		delay := min(w.RetryDelay<<min(t.attempt-1, 16), 5*time.Minute)
+		w.Log.Info("job failed; retrying later", "input", t.job.Input, "attempt", t.attempt, "in", delay, "err", r.Err)
+		if err := t.msg.NakWithDelay(delay); err != nil {
+			w.Log.Warn("nak failed; the job will come back after the ack wait", "input", t.job.Input, "err", err)
+		}
+		return
+	}
+	res := resultOf(t.job, t.id, r)
+	res.Worker, res.Attempts = w.Name, t.attempt
+	if r.Status == pipeline.StatusFailed && !permanent(r.Err) {
+		res.Error = fmt.Sprintf("%s (after %d attempts)", res.Error, t.attempt)
+	}
+	data, _ := json.Marshal(res)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := w.JS.Publish(ctx, resultSubject(t.job.Batch), data, jetstream.WithMsgID(t.id)); err != nil {
+		w.Log.Warn("publishing a result failed; the job will be retried", "input", t.job.Input, "err", err)
+		t.msg.NakWithDelay(w.RetryDelay)
+		return
+	}
+	var err error
+	if r.Status == pipeline.StatusFailed {
+		err = t.msg.TermWithReason(res.Error)
+	} else {
+		err = t.msg.DoubleAck(ctx) // the outputs are on disk (fsynced, renamed): now the job may go
+	}
+	if err != nil {
+		w.Log.Warn("ack failed; the job may run again (its outputs will be up to date)", "input", t.job.Input, "err", err)
+	}
+	w.OnResult(res)
+}

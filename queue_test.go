@@ -1,0 +1,253 @@
+package main
+
+import (
+	"bytes"
+	"encoding/csv"
+	"fmt"
+	"image"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/imgpipe/imgpipe/internal/atomicfile"
+	"github.com/imgpipe/imgpipe/internal/plan"
+)
+
+// syncBuffer is a bytes.Buffer a child process writes while the test reads.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// child is an imgpipe process started by a test, killed at its end.
+type child struct {
+	cmd    *exec.Cmd
+	stderr *syncBuffer
+	done   chan error
+}
+
+func startChild(t *testing.T, args ...string) *child {
+	t.Helper()
+	c := &child{cmd: exec.Command(binary, args...), stderr: &syncBuffer{}, done: make(chan error, 1)}
+	c.cmd.Stderr = c.stderr
+	c.cmd.Stdout = c.stderr
+	if err := c.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { c.done <- c.cmd.Wait() }()
+	t.Cleanup(func() {
+		c.cmd.Process.Kill()
+		<-c.done
+		if t.Failed() {
+			t.Logf("imgpipe %s:\n%s", strings.Join(args, " "), c.stderr.String())
+		}
+	})
+	return c
+}
+
+// waitFor waits (at most 10 s) until the child's output holds text.
+func (c *child) waitFor(t *testing.T, text string) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if strings.Contains(c.stderr.String(), text) {
+			return
+		}
+	}
+	t.Fatalf("no %q from imgpipe %v after 10 s:\n%s", text, c.cmd.Args[1:], c.stderr.String())
+}
+
+// waitForCount waits (at most 10 s) until text is in the child's output n times.
+func (c *child) waitForCount(t *testing.T, text string, n int) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		if strings.Count(c.stderr.String(), text) >= n {
+			return
+		}
+	}
+	t.Fatalf("%q not %d times from imgpipe %v after 10 s:\n%s", text, n, c.cmd.Args[1:], c.stderr.String())
+}
+
+// stop sends SIGTERM and waits (at most 10 s) for the child to exit.
+func (c *child) stop(t *testing.T) {
+	t.Helper()
+	c.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-c.done:
+		c.done <- nil // for Cleanup
+	case <-time.After(10 * time.Second):
+		t.Fatalf("imgpipe %v: still running 10 s after SIGTERM", c.cmd.Args[1:])
+	}
+}
+
+// freePort returns a port on 127.0.0.1 that was free a moment ago: the
+// server must come back on the same one after its restart.
+func freePort(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// TestQueueEndToEnd runs the built binary as a farm would: a server, two
+// workers and enqueue --wait over copies of the test photos. One worker is
+// killed with SIGKILL mid-batch and the server is restarted once; every
+// input must still end with one report row and a whole output.
+func TestQueueEndToEnd(t *testing.T) {
+	addr := freePort(t)
+	url := "nats://" + addr
+	store := t.TempDir()
+	srv := startChild(t, "server", "--store", store, "--listen", addr)
+	srv.waitFor(t, "JetStream on")
+
+	// 3 copies of the 5 photos in subfolders: 15 jobs, enough that both
+	// workers are busy when one dies.
+	photos := []string{"Painting-Colors_by__herobrine7gamer.jpg", "camera_Nikon_P6000_GPS.jpg",
+		"friends_by_Aitzol_Berasategi.jpg", "phone_Samsung_SM-G930F.jpg", "plasma_FallenLeaf_2560x1600.jpg"}
+	var rels []string
+	in := t.TempDir()
+	for i := range 3 {
+		for _, name := range photos {
+			data, err := os.ReadFile(filepath.Join("testdata", "photos", name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			rel := filepath.Join(fmt.Sprintf("set%d", i), name)
+			os.MkdirAll(filepath.Join(in, filepath.Dir(rel)), 0o755)
+			os.WriteFile(filepath.Join(in, rel), data, 0o644)
+			rels = append(rels, rel)
+		}
+	}
+	out := filepath.Join(t.TempDir(), "out")
+	report := filepath.Join(t.TempDir(), "report.csv")
+
+	workerArgs := []string{"worker", "--nats", url, "-j", "1", "--ack-wait", "2s", "--max-memory", "256MiB", "-v"}
+	victim := startChild(t, workerArgs...)
+	other := startChild(t, workerArgs...)
+	enq := startChild(t, "enqueue", in, "-o", out, "-w", "400", "-H", "400", "--nats", url, "--wait",
+		"--report", report, "--progress", "never")
+
+	// Killed once it has taken its second job (logged after the fetch,
+	// before any ack): that job must go to the other worker.
+	victim.waitForCount(t, "msg=start", 2)
+	victim.cmd.Process.Signal(syscall.SIGKILL)
+
+	other.waitFor(t, "msg=ok")
+	srv.stop(t)
+	srv = startChild(t, "server", "--store", store, "--listen", addr)
+	srv.waitFor(t, "JetStream on")
+
+	var err error
+	select {
+	case err = <-enq.done:
+		enq.done <- err
+	case <-time.After(20 * time.Second):
+		t.Fatal("enqueue --wait: not done after 20 s")
+	}
+	if err != nil {
+		t.Fatalf("enqueue --wait: %v", err)
+	}
+
+	m := regexp.MustCompile(`batch ([0-9a-f]+): 15 jobs enqueued`).FindStringSubmatch(enq.stderr.String())
+	if m == nil {
+		t.Fatalf("no batch id from enqueue:\n%s", enq.stderr.String())
+	}
+	code, stdout, stderr := imgpipe(t, "status", m[1], "--nats", url)
+	if code != 0 || !strings.Contains(stdout, "15 of 15 done: 15 ok, 0 skipped, 0 failed; 0 queued") {
+		t.Errorf("status: exit %d, %q %q", code, stdout, stderr)
+	}
+
+	if strings.Contains(other.stderr.String(), "attempt=2") {
+		t.Log("the killed worker's job was redelivered to the other")
+	} else {
+		t.Log("the killed worker had finished its job before the kill") // rare: TestAbandonedJobRedelivered covers it
+	}
+
+	f, err := os.Open(report)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, row := range rows[1:] {
+		input, output, status := row[0], row[1], row[2]
+		if seen[input] {
+			t.Errorf("%s: two report rows", input)
+		}
+		seen[input] = true
+		if status != "ok" && status != "skipped" {
+			t.Errorf("%s: %s: %s", input, status, row[4])
+		}
+		if status == "ok" {
+			decodeWhole(t, output, 400)
+		}
+	}
+	if len(seen) != 15 {
+		t.Errorf("report has %d inputs, want 15", len(seen))
+	}
+	// Every output is whole: the killed worker left at most temporary files
+	// (and the output folder's record, plan.StateName, is not an image).
+	filepath.WalkDir(out, func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && !atomicfile.IsTemp(p) && d.Name() != plan.StateName {
+			decodeWhole(t, p, 400)
+		}
+		return nil
+	})
+	for _, rel := range rels {
+		if _, err := os.Stat(filepath.Join(out, rel)); err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+// decodeWhole checks that path holds a complete image no bigger than box.
+func decodeWhole(t *testing.T, path string, box int) {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Error(err)
+		return
+	}
+	defer f.Close()
+	img, _, err := image.Decode(f)
+	if err != nil {
+		t.Errorf("%s: %v", path, err)
+		return
+	}
+	if s := img.Bounds().Size(); s.X > box || s.Y > box {
+		t.Errorf("%s: %v, want within %dx%d", path, s, box, box)
+	}
+}
+
+// TestEnqueueNoServer: no server at the URL is exit 3, said plainly.
+func TestEnqueueNoServer(t *testing.T) {
+	code, _, stderr := imgpipe(t, "enqueue", "testdata/photos", "-o", t.TempDir(), "--nats", "nats://"+freePort(t))
+	if code != exitNoServer || !strings.Contains(stderr, "nats") {
+		t.Errorf("exit %d, stderr %q", code, stderr)
+	}
+}
