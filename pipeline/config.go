@@ -203,6 +203,8 @@ func (c *Config) renditions() []stages.Output {
 		inherit(&o.Background, d.Background)
 		inherit(&o.Name, d.Name)
 		inherit(&o.Sharpen, d.Sharpen)
+		inherit(&o.Focal, d.Focal)
+		o.Trim = o.Trim || d.Trim
 		o.Linear = o.Linear || d.Linear
 		o.Lossless = o.Lossless || d.Lossless
 		o.Enlarge = o.Enlarge || d.Enlarge

@@ -285,6 +285,9 @@ func shrinkOnLoad(targets []Target) int {
 	scale := 8
 	for _, t := range targets {
 		f := min(float64(t.Crop.Dx())/float64(t.Width), float64(t.Crop.Dy())/float64(t.Height))
+		if t.Output.Trim {
+			f /= 2 // the trimmed box is not known yet: keep detail for one half the size each way
+		}
 		s := 1
 		for _, c := range []int{8, 4, 2} {
 			need := float64(c)

@@ -1,0 +1,63 @@
+package stages
+
+import "image"
+
+// TrimTolerance is how far, in 8-bit levels on any channel (alpha
+// included), a pixel may be from the border colour and still be trimmed
+// as border: 10, as libvips' find_trim uses, takes in JPEG noise around a
+// flat border but not the soft edge of a subject.
+const TrimTolerance = 10
+
+// trimBox returns the part of img left when uniform borders are removed:
+// rows and columns from each edge inward whose every pixel is within
+// TrimTolerance of the top-left pixel. An image that is all border is
+// returned whole. It reads only the border and the first pixels past it,
+// so a photo without a border costs a few pixel reads.
+func trimBox(img image.Image) image.Rectangle {
+	b := img.Bounds()
+	read := rowReader(img)
+	var px, ref [4]uint8
+	read(ref[:], b.Min.X, b.Min.X+1, b.Min.Y)
+	border := func(x, y int) bool {
+		read(px[:], x, x+1, y)
+		for i := range px {
+			if d := int(px[i]) - int(ref[i]); d > TrimTolerance || d < -TrimTolerance {
+				return false
+			}
+		}
+		return true
+	}
+	row := func(y, x0, x1 int) bool {
+		for x := x0; x < x1; x++ {
+			if !border(x, y) {
+				return false
+			}
+		}
+		return true
+	}
+	col := func(x, y0, y1 int) bool {
+		for y := y0; y < y1; y++ {
+			if !border(x, y) {
+				return false
+			}
+		}
+		return true
+	}
+	r := b
+	for r.Min.Y < r.Max.Y && row(r.Min.Y, r.Min.X, r.Max.X) {
+		r.Min.Y++
+	}
+	if r.Min.Y == r.Max.Y {
+		return b // all border: nothing to keep but the whole
+	}
+	for row(r.Max.Y-1, r.Min.X, r.Max.X) {
+		r.Max.Y--
+	}
+	for col(r.Min.X, r.Min.Y, r.Max.Y) {
+		r.Min.X++
+	}
+	for col(r.Max.X-1, r.Min.Y, r.Max.Y) {
+		r.Max.X--
+	}
+	return r
+}
