@@ -26,7 +26,8 @@ type Output struct {
 	// center (default), top, bottom, left, right, top-left, top-right,
 	// bottom-left or bottom-right. For "fill" it can also be attention (the
 	// part with the most skin tones, saturated colour and edges) or entropy
-	// (the busiest part), found from the decoded pixels.
+	// (the busiest part: the most varied detail, a smooth sky counting
+	// little), found from a 256 px copy of the decoded pixels.
 	Anchor string `yaml:"anchor"`
 	// Focal, for "fill", is the point the crop is centred on as far as the
 	// image allows, as fractions of the upright image's width and height

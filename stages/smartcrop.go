@@ -16,8 +16,9 @@ const scoutSize = 256
 type scout struct {
 	img      *image.RGBA // at most scoutSize on the long side
 	sx, sy   float64     // scout pixels per full-size source pixel
-	lum      []uint8     // luminance, for entropy
+	lum      []uint8     // luminance
 	saliency []float32   // for attention
+	busy     []float32   // for entropy
 }
 
 // newScout shrinks the decoded image src of an upright w x h input.
@@ -117,12 +118,11 @@ func (s *scout) crop(area image.Rectangle, cw, ch int, anchor string) image.Rect
 	wh := max(1, min(a.Dy(), round(float64(ch)*s.sy)))
 	nx, ny := a.Dx()-ww+1, a.Dy()-wh+1
 	scores := make([]float64, nx*ny)
-	switch anchor {
-	case "entropy":
-		s.entropies(scores, a, ww, wh)
-	default:
-		s.sums(scores, s.attention(), a, ww, wh)
+	m := s.attention
+	if anchor == "entropy" {
+		m = s.busyness
 	}
+	s.sums(scores, m(), a, ww, wh)
 	best, bestD := -1, math.Inf(1)
 	top := math.Inf(-1)
 	for _, v := range scores {
@@ -167,41 +167,50 @@ func (s *scout) sums(scores []float64, m []float32, a image.Rectangle, ww, wh in
 	}
 }
 
-// entropies fills scores with the Shannon entropy of the luminance
-// histogram of each ww x wh window in a, sliding each row of windows one
-// column at a time (a column in, a column out).
-func (s *scout) entropies(scores []float64, a image.Rectangle, ww, wh int) {
-	W := s.img.Rect.Dx()
+// entropyBlock is the side, in scout pixels, of the blocks whose
+// luminance entropy "entropy" sums, and entropyBins the histogram's bins.
+// Small blocks measure texture: a smooth gradient (a sky) has few levels in
+// any one block however many it has across the image, which the entropy of
+// a whole window would count as busy.
+const (
+	entropyBlock = 8
+	entropyBins  = 32
+)
+
+// busyness returns (and keeps) the entropy map: each scout pixel holds the
+// entropy, in bits, of the luminance histogram of its entropyBlock block.
+func (s *scout) busyness() []float32 {
+	if s.busy != nil {
+		return s.busy
+	}
+	w, h := s.img.Rect.Dx(), s.img.Rect.Dy()
 	lum := s.luminance()
-	n := ww * wh
-	// clogc[c] = c*log(c): the entropy of a histogram of n values is
-	// log(n) - sum(c*log(c))/n, kept up to date as counts change.
-	clogc := make([]float64, n+1)
-	for c := 2; c <= n; c++ {
-		clogc[c] = float64(c) * math.Log(float64(c))
-	}
-	var hist [256]int32
-	nx, ny := a.Dx()-ww+1, a.Dy()-wh+1
-	for j := range ny {
-		hist = [256]int32{}
-		var sum float64
-		add := func(x, d int32) {
-			for y := a.Min.Y + j; y < a.Min.Y+j+wh; y++ {
-				v := lum[y*W+int(x)]
-				sum -= clogc[hist[v]]
-				hist[v] += d
-				sum += clogc[hist[v]]
+	s.busy = make([]float32, w*h)
+	var hist [entropyBins]int
+	for by := 0; by < h; by += entropyBlock {
+		for bx := 0; bx < w; bx += entropyBlock {
+			hist = [entropyBins]int{}
+			x1, y1 := min(bx+entropyBlock, w), min(by+entropyBlock, h)
+			for y := by; y < y1; y++ {
+				for _, v := range lum[y*w+bx : y*w+x1] {
+					hist[int(v)*entropyBins/256]++
+				}
+			}
+			n := float64((x1 - bx) * (y1 - by))
+			var e float64
+			for _, c := range hist {
+				if c > 0 {
+					p := float64(c) / n
+					e -= p * math.Log2(p)
+				}
+			}
+			for y := by; y < y1; y++ {
+				row := s.busy[y*w+bx : y*w+x1]
+				for i := range row {
+					row[i] = float32(e)
+				}
 			}
 		}
-		for x := a.Min.X; x < a.Min.X+ww; x++ {
-			add(int32(x), 1)
-		}
-		for i := range nx {
-			if i > 0 {
-				add(int32(a.Min.X+i-1), -1)
-				add(int32(a.Min.X+i+ww-1), 1)
-			}
-			scores[j*nx+i] = math.Log(float64(n)) - sum/float64(n)
-		}
 	}
+	return s.busy
 }
