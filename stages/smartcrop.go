@@ -26,7 +26,16 @@ func newScout(src image.Image, w, h int) *scout {
 	b := src.Bounds()
 	f := min(1, scoutSize/float64(max(b.Dx(), b.Dy())))
 	sw, sh := max(1, round(float64(b.Dx())*f)), max(1, round(float64(b.Dy())*f))
-	img := resample(src, b, sw, sh, filters["box"])
+	var img image.Image
+	if ycc, ok := src.(*image.YCbCr); ok && (sw != b.Dx() || sh != b.Dy()) {
+		// Shrink the planes as they are and convert only the small copy:
+		// converting every decoded pixel to RGB cost more than the rest of
+		// the smart crop together.
+		img = resampleYCbCr(ycc, b, sw, sh, filters["box"])
+		b = img.Bounds()
+	} else {
+		img = resample(src, b, sw, sh, filters["box"])
+	}
 	rgba, ok := img.(*image.RGBA)
 	if !ok || rgba.Bounds().Min != (image.Point{}) {
 		rgba = image.NewRGBA(image.Rect(0, 0, sw, sh))

@@ -134,3 +134,87 @@ func TestSmartCropFlatIsCenter(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkSmartCrop times, over every photo of $IMGPIPE_BENCH_PHOTOS
+// (default ../testdata/photos), the fill 800x800 job (decode, resize,
+// encode) with each anchor, and the smart crop's own work alone (the scout
+// copy and the scores), for the figures in the README:
+//
+//	IMGPIPE_BENCH_PHOTOS=/tmp/bench-photos go test -run XXX -bench SmartCrop -count 6 ./stages
+func BenchmarkSmartCrop(b *testing.B) {
+	dir := os.Getenv("IMGPIPE_BENCH_PHOTOS")
+	if dir == "" {
+		dir = filepath.Join("..", "testdata", "photos")
+	}
+	paths, _ := filepath.Glob(filepath.Join(dir, "*.jpg"))
+	if len(paths) == 0 {
+		b.Skip("no photos in", dir)
+	}
+	files := make([]File, len(paths))
+	for i, p := range paths {
+		info, err := os.Stat(p)
+		if err != nil {
+			b.Fatal(err)
+		}
+		files[i] = File{Path: p, Rel: filepath.Base(p), Size: info.Size(), ModTime: info.ModTime()}
+	}
+	ctx := context.Background()
+	for _, anchor := range []string{"center", "attention", "entropy"} {
+		o := Output{Width: 800, Height: 800, Fit: "fill", Anchor: anchor}
+		b.Run("job/"+anchor, func(b *testing.B) {
+			dec, res, enc := decodeOpts{Outputs: []Output{o}}.stage(), Resize(), Encode()
+			for b.Loop() {
+				for _, f := range files {
+					d, err := dec(ctx, f)
+					if err != nil {
+						b.Fatal(err)
+					}
+					r, err := res(ctx, d)
+					if err != nil {
+						b.Fatal(err)
+					}
+					if _, err := enc(ctx, r); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+		})
+		if anchor == "center" {
+			continue
+		}
+		b.Run("score/"+anchor, func(b *testing.B) { // the scores on ready scouts, as smartcrop would be run
+			dec := decodeOpts{Outputs: []Output{o}}.stage()
+			scouts := make([]*scout, len(files))
+			crops := make([]Target, len(files))
+			for i, f := range files {
+				d, err := dec(ctx, f)
+				if err != nil {
+					b.Fatal(err)
+				}
+				scouts[i], crops[i] = newScout(d.Image, d.Width, d.Height), d.Targets[0]
+			}
+			for b.Loop() {
+				for i, sc := range scouts {
+					sc.saliency, sc.busy, sc.lum = nil, nil, nil
+					sc.crop(image.Rect(0, 0, int(float64(sc.img.Rect.Dx())/sc.sx+0.5), int(float64(sc.img.Rect.Dy())/sc.sy+0.5)), crops[i].Crop.Dx(), crops[i].Crop.Dy(), anchor)
+				}
+			}
+		})
+		b.Run("alone/"+anchor, func(b *testing.B) {
+			dec := decodeOpts{Outputs: []Output{o}}.stage()
+			ds := make([]*Decoded, len(files))
+			for i, f := range files {
+				var err error
+				if ds[i], err = dec(ctx, f); err != nil {
+					b.Fatal(err)
+				}
+			}
+			for b.Loop() {
+				for _, d := range ds {
+					t := d.Targets[0]
+					newScout(d.Image, d.Width, d.Height).crop(image.Rect(0, 0, d.Width, d.Height), t.Crop.Dx(), t.Crop.Dy(), anchor)
+				}
+			}
+		})
+	}
+}
