@@ -168,7 +168,7 @@ func TestResizeEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rows) != 16 || strings.Join(rows[0], ",") != "input,output,status,stage,error,format,src_width,src_height,width,height,bytes_in,bytes_out,ms,outputs,notes" {
+	if len(rows) != 16 || strings.Join(rows[0], ",") != "input,output,status,stage,error,format,src_width,src_height,width,height,bytes_in,bytes_out,ms,outputs,notes,placeholder" {
 		t.Fatalf("report has %d rows, header %v", len(rows), rows[0])
 	}
 	statuses := map[string]int{}

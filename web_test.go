@@ -79,3 +79,24 @@ func TestWebLayoutFlagsAndConfig(t *testing.T) {
 		}
 	})
 }
+
+// --placeholder puts the placeholder in the JSON Lines and CSV reports.
+func TestPlaceholderInReport(t *testing.T) {
+	in := tree(t, "photos/camera_Nikon_P6000_GPS.jpg")
+	for _, tt := range []struct{ kind, report, want string }{
+		{"blurhash", "r.jsonl", `"placeholder":"L`},
+		{"lqip", "r.csv", "\"data:image/jpeg;base64,/9j/"},
+	} {
+		out := t.TempDir()
+		report := filepath.Join(out, tt.report)
+		if code, _, stderr := imgpipe(t, "resize", in, "-o", filepath.Join(out, "o"), "-w", "100", "--placeholder", tt.kind, "--report", report); code != 0 {
+			t.Fatalf("exit %d: %s", code, stderr)
+		}
+		if data, _ := os.ReadFile(report); !strings.Contains(string(data), tt.want) {
+			t.Errorf("--placeholder %s: report %q, want it to hold %q", tt.kind, data, tt.want)
+		}
+	}
+	if code, _, stderr := imgpipe(t, "resize", in, "-o", t.TempDir(), "--placeholder", "thumbnail"); code != exitUsage || !strings.Contains(stderr, "--placeholder") {
+		t.Errorf("bad kind: exit %d, %q", code, stderr)
+	}
+}

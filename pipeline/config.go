@@ -204,6 +204,7 @@ func (c *Config) renditions() []stages.Output {
 		inherit(&o.Name, d.Name)
 		inherit(&o.Sharpen, d.Sharpen)
 		inherit(&o.Focal, d.Focal)
+		inherit(&o.Placeholder, d.Placeholder)
 		o.Trim = o.Trim || d.Trim
 		o.Linear = o.Linear || d.Linear
 		o.Lossless = o.Lossless || d.Lossless

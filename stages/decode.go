@@ -220,6 +220,20 @@ func (in *input) decode(ctx context.Context, opts *DecodeOptions,
 		}
 		scale = 1
 	}
+	if err == nil && scale > 1 && trims(in.targets) {
+		// The trimmed box is known only now: if it needs more pixels than
+		// were decoded, decode again, finer (a photo without a border,
+		// the usual case, costs a few pixel reads here).
+		if s := trimScale(in.targets, meta.Apply(img, in.info.Orientation), in.w, in.h, scale); s < scale {
+			release()
+			img = nil
+			if release, err = reserve(ctx, in.need(s)); err != nil {
+				return nil, err
+			}
+			img, anim, err = in.pixels(s)
+			scale = s
+		}
+	}
 	if err != nil {
 		release()
 		return nil, err
@@ -285,9 +299,6 @@ func shrinkOnLoad(targets []Target) int {
 	scale := 8
 	for _, t := range targets {
 		f := min(float64(t.Crop.Dx())/float64(t.Width), float64(t.Crop.Dy())/float64(t.Height))
-		if t.Output.Trim {
-			f /= 2 // the trimmed box is not known yet: keep detail for one half the size each way
-		}
 		s := 1
 		for _, c := range []int{8, 4, 2} {
 			need := float64(c)

@@ -77,6 +77,11 @@ type Output struct {
 	// KeepMetadata keeps EXIF (orientation reset); by default it is
 	// stripped (it can hold GPS positions) and the colour profile kept.
 	KeepMetadata bool `yaml:"keep_metadata"`
+	// Placeholder computes, from the decoded image, a stand-in a page shows
+	// while the output loads: blurhash (a BlurHash string) or lqip (a tiny
+	// JPEG as a data: URI); "" (default) none. It goes to the Target, the
+	// result and the report; it does not change the output's bytes.
+	Placeholder string `yaml:"placeholder"`
 	// DropWider leaves this rendition out for an image narrower than Width
 	// (unless Enlarge), as srcset generators do (--sizes sets it); an image
 	// narrower than all of them gets the narrowest at its own width.
@@ -148,6 +153,9 @@ func (o Output) Validate(prefix string) error {
 		}
 		return bad("format", "must be same or one of %s; got %q%s", strings.Join(format.Writable(), ", "), o.Format, hint)
 	}
+	if !oneOf(o.Placeholder, "", PlaceholderBlurHash, PlaceholderLQIP) {
+		return bad("placeholder", "must be blurhash or lqip, got %q", o.Placeholder)
+	}
 	if _, err := parseColor(o.Background); err != nil {
 		return bad("background", "%v", err)
 	}
@@ -178,6 +186,9 @@ type Target struct {
 	// Height output (the rest is Output.Background); empty when it fills it.
 	Place image.Rectangle
 	Name  string // the output's path below the output folder, with slashes
+	// Placeholder is the Output.Placeholder of the decoded image, set by
+	// the resize stage ("" before it, or when none was asked for).
+	Placeholder string
 }
 
 // Target is what o makes of an upright w x h input in srcFormat found at

@@ -61,41 +61,49 @@ func Resize() func(context.Context, *Decoded) (*Resized, error) {
 
 // layout is what arrange works out once per input for all its targets.
 type layout struct {
-	trimmed bool
-	trim    image.Rectangle // the trimmed box, in full-size source pixels
-	scout   *scout
+	trimmed      bool
+	trim         image.Rectangle // the trimmed box, in full-size source pixels
+	scout        *scout
+	placeholders map[string]string // by kind
+}
+
+// scoutOf returns the scout copy of d's image, made on first use.
+func (l *layout) scoutOf(d *Decoded) *scout {
+	if l.scout == nil {
+		l.scout = newScout(d.Image, d.Width, d.Height)
+	}
+	return l.scout
 }
 
 // arrange returns t laid out on the decoded image d: sized from the
-// trimmed box for Trim, and with the crop of a smart anchor moved where
-// the scout's scores put it. Other targets are returned as planned.
+// trimmed box for Trim, with the crop of a smart anchor moved where the
+// scout's scores put it, and with its placeholder (computed once per kind
+// for all targets). Other targets are returned as planned.
 func (l *layout) arrange(d *Decoded, t Target) Target {
 	o := t.Output
 	area := image.Rect(0, 0, d.Width, d.Height)
 	if o.Trim {
 		if !l.trimmed {
-			l.trim, l.trimmed = l.fullSize(d, trimBox(d.Image)), true
+			l.trim, l.trimmed = fullSize(trimBox(d.Image), d.Image.Bounds(), d.Width, d.Height), true
 		}
 		area = l.trim
-		w, h, crop := o.geometry(area.Dx(), area.Dy())
-		t.Width, t.Height, t.Crop, t.Place = w, h, crop.Add(area.Min), o.place(area.Dx(), area.Dy())
+		t = t.trimmedTo(area)
 	}
 	if o.Fit == "fill" && o.Focal == nil && smartAnchor(o.Anchor) && t.Crop != area {
-		if l.scout == nil {
-			l.scout = newScout(d.Image, d.Width, d.Height)
+		t.Crop = l.scoutOf(d).crop(area, t.Crop.Dx(), t.Crop.Dy(), o.Anchor)
+	}
+	if kind := o.Placeholder; kind != "" {
+		p, ok := l.placeholders[kind]
+		if !ok {
+			p = l.scoutOf(d).placeholder(kind)
+			if l.placeholders == nil {
+				l.placeholders = map[string]string{}
+			}
+			l.placeholders[kind] = p
 		}
-		t.Crop = l.scout.crop(area, t.Crop.Dx(), t.Crop.Dy(), o.Anchor)
+		t.Placeholder = p
 	}
 	return t
-}
-
-// fullSize maps a rectangle of d's decoded pixels (which may be shrunk on
-// load) to full-size source pixels, rounding outward.
-func (l *layout) fullSize(d *Decoded, r image.Rectangle) image.Rectangle {
-	b := d.Image.Bounds()
-	r = r.Sub(b.Min)
-	return image.Rect(r.Min.X*d.Width/b.Dx(), r.Min.Y*d.Height/b.Dy(),
-		(r.Max.X*d.Width+b.Dx()-1)/b.Dx(), (r.Max.Y*d.Height+b.Dy()-1)/b.Dy())
 }
 
 // resizeOne makes one target from the part r of src: resampled (in float

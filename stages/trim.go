@@ -1,6 +1,9 @@
 package stages
 
-import "image"
+import (
+	"image"
+	"slices"
+)
 
 // TrimTolerance is how far, in 8-bit levels on any channel (alpha
 // included), a pixel may be from the border colour and still be trimmed
@@ -60,4 +63,49 @@ func trimBox(img image.Image) image.Rectangle {
 		r.Max.X--
 	}
 	return r
+}
+
+// trimmedTo returns t laid out on the trimmed box area (in full-size
+// source pixels) as if it were the whole image: size, crop and placement.
+func (t Target) trimmedTo(area image.Rectangle) Target {
+	o := t.Output
+	w, h, crop := o.geometry(area.Dx(), area.Dy())
+	t.Width, t.Height, t.Crop, t.Place = w, h, crop.Add(area.Min), o.place(area.Dx(), area.Dy())
+	return t
+}
+
+// fullSize maps a rectangle r of decoded pixels with bounds b (which may
+// be shrunk on load) to the w x h full-size source, rounding outward.
+func fullSize(r, b image.Rectangle, w, h int) image.Rectangle {
+	r = r.Sub(b.Min)
+	return image.Rect(r.Min.X*w/b.Dx(), r.Min.Y*h/b.Dy(),
+		(r.Max.X*w+b.Dx()-1)/b.Dx(), (r.Max.Y*h+b.Dy()-1)/b.Dy())
+}
+
+// trimScale is, for targets of which some trim, the decode scale that the
+// trimmed box of upright (decoded at 1/scale) needs: shrink-on-load is
+// planned from the whole image, and a tight trim leaves fewer decoded
+// pixels than its outputs need. scale when none trims.
+func trimScale(targets []Target, upright image.Image, w, h, scale int) int {
+	var trimmed []Target
+	var area image.Rectangle
+	for i, t := range targets {
+		if !t.Output.Trim {
+			continue
+		}
+		if trimmed == nil {
+			trimmed = slices.Clone(targets)
+			area = fullSize(trimBox(upright), upright.Bounds(), w, h)
+		}
+		trimmed[i] = t.trimmedTo(area)
+	}
+	if trimmed == nil {
+		return scale
+	}
+	return min(scale, shrinkOnLoad(trimmed))
+}
+
+// trims reports whether a target trims.
+func trims(targets []Target) bool {
+	return slices.ContainsFunc(targets, func(t Target) bool { return t.Output.Trim })
 }

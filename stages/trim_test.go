@@ -24,12 +24,24 @@ func TestTrim(t *testing.T) {
 	}{
 		{"off-white png", "camera_Nikon_P6000_GPS.jpg", 1000, 800, image.Rect(120, 200, 760, 680), offWhite, false, 0},
 		{"black jpeg", "camera_Nikon_P6000_GPS.jpg", 1000, 800, image.Rect(300, 40, 940, 520), black, true, 16}, // colour rings through a 16 px 4:2:0 block
-		{"portrait in a wide jpeg, shrunk on load", "friends_by_Aitzol_Berasategi.jpg", 3000, 2000, image.Rect(1000, 100, 2000, 1600), offWhite, true, 8},
+		{"portrait in a wide jpeg, shrunk on load", "friends_by_Aitzol_Berasategi.jpg", 3000, 2000, image.Rect(1000, 100, 1600, 1000), offWhite, true, 8},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			path := subjectOnCanvas(t, tt.photo, tt.w, tt.h, tt.subject, tt.bg, tt.jpeg)
 			fit := Output{Width: 320, Height: 320, Trim: true}
+			if tt.jpeg {
+				// Shrink-on-load, planned from the whole image, must leave
+				// the trimmed box at least as many pixels as its output.
+				d, err := decodeFile(t, path, decodeOpts{Outputs: []Output{fit}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				have := float64(d.Image.Bounds().Dx()) / float64(tt.w) * float64(tt.subject.Dx())
+				if need := float64(320*tt.subject.Dx()) / float64(max(tt.subject.Dx(), tt.subject.Dy())); have < need {
+					t.Errorf("decoded %v: the trimmed box has %.0f pixels across for an output %.0f wide", d.Image.Bounds().Size(), have, need)
+				}
+			}
 			fill := Output{Width: 200, Height: 200, Fit: "fill", Trim: true}
 			pad := Output{Width: 200, Height: 200, Fit: "pad", Trim: true, Format: "png"}
 			ts := targetsAfterResize(t, path, fit, fill, pad)
