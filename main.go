@@ -138,6 +138,7 @@ func addFlags(f *pflag.FlagSet, cfg *pipeline.Config, o *options) {
 	f.StringVar(&cfg.Output.Filter, "filter", def.Filter, "resampling filter: lanczos, catmullrom, mitchell, linear, box, nearest")
 	f.StringVarP(&cfg.Output.Format, "format", "f", def.Format, "output format: "+formatHelp())
 	f.IntVarP(&cfg.Output.Quality, "quality", "q", def.Quality, "JPEG quality, 1-100")
+	f.Var((*pipeline.ByteSize)(&cfg.Output.MaxBytes), "max-bytes", "largest output file `size` (e.g. 60KB): JPEG/WebP/AVIF quality is lowered as far as needed; 0 = no limit")
 	f.BoolVar(&cfg.Output.Progressive, "progressive", false, "write progressive JPEG (shown blurred-to-sharp while loading; same pixels)")
 	f.BoolVar(&cfg.Output.Lossless, "lossless", false, "write WebP losslessly (builds with -tags nodynamic)")
 	f.StringVar(&cfg.Output.Background, "background", "", "colour under transparent pixels for formats without alpha, and around --fit pad (#rrggbb, #rrggbbaa, transparent); default white (transparent for pad where the format has alpha)")

@@ -100,3 +100,20 @@ func TestPlaceholderInReport(t *testing.T) {
 		t.Errorf("bad kind: exit %d, %q", code, stderr)
 	}
 }
+
+// --max-bytes from the flag: the output fits and the report says the quality.
+func TestMaxBytesFlag(t *testing.T) {
+	in := tree(t, "photos/friends_by_Aitzol_Berasategi.jpg")
+	out := t.TempDir()
+	report := filepath.Join(t.TempDir(), "r.csv")
+	if code, _, stderr := imgpipe(t, "resize", in, "-o", out, "-w", "600", "--max-bytes", "30KB", "--report", report); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	info, err := os.Stat(filepath.Join(out, "photos", "friends_by_Aitzol_Berasategi.jpg"))
+	if err != nil || info.Size() > 30000 {
+		t.Fatalf("output %v, %v: want at most 30000 bytes", info, err)
+	}
+	if data, _ := os.ReadFile(report); !strings.Contains(string(data), "max_bytes: quality ") {
+		t.Errorf("report %q does not give the quality chosen", data)
+	}
+}

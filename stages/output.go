@@ -56,6 +56,13 @@ type Output struct {
 	Format string `yaml:"format"`
 	// Quality is the JPEG (and WebP, AVIF) quality, 1-100 (default 85).
 	Quality int `yaml:"quality"`
+	// MaxBytes, when > 0, bounds the output's file size: a JPEG, lossy WebP
+	// or AVIF over it is encoded again at the highest lower Quality that
+	// fits (bisection: about 7 more encodes of the output image), and the
+	// result's notes give the quality chosen, or say that even quality 1
+	// does not fit (that smallest file is then written). Other formats
+	// ignore it. In YAML, a number of bytes.
+	MaxBytes int64 `yaml:"max_bytes"`
 	// Progressive writes progressive JPEG (shown blurred, then sharp, as it
 	// loads): same pixels, 1-2% smaller, about 15% more encoding time.
 	Progressive bool `yaml:"progressive"`
@@ -131,6 +138,8 @@ func (o Output) Validate(prefix string) error {
 		return bad("height", "must be >= 0, got %d", o.Height)
 	case o.Quality < 1 || o.Quality > 100:
 		return bad("quality", "must be 1-100, got %d", o.Quality)
+	case o.MaxBytes < 0:
+		return bad("max_bytes", "must be >= 0 (0: no limit), got %d", o.MaxBytes)
 	case !(o.Sharpen >= 0 && o.Sharpen <= 10): // NaN too
 		return bad("sharpen", "must be 0 (off) to 10, got %g", o.Sharpen)
 	}

@@ -467,6 +467,9 @@ func SettingsOf(o stages.Output, d stages.DecodeOptions) Settings {
 	if o.Trim {
 		kv = append(kv, "trim", "true")
 	}
+	if o.MaxBytes > 0 {
+		kv = append(kv, "max_bytes", strconv.FormatInt(o.MaxBytes, 10))
+	}
 	if raw.Fit == "pad" && raw.Background == "" { // transparent or white, by format
 		kv[slices.Index(kv, "background")+1] = "auto"
 	}
