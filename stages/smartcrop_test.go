@@ -137,8 +137,9 @@ func TestSmartCropFlatIsCenter(t *testing.T) {
 
 // BenchmarkSmartCrop times, over every photo of $IMGPIPE_BENCH_PHOTOS
 // (default ../testdata/photos), the fill 800x800 job (decode, resize,
-// encode) with each anchor, and the smart crop's own work alone (the scout
-// copy and the scores), for the figures in the README:
+// encode) with each anchor, the smart crop's own work alone (the scout
+// copy and the scores) and each placeholder's (the scout copy and the
+// placeholder), for the figures in the README:
 //
 //	IMGPIPE_BENCH_PHOTOS=/tmp/bench-photos go test -run XXX -bench SmartCrop -count 6 ./stages
 func BenchmarkSmartCrop(b *testing.B) {
@@ -213,6 +214,23 @@ func BenchmarkSmartCrop(b *testing.B) {
 				for _, d := range ds {
 					t := d.Targets[0]
 					newScout(d.Image, d.Width, d.Height).crop(image.Rect(0, 0, d.Width, d.Height), t.Crop.Dx(), t.Crop.Dy(), anchor)
+				}
+			}
+		})
+	}
+	for _, kind := range []string{PlaceholderBlurHash, PlaceholderLQIP} {
+		b.Run("alone/"+kind, func(b *testing.B) {
+			dec := decodeOpts{Outputs: []Output{{Width: 800, Height: 800}}}.stage()
+			ds := make([]*Decoded, len(files))
+			for i, f := range files {
+				var err error
+				if ds[i], err = dec(ctx, f); err != nil {
+					b.Fatal(err)
+				}
+			}
+			for b.Loop() {
+				for _, d := range ds {
+					newScout(d.Image, d.Width, d.Height).placeholder(kind)
 				}
 			}
 		})
