@@ -168,7 +168,7 @@ func TestResizeEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rows) != 16 || strings.Join(rows[0], ",") != "input,output,status,stage,error,format,src_width,src_height,width,height,bytes_in,bytes_out,ms,outputs,notes" {
+	if len(rows) != 16 || strings.Join(rows[0], ",") != "input,output,status,stage,error,format,src_width,src_height,width,height,bytes_in,bytes_out,ms,outputs,notes,placeholder" {
 		t.Fatalf("report has %d rows, header %v", len(rows), rows[0])
 	}
 	statuses := map[string]int{}
@@ -232,7 +232,7 @@ func TestExitCodes(t *testing.T) {
 		{"no inputs", []string{"resize", "-o", out}, 2, "requires at least 1 arg"},
 		{"no output", []string{"resize", in}, 2, "output folder is required"},
 		{"unknown flag", []string{"resize", in, "-o", out, "--colour", "red"}, 2, "unknown flag: --colour"},
-		{"bad fit", []string{"resize", in, "-o", out, "--fit", "cover"}, 2, "imgpipe: --fit: must be fit, fill or stretch"},
+		{"bad fit", []string{"resize", in, "-o", out, "--fit", "cover"}, 2, "imgpipe: --fit: must be fit, fill, pad or stretch"},
 		{"bad quality", []string{"resize", in, "-o", out, "-q", "0"}, 2, "--quality: must be 1-100"},
 		{"quality over 100", []string{"resize", in, "-o", out, "-q", "101"}, 2, "imgpipe: --quality: must be 1-100"},
 		{"negative width", []string{"resize", in, "-o", out, "--width", "-5"}, 2, "imgpipe: --width: must be >= 0, got -5\nRun 'imgpipe resize --help' for usage."},

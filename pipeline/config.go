@@ -210,6 +210,10 @@ func (c *Config) renditions() []stages.Output {
 		inherit(&o.Background, d.Background)
 		inherit(&o.Name, d.Name)
 		inherit(&o.Sharpen, d.Sharpen)
+		inherit(&o.Focal, d.Focal)
+		inherit(&o.Placeholder, d.Placeholder)
+		inherit(&o.MaxBytes, d.MaxBytes)
+		o.Trim = o.Trim || d.Trim
 		o.Linear = o.Linear || d.Linear
 		o.Lossless = o.Lossless || d.Lossless
 		o.Enlarge = o.Enlarge || d.Enlarge

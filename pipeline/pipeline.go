@@ -376,6 +376,9 @@ func (r *run) finish(ctx context.Context, saved <-chan item[*stages.Saved]) erro
 			}
 			for _, o := range res.Outputs {
 				res.BytesOut += o.Bytes
+				if res.Placeholder == "" {
+					res.Placeholder = o.Placeholder
+				}
 			}
 			it.t.release()
 			r.report(res)

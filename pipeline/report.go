@@ -13,12 +13,13 @@ import (
 // ReportColumns are the columns of a report, one row per input.
 var ReportColumns = []string{
 	"input", "output", "status", "stage", "error", "format", "src_width", "src_height",
-	"width", "height", "bytes_in", "bytes_out", "ms", "outputs", "notes",
+	"width", "height", "bytes_in", "bytes_out", "ms", "outputs", "notes", "placeholder",
 }
 
 // Report writes one row per Result to w as CSV (with a header) or JSON
 // Lines: use it as an OnResult hook. output, width and height describe the
-// first output; outputs lists every output path, separated by "|". Not safe
+// first output; outputs lists every output path, separated by "|";
+// placeholder is Result.Placeholder (--placeholder). Not safe
 // for concurrent use, which OnResult never needs.
 type Report struct {
 	csv  *csv.Writer
@@ -111,6 +112,7 @@ func (r *Report) row(res Result) []string {
 		res.Input, out, string(res.Status), res.Stage, errText, res.Format, itoa(res.Width), itoa(res.Height),
 		w, h, strconv.FormatInt(res.BytesIn, 10), strconv.FormatInt(res.BytesOut, 10),
 		strconv.FormatInt(res.Duration.Milliseconds(), 10), strings.Join(outs, "|"), strings.Join(res.Notes, "; "),
+		res.Placeholder,
 	}
 }
 

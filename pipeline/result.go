@@ -42,6 +42,8 @@ type Result struct {
 	// Notes are warnings that did not fail the input, e.g. a colour profile
 	// the output format cannot carry.
 	Notes []string
+	// Placeholder is the first of the Outputs' placeholders (--placeholder).
+	Placeholder string
 }
 
 // Rendition is one output of one input.
@@ -50,6 +52,9 @@ type Rendition struct {
 	Format        string
 	Width, Height int
 	Bytes         int64
+	// Placeholder is the rendition's Output.Placeholder (a BlurHash, or an
+	// LQIP data: URI), "" when none was asked for or the input was skipped.
+	Placeholder string
 }
 
 // Summary totals a run.
@@ -85,7 +90,7 @@ func (s *Summary) add(r Result) {
 func renditions(d *stages.Decoded, paths []string, files [][]byte) []Rendition {
 	out := make([]Rendition, len(d.Targets))
 	for i, t := range d.Targets {
-		out[i] = Rendition{Path: t.Name, Format: t.Format, Width: t.Width, Height: t.Height}
+		out[i] = Rendition{Path: t.Name, Format: t.Format, Width: t.Width, Height: t.Height, Placeholder: t.Placeholder}
 		if i < len(paths) {
 			out[i].Path = paths[i]
 		}

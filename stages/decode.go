@@ -301,6 +301,20 @@ func (in *input) decode(ctx context.Context, opts *DecodeOptions,
 		}
 		scale = 1
 	}
+	if err == nil && scale > 1 && trims(in.targets) {
+		// The trimmed box is known only now: if it needs more pixels than
+		// were decoded, decode again, finer (a photo without a border,
+		// the usual case, costs a few pixel reads here).
+		if s := trimScale(in.targets, meta.Apply(img, in.info.Orientation), in.w, in.h, scale); s < scale {
+			release()
+			img = nil
+			if release, err = reserve(ctx, in.need(s)); err != nil {
+				return nil, err
+			}
+			img, anim, err = in.pixels(s)
+			scale = s
+		}
+	}
 	if err != nil {
 		return fail(err)
 	}

@@ -57,6 +57,15 @@ func Encode() func(context.Context, *Resized) (*Encoded, error) {
 }
 
 func encodeOne(img image.Image, frames []image.Image, t Target, d *Decoded) ([]byte, string, error) {
+	data, note, err := encodeAt(img, frames, t, d)
+	if err != nil || t.Output.MaxBytes <= 0 || int64(len(data)) <= t.Output.MaxBytes || !hasQuality(t) {
+		return data, note, err
+	}
+	return fitBytes(img, frames, t, d)
+}
+
+// encodeAt encodes img (or frames) for t at t.Output.Quality.
+func encodeAt(img image.Image, frames []image.Image, t Target, d *Decoded) ([]byte, string, error) {
 	f := format.ByName(t.Format)
 	if f == nil || !f.Writable() {
 		return nil, "", fmt.Errorf("%w: cannot write %s", ErrUnsupportedFormat, t.Format)

@@ -18,11 +18,27 @@ type Output struct {
 	Width  int `yaml:"width"`
 	Height int `yaml:"height"`
 	// Fit is "fit" (inside the box, aspect kept; default), "fill" (cover the
-	// box, then crop at Anchor) or "stretch" (exactly Width x Height).
+	// box, then crop at Anchor), "pad" (exactly Width x Height: the image
+	// fitted inside, placed at Anchor, the rest Background) or "stretch"
+	// (exactly Width x Height, aspect not kept).
 	Fit string `yaml:"fit"`
-	// Anchor is the part kept by "fill": center (default), top, bottom,
-	// left, right, top-left, top-right, bottom-left or bottom-right.
+	// Anchor is the part kept by "fill", and where "pad" places the image:
+	// center (default), top, bottom, left, right, top-left, top-right,
+	// bottom-left or bottom-right. For "fill" it can also be attention (the
+	// part with the most skin tones, saturated colour and edges) or entropy
+	// (the busiest part: the most varied detail, a smooth sky counting
+	// little), found from a 256 px copy of the decoded pixels.
 	Anchor string `yaml:"anchor"`
+	// Focal, for "fill", is the point the crop is centred on as far as the
+	// image allows, as fractions of the upright image's width and height
+	// ({0.5, 0.5} is the middle); it takes precedence over Anchor. Nil, the
+	// default, leaves the crop to Anchor. Other fits ignore it.
+	Focal *[2]float64 `yaml:"focal,flow"`
+	// Trim removes uniform borders (every pixel within TrimTolerance of the
+	// corner colour) before resizing: the output is made from the trimmed
+	// box as if it were the whole image. {width} and {height} in Name still
+	// give the size planned from the untrimmed image.
+	Trim bool `yaml:"trim"`
 	// Enlarge allows outputs bigger than the input (upscaling adds bytes,
 	// not detail).
 	Enlarge bool `yaml:"enlarge"`
@@ -40,13 +56,22 @@ type Output struct {
 	Format string `yaml:"format"`
 	// Quality is the JPEG (and WebP, AVIF) quality, 1-100 (default 85).
 	Quality int `yaml:"quality"`
+	// MaxBytes, when > 0, bounds the output's file size: a JPEG, lossy WebP
+	// or AVIF over it is encoded again at the highest lower Quality that
+	// fits (bisection: about 7 more encodes of the output image), and the
+	// result's notes give the quality chosen, or say that even quality 1
+	// does not fit (that smallest file is then written). Other formats
+	// ignore it. In YAML, a number of bytes.
+	MaxBytes int64 `yaml:"max_bytes"`
 	// Progressive writes progressive JPEG (shown blurred, then sharp, as it
 	// loads): same pixels, 1-2% smaller, about 15% more encoding time.
 	Progressive bool `yaml:"progressive"`
 	// Lossless writes WebP losslessly (Quality is then ignored).
 	Lossless bool `yaml:"lossless"`
 	// Background is the colour transparent pixels are flattened onto in
-	// formats without alpha: "#rrggbb", white (default) or black.
+	// formats without alpha, and the colour around the image for "pad":
+	// "#rrggbb", "#rrggbbaa", white, black or transparent. Default white;
+	// for "pad" in a format with alpha, transparent.
 	Background string `yaml:"background"`
 	// Name is the output file name template, relative to the input's folder
 	// mirrored under the output folder: {name} (input base name), {ext}
@@ -59,6 +84,11 @@ type Output struct {
 	// KeepMetadata keeps EXIF (orientation reset); by default it is
 	// stripped (it can hold GPS positions) and the colour profile kept.
 	KeepMetadata bool `yaml:"keep_metadata"`
+	// Placeholder computes, from the decoded image, a stand-in a page shows
+	// while the output loads: blurhash (a BlurHash string) or lqip (a tiny
+	// JPEG as a data: URI); "" (default) none. It goes to the Target, the
+	// result and the report; it does not change the output's bytes.
+	Placeholder string `yaml:"placeholder"`
 	// DropWider leaves this rendition out for an image narrower than Width
 	// (unless Enlarge), as srcset generators do (--sizes sets it); an image
 	// narrower than all of them gets the narrowest at its own width.
@@ -108,14 +138,19 @@ func (o Output) Validate(prefix string) error {
 		return bad("height", "must be >= 0, got %d", o.Height)
 	case o.Quality < 1 || o.Quality > 100:
 		return bad("quality", "must be 1-100, got %d", o.Quality)
+	case o.MaxBytes < 0:
+		return bad("max_bytes", "must be >= 0 (0: no limit), got %d", o.MaxBytes)
 	case !(o.Sharpen >= 0 && o.Sharpen <= 10): // NaN too
 		return bad("sharpen", "must be 0 (off) to 10, got %g", o.Sharpen)
 	}
-	if !oneOf(o.Fit, "fit", "fill", "stretch") {
-		return bad("fit", "must be fit, fill or stretch, got %q", o.Fit)
+	if !oneOf(o.Fit, "fit", "fill", "pad", "stretch") {
+		return bad("fit", "must be fit, fill, pad or stretch, got %q", o.Fit)
 	}
-	if _, ok := anchors[o.Anchor]; !ok {
-		return bad("anchor", "must be one of center, top, bottom, left, right, top-left, top-right, bottom-left, bottom-right; got %q", o.Anchor)
+	if _, ok := anchors[o.Anchor]; !ok && !smartAnchor(o.Anchor) {
+		return bad("anchor", "must be one of center, top, bottom, left, right, top-left, top-right, bottom-left, bottom-right, attention, entropy; got %q", o.Anchor)
+	}
+	if f := o.Focal; f != nil && !(f[0] >= 0 && f[0] <= 1 && f[1] >= 0 && f[1] <= 1) { // NaN too
+		return bad("focal", "must be two fractions of the image, 0-1, got %g,%g", f[0], f[1])
 	}
 	if _, ok := filters[o.Filter]; !ok {
 		return bad("filter", "must be one of lanczos, catmullrom, mitchell, linear, box, nearest; got %q", o.Filter)
@@ -126,6 +161,9 @@ func (o Output) Validate(prefix string) error {
 			hint = " (" + o.Format + " needs " + f.WriteNeeds + ")"
 		}
 		return bad("format", "must be same or one of %s; got %q%s", strings.Join(format.Writable(), ", "), o.Format, hint)
+	}
+	if !oneOf(o.Placeholder, "", PlaceholderBlurHash, PlaceholderLQIP) {
+		return bad("placeholder", "must be blurhash or lqip, got %q", o.Placeholder)
 	}
 	if _, err := parseColor(o.Background); err != nil {
 		return bad("background", "%v", err)
@@ -153,16 +191,40 @@ type Target struct {
 	Width  int    // output size in pixels
 	Height int
 	Crop   image.Rectangle // the part of the upright full-size source used
-	Name   string          // the output's path below the output folder, with slashes
+	// Place, for "pad", is where the resized Crop sits in the Width x
+	// Height output (the rest is Output.Background); empty when it fills it.
+	Place image.Rectangle
+	Name  string // the output's path below the output folder, with slashes
+	// Placeholder is the Output.Placeholder of the decoded image, set by
+	// the resize stage ("" before it, or when none was asked for).
+	Placeholder string
 }
 
 // Target is what o makes of an upright w x h input in srcFormat found at
 // rel (below its root, with slashes): format, size, crop and name.
 func (o Output) Target(rel, srcFormat string, w, h int) Target {
+	if o.Fit == "pad" && o.Background == "" { // not given: transparent where the format can be
+		if f := format.ByName(o.WithDefaults().outputFormat(srcFormat)); f != nil && f.Alpha {
+			o.Background = "transparent"
+		}
+	}
 	o = o.WithDefaults()
 	ow, oh, crop := o.geometry(w, h)
 	of := o.outputFormat(srcFormat)
-	return Target{Output: o, Format: of, Width: ow, Height: oh, Crop: crop, Name: o.fileName(rel, of, ow, oh)}
+	return Target{Output: o, Format: of, Width: ow, Height: oh, Crop: crop, Place: o.place(w, h),
+		Name: o.fileName(rel, of, ow, oh)}
+}
+
+// place is, for "pad" with both sides given, where the w x h image fitted
+// inside the box sits in it; empty otherwise.
+func (o Output) place(w, h int) image.Rectangle {
+	if o.Fit != "pad" || o.Width == 0 || o.Height == 0 {
+		return image.Rectangle{}
+	}
+	fit := o
+	fit.Fit = "fit"
+	iw, ih, _ := fit.geometry(w, h)
+	return anchorRect(o.Width, o.Height, iw, ih, o.Anchor)
 }
 
 // geometry works out what o makes of a w x h (upright) image: the output
@@ -183,6 +245,11 @@ func (o Output) geometry(w, h int) (outW, outH int, src image.Rectangle) {
 		fh = fw
 	}
 	switch o.Fit {
+	case "pad":
+		if W == 0 || H == 0 { // one side free: as fit
+			break
+		}
+		return W, H, src
 	case "stretch":
 		if W == 0 || H == 0 { // one side free: keep the aspect ratio
 			break
@@ -203,6 +270,9 @@ func (o Output) geometry(w, h int) (outW, outH int, src image.Rectangle) {
 		// the source when the source is too small to fill it.
 		outW, outH = min(W, round(float64(w)*f)), min(H, round(float64(h)*f))
 		cw, ch := min(w, round(float64(outW)/f)), min(h, round(float64(outH)/f))
+		if o.Focal != nil {
+			return outW, outH, focalRect(w, h, cw, ch, o.Focal[0], o.Focal[1])
+		}
 		return outW, outH, anchorRect(w, h, cw, ch, o.Anchor)
 	}
 	f := min(fw, fh)
@@ -221,9 +291,26 @@ var anchors = map[string][2]int{
 	"top-left": {0, 0}, "top-right": {2, 0}, "bottom-left": {0, 2}, "bottom-right": {2, 2},
 }
 
+// smartAnchor reports whether anchor is found from the pixels (attention,
+// entropy): geometry plans it as center and the resize stage moves the crop.
+func smartAnchor(anchor string) bool { return anchor == "attention" || anchor == "entropy" }
+
+// anchorRect places a cw x ch box in a w x h one at anchor (smart anchors:
+// centred).
 func anchorRect(w, h, cw, ch int, anchor string) image.Rectangle {
-	a := anchors[anchor]
+	a, ok := anchors[anchor]
+	if !ok {
+		a = anchors[defaultAnchor]
+	}
 	x, y := (w-cw)*a[0]/2, (h-ch)*a[1]/2
+	return image.Rect(x, y, x+cw, y+ch)
+}
+
+// focalRect places a cw x ch box in a w x h one centred on the point
+// (fx*w, fy*h) as far as the w x h box allows.
+func focalRect(w, h, cw, ch int, fx, fy float64) image.Rectangle {
+	x := max(0, min(w-cw, round(fx*float64(w)-float64(cw)/2)))
+	y := max(0, min(h-ch, round(fy*float64(h)-float64(ch)/2)))
 	return image.Rect(x, y, x+cw, y+ch)
 }
 

@@ -31,6 +31,14 @@ func TestGeometry(t *testing.T) {
 		{"fill bottom-right", Output{Width: 100, Height: 100, Fit: "fill", Anchor: "bottom-right"}, 300, 400, 100, 100, image.Rect(0, 100, 300, 400), false},
 		{"fill small source no enlarge", Output{Width: 400, Height: 400, Fit: "fill"}, 300, 200, 300, 200, image.Rect(0, 0, 300, 200), false},
 		{"fill one side free is fit", Output{Width: 100, Fit: "fill"}, 400, 300, 100, 75, image.Rectangle{}, true},
+		{"fill focal left clamps", Output{Width: 100, Height: 100, Fit: "fill", Focal: &[2]float64{0.1, 0.5}}, 400, 300, 100, 100, image.Rect(0, 0, 300, 300), false},
+		{"fill focal right clamps", Output{Width: 100, Height: 100, Fit: "fill", Focal: &[2]float64{0.9, 0.5}}, 400, 300, 100, 100, image.Rect(100, 0, 400, 300), false},
+		{"fill focal centres", Output{Width: 100, Height: 100, Fit: "fill", Focal: &[2]float64{0.6, 0.1}}, 400, 300, 100, 100, image.Rect(90, 0, 390, 300), false},
+		{"fill focal beats anchor", Output{Width: 100, Height: 50, Fit: "fill", Anchor: "top", Focal: &[2]float64{0.5, 0.75}}, 400, 400, 100, 50, image.Rect(0, 200, 400, 400), false},
+		{"fill smart anchor planned centred", Output{Width: 100, Height: 100, Fit: "fill", Anchor: "attention"}, 400, 300, 100, 100, image.Rect(50, 0, 350, 300), false},
+		{"pad box", Output{Width: 100, Height: 100, Fit: "pad"}, 400, 300, 100, 100, image.Rectangle{}, true},
+		{"pad small source keeps box", Output{Width: 500, Height: 500, Fit: "pad"}, 400, 300, 500, 500, image.Rectangle{}, true},
+		{"pad one side free is fit", Output{Width: 100, Fit: "pad"}, 400, 300, 100, 75, image.Rectangle{}, true},
 		{"stretch exact", Output{Width: 100, Height: 50, Fit: "stretch"}, 400, 300, 100, 50, image.Rectangle{}, true},
 		{"stretch no enlarge clamps", Output{Width: 500, Height: 50, Fit: "stretch"}, 400, 300, 400, 50, image.Rectangle{}, true},
 	}
@@ -46,6 +54,33 @@ func TestGeometry(t *testing.T) {
 			}
 			if crop != want {
 				t.Errorf("crop = %v, want %v", crop, want)
+			}
+		})
+	}
+}
+
+// Pad places the fitted image by the anchor; the background is
+// transparent only where the format has alpha and none was given.
+func TestPadTarget(t *testing.T) {
+	tests := []struct {
+		o      Output
+		src    string
+		place  image.Rectangle
+		bg     string
+		format string
+	}{
+		{Output{Width: 100, Height: 100, Fit: "pad"}, "jpeg", image.Rect(0, 12, 100, 87), "white", "jpeg"},
+		{Output{Width: 100, Height: 100, Fit: "pad", Anchor: "bottom"}, "png", image.Rect(0, 25, 100, 100), "transparent", "png"},
+		{Output{Width: 100, Height: 100, Fit: "pad", Format: "png"}, "jpeg", image.Rect(0, 12, 100, 87), "transparent", "png"},
+		{Output{Width: 100, Height: 100, Fit: "pad", Format: "png", Background: "white"}, "jpeg", image.Rect(0, 12, 100, 87), "white", "png"},
+		{Output{Width: 100, Height: 100, Fit: "pad", Format: "bmp"}, "png", image.Rect(0, 12, 100, 87), "white", "bmp"},
+		{Output{Width: 100, Height: 100, Fit: "fill", Format: "png"}, "png", image.Rectangle{}, "white", "png"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.o.Fit+"-"+tt.o.Anchor+"-"+tt.format+"-"+tt.o.Background, func(t *testing.T) {
+			got := tt.o.Target("a."+tt.src, tt.src, 400, 300)
+			if got.Place != tt.place || got.Output.Background != tt.bg || got.Format != tt.format {
+				t.Errorf("place %v, background %q, format %s; want %v, %q, %s", got.Place, got.Output.Background, got.Format, tt.place, tt.bg, tt.format)
 			}
 		})
 	}
@@ -88,6 +123,10 @@ func TestOutputValidate(t *testing.T) {
 		{Output{Sharpen: math.NaN()}, "output.sharpen"},
 		{Output{Fit: "cover"}, "output.fit"},
 		{Output{Anchor: "middle"}, "output.anchor"},
+		{Output{Fit: "pad", Anchor: "entropy"}, ""},
+		{Output{Focal: &[2]float64{0.5, 1}}, ""},
+		{Output{Focal: &[2]float64{1.5, 0.5}}, "output.focal"},
+		{Output{Focal: &[2]float64{0.5, math.NaN()}}, "output.focal"},
 		{Output{Filter: "bicubic"}, "output.filter"},
 		{Output{Format: "avif"}, "output.format"},
 		{Output{Background: "#12345"}, "output.background"},

@@ -16,19 +16,23 @@ type Resized struct {
 	Anim   [][]image.Image
 }
 
-// Resize returns the resize stage: each target is resampled (and cropped,
-// for "fill") from the upright source with its filter, on the caller's
-// goroutine. Memory: each output's pixels plus, while it is made, an
-// intermediate of output width x source height x 4 bytes.
+// Resize returns the resize stage: each target is laid out on the decoded
+// pixels (trim, smart crop: see arrange), resampled (and cropped, for
+// "fill") from the upright source with its filter, and padded (for "pad"),
+// on the caller's goroutine. Memory: each output's pixels plus, while it is
+// made, an intermediate of output width x source height x 4 bytes.
 func Resize() func(context.Context, *Decoded) (*Resized, error) {
 	return func(ctx context.Context, d *Decoded) (*Resized, error) {
 		src := d.Image
 		b := src.Bounds()
 		out := &Resized{Decoded: d, Images: make([]image.Image, len(d.Targets))}
-		for i, t := range d.Targets {
+		var lay layout
+		for i := range d.Targets {
 			if err := ctx.Err(); err != nil {
 				return nil, err
 			}
+			d.Targets[i] = lay.arrange(d, d.Targets[i])
+			t := d.Targets[i]
 			// The source may have been shrunk on load: map the crop, given
 			// at full resolution, onto the pixels we have.
 			crop := t.Crop
@@ -55,9 +59,62 @@ func Resize() func(context.Context, *Decoded) (*Resized, error) {
 	}
 }
 
+// layout is what arrange works out once per input for all its targets.
+type layout struct {
+	trimmed      bool
+	trim         image.Rectangle // the trimmed box, in full-size source pixels
+	scout        *scout
+	placeholders map[string]string // by kind
+}
+
+// scoutOf returns the scout copy of d's image, made on first use.
+func (l *layout) scoutOf(d *Decoded) *scout {
+	if l.scout == nil {
+		l.scout = newScout(d.Image, d.Width, d.Height)
+	}
+	return l.scout
+}
+
+// arrange returns t laid out on the decoded image d: sized from the
+// trimmed box for Trim, with the crop of a smart anchor moved where the
+// scout's scores put it, and with its placeholder (computed once per kind
+// for all targets). Other targets are returned as planned.
+func (l *layout) arrange(d *Decoded, t Target) Target {
+	o := t.Output
+	area := image.Rect(0, 0, d.Width, d.Height)
+	if o.Trim {
+		if !l.trimmed {
+			l.trim, l.trimmed = fullSize(trimBox(d.Image), d.Image.Bounds(), d.Width, d.Height), true
+		}
+		area = l.trim
+		t = t.trimmedTo(area)
+	}
+	if o.Fit == "fill" && o.Focal == nil && smartAnchor(o.Anchor) && t.Crop != area {
+		t.Crop = l.scoutOf(d).crop(area, t.Crop.Dx(), t.Crop.Dy(), o.Anchor)
+	}
+	if kind := o.Placeholder; kind != "" {
+		p, ok := l.placeholders[kind]
+		if !ok {
+			p = l.scoutOf(d).placeholder(kind)
+			if l.placeholders == nil {
+				l.placeholders = map[string]string{}
+			}
+			l.placeholders[kind] = p
+		}
+		t.Placeholder = p
+	}
+	return t
+}
+
 // resizeOne makes one target from the part r of src: resampled (in float
-// for linear light or to keep 16 bits for PNG), then sharpened if asked.
+// for linear light or to keep 16 bits for PNG), sharpened if asked, and
+// padded for "pad".
 func resizeOne(src image.Image, r image.Rectangle, t Target) image.Image {
+	if !t.Place.Empty() {
+		inner := t
+		inner.Width, inner.Height, inner.Place = t.Place.Dx(), t.Place.Dy(), image.Rectangle{}
+		return pad(resizeOne(src, r, inner), t)
+	}
 	f := filters[t.Output.Filter]
 	out := format.ByName(t.Format)
 	if out == nil { // a Target made by hand, with no format: plain 8-bit RGBA

@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -442,6 +443,7 @@ type Settings struct {
 // rendition's own, the decode options that change pixels, and
 // CodecVersion.
 func SettingsOf(o stages.Output, d stages.DecodeOptions) Settings {
+	raw := o
 	o = o.WithDefaults()
 	frames := d.Frames
 	if frames == "" {
@@ -456,6 +458,20 @@ func SettingsOf(o stages.Output, d stages.DecodeOptions) Settings {
 		"background", o.Background, "name", o.Name, "frames", frames,
 		"full_decode", strconv.FormatBool(d.FullDecode), "ignore_orientation", strconv.FormatBool(d.IgnoreOrientation),
 		"codec", CodecVersion,
+	}
+	// Settings added later are recorded only when set, so outputs made
+	// before they existed stay up to date.
+	if o.Focal != nil {
+		kv = append(kv, "focal", strconv.FormatFloat(o.Focal[0], 'g', -1, 64)+","+strconv.FormatFloat(o.Focal[1], 'g', -1, 64))
+	}
+	if o.Trim {
+		kv = append(kv, "trim", "true")
+	}
+	if o.MaxBytes > 0 {
+		kv = append(kv, "max_bytes", strconv.FormatInt(o.MaxBytes, 10))
+	}
+	if raw.Fit == "pad" && raw.Background == "" { // transparent or white, by format
+		kv[slices.Index(kv, "background")+1] = "auto"
 	}
 	s := Settings{m: make(map[string]string, len(kv)/2)}
 	for i := 0; i < len(kv); i += 2 {
