@@ -12,6 +12,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/imgpipe/imgpipe/internal/plan"
 	"github.com/imgpipe/imgpipe/stages"
 )
 
@@ -182,7 +183,7 @@ func (c *Config) Validate() error {
 	}
 	for i, o := range outs {
 		for j := range i {
-			if stages.CanCollide(outs[j], o) {
+			if plan.CanCollide(outs[j], o) {
 				return fmt.Errorf("outputs[%d].name: outputs[%d] and outputs[%d] can be given the same file name (%q and %q); vary {w}, {h}, {format} or the text, e.g. %q",
 					i, j, i, outs[j].WithDefaults().Name, o.WithDefaults().Name, "{name}-{w}w.{ext}")
 			}

@@ -34,12 +34,10 @@ type DecodeOptions struct {
 	MaxPixelsPerByte int64 `yaml:"max_pixels_per_byte"`
 	// IgnoreOrientation leaves EXIF-rotated photos as stored.
 	IgnoreOrientation bool `yaml:"ignore_orientation"`
-	// FullDecode decodes every pixel of a JPEG. By default a JPEG is
-	// decoded at 1/2, 1/4 or 1/8 when every output is that much smaller
-	// (shrink-on-load): several times faster, a fraction of the memory.
+	// FullDecode turns off shrink-on-load: decoding a JPEG at 1/2, 1/4 or
+	// 1/8 when every output is that much smaller.
 	FullDecode bool `yaml:"full_decode"`
-	// Frames is "all" (default) to keep every frame of an animation in
-	// outputs that can hold one, or "first".
+	// Frames is all (default: animations stay animated) or first.
 	Frames string `yaml:"frames"`
 }
 
@@ -68,20 +66,17 @@ type Decoded struct {
 	Image         image.Image
 	Meta          meta.Info // colour profile and EXIF of the source
 	Gray          bool      // the source is greyscale: outputs stay greyscale
-	// Targets are the outputs to make, in the configured order.
-	Targets []Target
+	Targets       []Target  // the outputs to make, in the configured order
 
 	anim    *format.Animation // every frame, when a target writes an animation
 	palette color.Palette     // the source's palette (GIF, PNG-8), for GIF outputs
 	notes   []string          // what decode left out without failing the input
 }
 
-// Decode returns the decode stage: it opens an input once (see File.Link),
-// refuses it by its first bytes, size or header against the limits, asks
-// plan for its targets (nil: one of the input's own size and format),
-// charges its memory (file, pixels, profile, outputs) with reserve (nil: no
-// budget) before reading the file or allocating any pixel, decodes and
-// turns it upright.
+// Decode returns the decode stage: it opens an input once, checks its
+// first bytes, size and header against the limits, asks plan for its
+// targets (nil: one of its own size and format), charges all its memory
+// with reserve (nil: no budget) before reading on, decodes, turns upright.
 func Decode(opts DecodeOptions,
 	plan func(f File, format string, w, h int) ([]Target, error),
 	reserve func(ctx context.Context, bytes int64) (release func(), err error),

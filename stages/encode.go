@@ -21,11 +21,9 @@ type Encoded struct {
 	Notes []string // what could not be carried over (a colour profile...)
 }
 
-// Encode returns the encode stage: each image is flattened onto the
-// background where the format has no alpha, kept grey if the source was,
-// and encoded with the colour profile (and, with KeepMetadata, the EXIF)
-// where the format can carry them. Memory: the encoded bytes, and a
-// flattened copy of images with alpha.
+// Encode returns the encode stage: images are flattened where the format
+// has no alpha, kept grey if the source was, and encoded with the colour
+// profile (and, with KeepMetadata, EXIF) where the format holds them.
 func Encode() func(context.Context, *Resized) (*Encoded, error) {
 	return func(ctx context.Context, r *Resized) (*Encoded, error) {
 		out := &Encoded{Decoded: r.Decoded, Files: make([][]byte, len(r.Images))}

@@ -47,9 +47,8 @@ func (r InputRule) Skip(name string, dir bool) bool {
 	return !dir && filepath.Ext(name) != "" && !hasImageExt(name)
 }
 
-// Accept reports the format of a file's first bytes (32 are enough) and
-// whether it is an input: an image by its bytes, or named like one (so a
-// broken photo is reported, not silently passed over).
+// Accept reports the format of a file's first 32 bytes, and whether it is
+// an input: an image, or named like one (so that a broken one is reported).
 func Accept(name string, head []byte) (formatName string, ok bool) {
 	if f := format.Sniff(head); f != nil {
 		return f.Name, true

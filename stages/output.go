@@ -11,87 +11,55 @@ import (
 	"github.com/imgpipe/imgpipe/internal/format"
 )
 
-// Output describes one rendition made of every input. Zero values mean
-// the defaults: the zero Output keeps the input's size and format.
+// Output describes one rendition made of every input (the README's flags
+// table says more of each field). Zero values mean the defaults: the zero
+// Output keeps the input's size and format.
 type Output struct {
 	// Width and Height bound the output in pixels; 0 leaves a side free.
 	Width  int `yaml:"width"`
 	Height int `yaml:"height"`
-	// Fit is "fit" (inside the box, aspect kept; default), "fill" (cover the
-	// box, then crop at Anchor), "pad" (exactly Width x Height: the image
-	// fitted inside, placed at Anchor, the rest Background) or "stretch"
-	// (exactly Width x Height, aspect not kept).
+	// Fit is fit (inside the box; default), fill (cover it, crop at
+	// Anchor), pad (fit inside, placed at Anchor on Background) or stretch.
 	Fit string `yaml:"fit"`
-	// Anchor is the part kept by "fill", and where "pad" places the image:
-	// center (default), top, bottom, left, right, top-left, top-right,
-	// bottom-left or bottom-right. For "fill" it can also be attention (the
-	// part with the most skin tones, saturated colour and edges) or entropy
-	// (the busiest part: the most varied detail, a smooth sky counting
-	// little), found from a 256 px copy of the decoded pixels.
+	// Anchor is where fill crops and pad places: center (default), top,
+	// bottom, left, right, top-left... or, for fill, attention (skin, colour
+	// and edges) or entropy (the busiest part).
 	Anchor string `yaml:"anchor"`
-	// Focal, for "fill", is the point the crop is centred on as far as the
-	// image allows, as fractions of the upright image's width and height
-	// ({0.5, 0.5} is the middle); it takes precedence over Anchor. Nil, the
-	// default, leaves the crop to Anchor. Other fits ignore it.
+	// Focal centres fill's crop on a point, as fractions of the image.
 	Focal *[2]float64 `yaml:"focal,flow"`
-	// Trim removes uniform borders (every pixel within TrimTolerance of the
-	// corner colour) before resizing: the output is made from the trimmed
-	// box as if it were the whole image. {width} and {height} in Name still
-	// give the size planned from the untrimmed image.
+	// Trim removes uniform borders before resizing.
 	Trim bool `yaml:"trim"`
-	// Enlarge allows outputs bigger than the input (upscaling adds bytes,
-	// not detail).
+	// Enlarge allows outputs bigger than the input.
 	Enlarge bool `yaml:"enlarge"`
-	// Filter is the resampling filter: lanczos (default), catmullrom,
-	// mitchell, linear, box or nearest.
+	// Filter is lanczos (default), catmullrom, mitchell, linear, box or nearest.
 	Filter string `yaml:"filter"`
-	// Sharpen is the sigma, in output pixels, of an unsharp mask after
-	// resizing (0.5 to 1 suits thumbnails); 0, the default, is off.
+	// Sharpen is an unsharp mask's sigma in output pixels; 0 (default) is off.
 	Sharpen float64 `yaml:"sharpen"`
-	// Linear resizes in linear light, so fine bright detail does not
-	// darken; about 3x the resize time and 4x its memory.
+	// Linear resizes in linear light (about 3x the resize time).
 	Linear bool `yaml:"linear"`
-	// Format is same (default: the input's format when it can be written,
-	// else jpeg) or the name of a format this build writes.
+	// Format is same (default: the input's, if writable, else jpeg) or a
+	// format this build writes.
 	Format string `yaml:"format"`
-	// Quality is the JPEG (and WebP, AVIF) quality, 1-100 (default 85).
+	// Quality is the JPEG, WebP and AVIF quality, 1-100 (default 85).
 	Quality int `yaml:"quality"`
-	// MaxBytes, when > 0, bounds the output's file size: a JPEG, lossy WebP
-	// or AVIF over it is encoded again at the highest lower Quality that
-	// fits (bisection: about 7 more encodes of the output image), and the
-	// result's notes give the quality chosen, or say that even quality 1
-	// does not fit (that smallest file is then written). Other formats
-	// ignore it. In YAML, a number of bytes.
+	// MaxBytes, if > 0, lowers Quality until a lossy output fits in it.
 	MaxBytes int64 `yaml:"max_bytes"`
-	// Progressive writes progressive JPEG (shown blurred, then sharp, as it
-	// loads): same pixels, 1-2% smaller, about 15% more encoding time.
+	// Progressive writes progressive JPEG; Lossless, lossless WebP.
 	Progressive bool `yaml:"progressive"`
-	// Lossless writes WebP losslessly (Quality is then ignored).
-	Lossless bool `yaml:"lossless"`
-	// Background is the colour transparent pixels are flattened onto in
-	// formats without alpha, and the colour around the image for "pad":
-	// "#rrggbb", "#rrggbbaa", white, black or transparent. Default white;
-	// for "pad" in a format with alpha, transparent.
+	Lossless    bool `yaml:"lossless"`
+	// Background is the colour under transparency in formats without alpha
+	// and around pad: #rrggbb, #rrggbbaa, white (default), black, transparent.
 	Background string `yaml:"background"`
-	// Name is the output file name template, relative to the input's folder
-	// mirrored under the output folder: {name} (input base name), {ext}
-	// (the input's extension if it suits the output format, else the
-	// format's own), {format}, {width} and {height} (the output's size),
-	// {w} and {h} (the size asked for; the output's for a free side).
-	// Default "{name}.{ext}". A converted input with a same-named sibling
-	// (IMG_1.png beside IMG_1.jpg) gets its extension in {name}.
+	// Name is the output name template below the mirrored input folder:
+	// {name} {ext} {format}, {width} {height} (the output's size), {w} {h}
+	// (the size asked for). Default "{name}.{ext}".
 	Name string `yaml:"name"`
 	// KeepMetadata keeps EXIF (orientation reset); by default it is
 	// stripped (it can hold GPS positions) and the colour profile kept.
 	KeepMetadata bool `yaml:"keep_metadata"`
-	// Placeholder computes, from the decoded image, a stand-in a page shows
-	// while the output loads: blurhash (a BlurHash string) or lqip (a tiny
-	// JPEG as a data: URI); "" (default) none. It goes to the Target, the
-	// result and the report; it does not change the output's bytes.
+	// Placeholder is blurhash or lqip: a stand-in for the page, in results.
 	Placeholder string `yaml:"placeholder"`
-	// DropWider leaves this rendition out for an image narrower than Width
-	// (unless Enlarge), as srcset generators do (--sizes sets it); an image
-	// narrower than all of them gets the narrowest at its own width.
+	// DropWider leaves the rendition out for an image narrower than Width.
 	DropWider bool `yaml:"drop_wider"`
 }
 
@@ -185,19 +153,15 @@ func oneOf(s string, set ...string) bool {
 
 // Target is one output planned for one input.
 type Target struct {
-	Output Output // the spec, with defaults filled in
-	Index  int    // position of Output in the configured list
-	Format string // format written
-	Width  int    // output size in pixels
-	Height int
-	Crop   image.Rectangle // the part of the upright full-size source used
-	// Place, for "pad", is where the resized Crop sits in the Width x
-	// Height output (the rest is Output.Background); empty when it fills it.
-	Place image.Rectangle
-	Name  string // the output's path below the output folder, with slashes
-	// Placeholder is the Output.Placeholder of the decoded image, set by
-	// the resize stage ("" before it, or when none was asked for).
-	Placeholder string
+	Output      Output // the spec, with defaults filled in
+	Index       int    // position of Output in the configured list
+	Format      string // format written
+	Width       int    // output size in pixels
+	Height      int
+	Crop        image.Rectangle // the part of the upright full-size source used
+	Place       image.Rectangle // for pad, where the resized Crop sits; else empty
+	Name        string          // the output's path below the output folder, with slashes
+	Placeholder string          // set by resize when Output.Placeholder asks
 }
 
 // Target is what o makes of an upright w x h input in srcFormat found at
@@ -368,37 +332,4 @@ func checkTemplate(t string) error {
 		}
 	}
 	return nil
-}
-
-// CanCollide reports whether two renditions can give some input the same
-// file name ({width} tells none apart: an image narrower than both gives
-// both its own width).
-func CanCollide(a, b Output) bool {
-	a, b = a.WithDefaults(), b.WithDefaults()
-	fa, fb := a.Format, b.Format
-	switch {
-	case fa == "same" && fb != "same":
-		fa = fb // "same" writes b's format for an input in that format
-	case fb == "same" && fa != "same":
-		fb = fa
-	}
-	return strings.EqualFold(a.symbolicName(fa), b.symbolicName(fb))
-}
-
-// symbolicName is o's template with the placeholders that can tell two
-// renditions apart filled in, and the others left as one symbol.
-func (o Output) symbolicName(outFormat string) string {
-	w, h := "?", "?"
-	if o.Width > 0 {
-		w = strconv.Itoa(o.Width)
-	}
-	if o.Height > 0 {
-		h = strconv.Itoa(o.Height)
-	}
-	ext := outFormat
-	if f := format.ByName(outFormat); f != nil {
-		ext = f.Ext()
-	}
-	return strings.NewReplacer("{name}", "\x00", "{ext}", ext, "{format}", outFormat,
-		"{width}", "?", "{height}", "?", "{w}", w, "{h}", h).Replace(o.Name)
 }

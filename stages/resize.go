@@ -16,11 +16,9 @@ type Resized struct {
 	Anim   [][]image.Image
 }
 
-// Resize returns the resize stage: each target is laid out on the decoded
-// pixels (trim, smart crop: see arrange), resampled (and cropped, for
-// "fill") from the upright source with its filter, and padded (for "pad"),
-// on the caller's goroutine. Memory: each output's pixels plus, while it is
-// made, an intermediate of output width x source height x 4 bytes.
+// Resize returns the resize stage: each target is laid out (trim, smart
+// crop), resampled with its filter and padded, on the caller's goroutine.
+// Memory: the outputs plus an output-width x source-height intermediate.
 func Resize() func(context.Context, *Decoded) (*Resized, error) {
 	return func(ctx context.Context, d *Decoded) (*Resized, error) {
 		src := d.Image
