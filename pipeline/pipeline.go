@@ -219,13 +219,17 @@ var caseInsensitive = plan.CaseInsensitive
 // whose ticket is in ctx (the engine puts it there before calling a stage
 // function), waiting until they are free. The input's ticket holds the
 // reservation until the input ends; the stage may give it back sooner with
-// the function returned (calling it twice is harmless). An input bigger than the whole
-// budget is charged the whole budget, so it runs alone. The run keeps each
+// the function returned (calling it twice is harmless). An input that needs
+// more than the whole budget fails at once with ErrTooLarge: waiting could
+// never end (issue #18). The run keeps each
 // reservation until it is released, so that releaseAll can return those of
 // items a cancelled run abandoned in its channels: the budget outlives the
 // run.
 func (r *run) reserve(ctx context.Context, n int64) (func(), error) {
-	n = min(n, int64(r.p.cfg.MaxMemory))
+	if budget := int64(r.p.cfg.MaxMemory); n > budget {
+		return nil, fmt.Errorf("%w: needs about %d MiB of memory, more than the whole memory budget of %d MiB (raise --max-memory / max_memory, or lower max_pixels)",
+			ErrTooLarge, (n+1<<20-1)>>20, budget>>20)
+	}
 	if err := r.p.budget.Acquire(ctx, n); err != nil {
 		return nil, err
 	}

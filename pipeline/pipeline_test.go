@@ -408,11 +408,21 @@ func TestRunCancel(t *testing.T) {
 
 // A memory budget far below one image still lets every image through,
 // one at a time, instead of deadlocking.
+// An input that needs more memory than the whole budget fails at once with
+// ErrTooLarge, naming the budget; the others go on. (It used to be charged
+// the whole budget and run alone; waiting for more than the budget can
+// never end.)
 func TestRunTinyMemoryBudget(t *testing.T) {
-	_, sum, err, _ := collect(t, Config{MaxMemory: 1 << 20, Output: stages.Output{Width: 64}}, nil,
-		"photos/camera_Nikon_P6000_GPS.jpg", "photos/friends_by_Aitzol_Berasategi.jpg", "edge/IMG_0001.JPG")
-	if err != nil || sum.OK != 3 {
+	results, sum, err, _ := collect(t, Config{MaxMemory: 1 << 20, Output: stages.Output{Width: 64}}, nil,
+		"photos/camera_Nikon_P6000_GPS.jpg", "photos/friends_by_Aitzol_Berasategi.jpg", "edge/1x1.png")
+	if err != nil || sum.OK != 2 || sum.Failed != 1 {
 		t.Fatalf("summary %+v, err %v", sum, err)
+	}
+	// The 6-megapixel photo (a 700 KB file, shrunk on load to 1/8) needs
+	// more than 1 MiB; the 640x480 one at 1/8 and the 1x1 PNG do not.
+	r := results["photos/friends_by_Aitzol_Berasategi.jpg"]
+	if !errors.Is(r.Err, ErrTooLarge) || !strings.Contains(r.Err.Error(), "max-memory") {
+		t.Errorf("friends: %v, want ErrTooLarge naming --max-memory", r.Err)
 	}
 }
 
