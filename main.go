@@ -49,7 +49,8 @@ func runMain(args []string, stdout, stderr io.Writer) int {
 		Use:   "imgpipe",
 		Short: "Resize photos in bulk, fast, without losing any",
 		Long: `imgpipe resizes images in bulk: whole folder trees at once (imgpipe resize),
-or as they land in a folder (imgpipe watch). Photos come out upright, outputs
+as they land in a folder (imgpipe watch), or across machines (imgpipe server,
+worker and enqueue, on NATS JetStream). Photos come out upright, outputs
 are written atomically, broken files are reported and skipped, and memory
 stays bounded however large the photos are.`,
 		SilenceUsage:  true,
