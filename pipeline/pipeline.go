@@ -449,19 +449,13 @@ func work[In, Out any](ctx context.Context, r *run, st *stats, in <-chan item[In
 		if !ok {
 			return nil
 		}
-		st.in.Add(1)
-		t = time.Now()
-		res, err := call(context.WithValue(ctx, ticketKey{}, it.t), r.p.log, fn, it)
-		took := time.Since(t)
-		st.busy.Add(int64(took))
+		res, ok, err := apply(ctx, r, st, fn, it)
 		if err != nil {
-			st.failed.Add(1)
-			if err := r.fail(st.name, it.v, it.t, err, took); err != nil {
-				return err
-			}
+			return err
+		}
+		if !ok {
 			continue
 		}
-		it.t.elapsed += took
 		t = time.Now()
 		select {
 		case out <- item[Out]{res, it.t}:
@@ -557,19 +551,13 @@ func batchWork[In, P, Out any](ctx context.Context, r *run, st *stats, in <-chan
 			batch = nil
 			return flushBatch(ctx, r, st, out, b, done)
 		}
-		st.in.Add(1)
-		t = time.Now()
-		res, err := call(context.WithValue(ctx, ticketKey{}, it.t), r.p.log, b.Write, it)
-		took := time.Since(t)
-		st.busy.Add(int64(took))
+		res, ok, err := apply(ctx, r, st, b.Write, it)
 		if err != nil {
-			st.failed.Add(1)
-			if err := r.fail(st.name, it.v, it.t, err, took); err != nil {
-				return err
-			}
+			return err
+		}
+		if !ok {
 			continue
 		}
-		it.t.elapsed += took
 		batch = append(batch, item[P]{res, it.t})
 		if len(batch) >= limit {
 			done := batch
@@ -649,6 +637,24 @@ func protect(log *slog.Logger, fn func() error) (err error) {
 		}
 	}()
 	return fn()
+}
+
+// apply runs fn on it, as a worker of st: it counts and times the call
+// and, when fn fails, reports the input (ok false). A non-nil error ends
+// the worker: the failure ends the run.
+func apply[In, Out any](ctx context.Context, r *run, st *stats, fn func(context.Context, In) (Out, error),
+	it item[In]) (res Out, ok bool, err error) {
+	st.in.Add(1)
+	t := time.Now()
+	res, ferr := call(context.WithValue(ctx, ticketKey{}, it.t), r.p.log, fn, it)
+	took := time.Since(t)
+	st.busy.Add(int64(took))
+	if ferr != nil {
+		st.failed.Add(1)
+		return res, false, r.fail(st.name, it.v, it.t, ferr, took)
+	}
+	it.t.elapsed += took
+	return res, true, nil
 }
 
 // call runs fn, turning a panic into an error wrapping ErrPanic: one bad
