@@ -6,7 +6,7 @@
 # cores used by each tool. Each tool runs RUNS times (default 3) into a fresh
 # output folder; the table shows medians over the runs. See bench/README.md
 # for what each column means; build the photo corpus with
-# /work/shared/bench/make-photos.sh (or any folder of JPEGs).
+# ../shared/bench/make-photos.sh (or any folder of JPEGs).
 #
 # Environment: SKIP="vips im_shrink im_resize gm pillow" leaves those rows out;
 # IMGPIPE_FLAGS="--full-decode" adds flags to imgpipe's command; SIZE=200

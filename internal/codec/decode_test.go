@@ -109,7 +109,7 @@ func TestDecodeErrors(t *testing.T) {
 	}
 }
 
-// TestDecodeCorpus decodes the big corpus files; set IMGPIPE_CORPUS=/work/shared/corpus.
+// TestDecodeCorpus decodes the big corpus files; set IMGPIPE_CORPUS=$PWD/../shared/corpus (from the repository root).
 func TestDecodeCorpus(t *testing.T) {
 	dir := os.Getenv("IMGPIPE_CORPUS")
 	if dir == "" {

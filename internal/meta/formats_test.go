@@ -391,7 +391,7 @@ func makeBMPProfile(off, size uint32) []byte {
 
 // TestReadCorpus reads every file of the corpus with its sniffed format:
 // no error, no panic; checks the 9-segment 557 KB ICC profile. Needs
-// IMGPIPE_CORPUS=/work/shared/corpus.
+// IMGPIPE_CORPUS=$PWD/../shared/corpus (from the repository root).
 func TestReadCorpus(t *testing.T) {
 	corpus := os.Getenv("IMGPIPE_CORPUS")
 	if corpus == "" {

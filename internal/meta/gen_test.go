@@ -14,7 +14,7 @@ import (
 )
 
 // TestGenerateTestdata rebuilds testdata/ from the corpus. It only runs with
-// IMGPIPE_GEN_TESTDATA=1 and IMGPIPE_CORPUS=/work/shared/corpus.
+// IMGPIPE_GEN_TESTDATA=1 and IMGPIPE_CORPUS=$PWD/../shared/corpus (from the repository root).
 //
 // Big corpus files are shrunk without touching their metadata: the "mini"
 // JPEGs keep every APPn/COM segment of the original byte for byte, followed

@@ -167,7 +167,7 @@ func TestApplyMini(t *testing.T) {
 }
 
 // TestApplyCorpus runs the full-size orientation set; it needs
-// IMGPIPE_CORPUS=/work/shared/corpus.
+// IMGPIPE_CORPUS=$PWD/../shared/corpus (from the repository root).
 func TestApplyCorpus(t *testing.T) {
 	corpus := os.Getenv("IMGPIPE_CORPUS")
 	if corpus == "" {
