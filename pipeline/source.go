@@ -128,14 +128,19 @@ func source(ctx context.Context, g *errgroup.Group, r *run, buffer int, src Sour
 	out := make(chan item[stages.File], buffer)
 	st := &stats{name: "scan", workers: 1, buffer: buffer}
 	r.stats = append(r.stats, st)
-	isOutput := r.outputFilter()
 	g.Go(func() error {
 		defer close(out)
 		start := time.Now()
 		var waited time.Duration
 		err := src(ctx, func(f stages.File, err error) error {
-			if isOutput(f) {
-				return nil // an output is never an input, whatever the source
+			// An output is never an input, whatever the source: a tree that
+			// holds the output folder (./photos with -o ./photos/small, or a
+			// folder resized into itself) never feeds outputs back in. Sources
+			// skip the folder earlier and cheaper (ScanOptions.Exclude, as the
+			// CLI and Watch do); this is the guarantee. (The planner has no
+			// output folder when a sink takes the outputs.)
+			if r.planner.IsOutput(f) {
+				return nil
 			}
 			if err != nil {
 				st.failed.Add(1)
@@ -159,17 +164,4 @@ func source(ctx context.Context, g *errgroup.Group, r *run, buffer int, src Sour
 		return err
 	})
 	return out
-}
-
-// outputFilter returns a test for files on disk that are outputs, so that
-// a source over a tree that holds the output folder (./photos with -o
-// ./photos/small, or a folder resized into itself) never feeds outputs back
-// in: plan.Planner.IsOutput says which. Sources can skip the folder earlier
-// and cheaper (ScanOptions.Exclude, as the CLI and Watch do); this is the
-// guarantee.
-func (r *run) outputFilter() func(stages.File) bool {
-	if r.p.sink != nil || r.p.cfg.OutDir == "" {
-		return func(stages.File) bool { return false }
-	}
-	return r.planner.IsOutput
 }

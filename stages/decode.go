@@ -296,22 +296,26 @@ func (in *input) decode(ctx context.Context, opts *DecodeOptions,
 		}
 		scale = 1
 	}
-	if err == nil && scale > 1 && trims(in.targets) {
+	if err != nil {
+		return fail(err)
+	}
+	upright := meta.Apply(onCanvas(img, in.cfg, scale), in.info.Orientation)
+	if scale > 1 && trims(in.targets) {
 		// The trimmed box is known only now: if it needs more pixels than
 		// were decoded, decode again, finer (a photo without a border,
 		// the usual case, costs a few pixel reads here).
-		if s := trimScale(in.targets, meta.Apply(img, in.info.Orientation), in.w, in.h, scale); s < scale {
+		if s := trimScale(in.targets, upright, in.w, in.h, scale); s < scale {
 			release()
-			img = nil
+			img, upright = nil, nil
 			if release, err = reserve(ctx, in.need(s)); err != nil {
 				return nil, err
 			}
-			img, anim, err = in.pixels(s)
+			if img, anim, err = in.pixels(s); err != nil {
+				return fail(err)
+			}
 			scale = s
+			upright = meta.Apply(onCanvas(img, in.cfg, scale), in.info.Orientation)
 		}
-	}
-	if err != nil {
-		return fail(err)
 	}
 	d := &Decoded{File: in.file, Format: in.format.Name, Width: in.w, Height: in.h, Meta: in.info,
 		Targets: in.targets, anim: anim}
@@ -325,7 +329,7 @@ func (in *input) decode(ctx context.Context, opts *DecodeOptions,
 	} else if anim != nil {
 		d.palette = anim.Palette
 	}
-	d.Image = meta.Apply(onCanvas(img, in.cfg, scale), in.info.Orientation)
+	d.Image = upright
 	return d, nil
 }
 

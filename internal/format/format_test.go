@@ -94,6 +94,10 @@ func TestRegistry(t *testing.T) {
 	}
 }
 
+// isProgressive reports whether a JPEG's frame header (before its first
+// scan) is progressive (SOF2): frameMarker as the tests ask it.
+func isProgressive(data []byte) bool { return frameMarker(data) == 0xc2 }
+
 func TestIsProgressive(t *testing.T) {
 	for file, want := range map[string]bool{
 		"formats/progressive.jpeg": true, "photos/camera_Nikon_P6000_GPS.jpg": false,

@@ -38,10 +38,6 @@ func jpegHolds(r io.ReaderAt, w, h, scale, samples int) (pixels, bytes int64) {
 	return pixels, bytes
 }
 
-// isProgressive reports whether a JPEG's frame header (before its first
-// scan) is progressive (SOF2).
-func isProgressive(data []byte) bool { return frameMarker(data) == 0xc2 }
-
 // isArithmetic reports whether a JPEG's frame is arithmetic-coded (SOF9-11,
 // SOF13-15), which neither decoder reads.
 func isArithmetic(data []byte) bool {

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -17,7 +16,6 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/imgpipe/imgpipe/internal/format"
 	"github.com/imgpipe/imgpipe/pipeline"
 	"github.com/imgpipe/imgpipe/stages"
 )
@@ -251,32 +249,15 @@ func (w *Worker) start(msg jetstream.Msg, slots chan<- struct{}) {
 			Err: &pipeline.Error{Stage: "queue", Path: j.Input, Err: errInsideOut}})
 		return
 	}
+	// Size and time decide whether outputs are up to date; the decode stage
+	// sniffs the file itself (enqueue's scan already chose it as an input).
 	t.file = stages.File{Path: j.Input, Rel: j.Rel}
 	if info, err := os.Stat(j.Input); err != nil {
 		t.fileErr = err
 	} else {
 		t.file.Size, t.file.ModTime = info.Size(), info.ModTime()
-		head, err := readHead(j.Input)
-		if err != nil {
-			t.fileErr = err
-		}
-		t.file.Format, _ = stages.Accept(j.Input, head)
 	}
 	w.submit(t)
-}
-
-func readHead(p string) ([]byte, error) {
-	f, err := os.Open(p)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	head := make([]byte, format.HeadLen)
-	n, err := io.ReadFull(f, head)
-	if err == io.EOF || err == io.ErrUnexpectedEOF {
-		err = nil
-	}
-	return head[:n], err
 }
 
 // submit hands t to the pipeline run for its settings, starting one when
