@@ -253,10 +253,9 @@ func (s *scanner) excluded(abs string) bool {
 // regular file is refused without blocking: a FIFO swapped in after the
 // listing cannot hang the scan.
 func readHeadFile(p string, link bool) ([]byte, error) {
-	return readHead(func() (io.ReadCloser, error) {
-		f, _, err := inputfile.Open(p, link)
-		return f, err
-	})
+	head := make([]byte, format.HeadLen)
+	n, err := inputfile.ReadHead(p, link, head)
+	return head[:n], err
 }
 
 // readHead reads the first format.HeadLen bytes of what open opens.

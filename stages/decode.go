@@ -102,6 +102,7 @@ func Decode(opts DecodeOptions,
 			return nil, err
 		}
 		defer in.src.Close()
+		defer in.putData()
 		if err := in.header(&opts); err != nil {
 			return nil, err
 		}
@@ -470,6 +471,20 @@ func (in *input) holds(scale int) (pixels, bytes int64) {
 	}
 	px := int64(in.w) * int64(in.h)
 	return px, int64(samples) * px
+}
+
+// putData gives the file's bytes back to the pool once Decode is done
+// with them. The decoders copy what they return, but an animation's
+// frames are left to the garbage collector, to be safe.
+func (in *input) putData() {
+	data := in.data
+	if data == nil {
+		data = in.src.data // read at open, and Decode ended before readAll
+	}
+	if data != nil && in.frames <= 1 {
+		putData(data)
+	}
+	in.data, in.src.data = nil, nil
 }
 
 // reader reads the file: its bytes once read, else the open file.

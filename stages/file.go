@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/imgpipe/imgpipe/internal/format"
@@ -38,19 +39,24 @@ type opened struct {
 	io.ReaderAt
 	io.Closer
 	size   int64
-	head   []byte    // the first format.HeadLen bytes (fewer if the file is shorter)
-	stream io.Reader // a reader without positioned reads, until buffer
+	head   []byte      // the first format.HeadLen bytes (fewer if the file is shorter)
+	data   []byte      // the whole file, when it was small enough to read at open
+	disk   io.ReaderAt // then the file itself
+	stream io.Reader   // a reader without positioned reads, until buffer
 }
 
 // openOnce opens f once: on disk with internal/inputfile, or with f.Open.
 // It reads the first format.HeadLen bytes and nothing more.
 func (f File) openOnce(ctx context.Context, limit int64) (*opened, error) {
 	if f.Open == nil {
-		file, info, err := inputfile.Open(f.Path, f.Link)
+		file, size, err := inputfile.Open(f.Path, f.Link)
 		if err != nil {
 			return nil, err
 		}
-		o := &opened{ReaderAt: file, Closer: file, size: info.Size()}
+		o := &opened{ReaderAt: file, Closer: file, size: size}
+		if size <= maxPooledFile && size <= limit {
+			return o, o.readSmall()
+		}
 		return o, o.readHead()
 	}
 	rc, err := f.Open()
@@ -102,6 +108,32 @@ func (o *opened) readHead() error {
 	return err
 }
 
+// readSmall reads a small file whole, in one read of one byte more than
+// its size (which finds a file that grew since it was opened), and serves
+// every later read from memory: header, metadata and pixels then cost no
+// more system calls (a 50 KB JPEG took 17 reads).
+func (o *opened) readSmall() error {
+	data := newData(o.size + 1)
+	n, err := o.ReadAt(data, 0)
+	switch {
+	case err == io.EOF && int64(n) < o.size:
+		err = corrupt(fmt.Errorf("the file shrank from %d to %d bytes while it was read", o.size, n))
+	case err == nil:
+		err = errGrown(o.size)
+	case err == io.EOF:
+		err = nil
+	}
+	if err != nil {
+		putData(data)
+		o.Close()
+		return err
+	}
+	o.data, o.disk = data[:o.size], o.ReaderAt
+	o.ReaderAt = bytes.NewReader(o.data)
+	o.head = o.data[:min(o.size, format.HeadLen)]
+	return nil
+}
+
 // buffer reads the rest of a stream into memory, through the size seen at
 // open (or limit, when unknown), and turns it into positioned reads. It
 // does nothing for a file opened for positioned reads.
@@ -134,7 +166,10 @@ const readChunk = 4 << 20
 // pieces, giving up when ctx is done. A file that has grown since it was
 // opened is refused: it is still being written, or it is not a file.
 func (o *opened) readAll(ctx context.Context) ([]byte, error) {
-	data := make([]byte, o.size)
+	if o.data != nil { // read at open: check that the file has not grown since
+		return o.data, o.notGrown(o.disk)
+	}
+	data := newData(o.size)
 	for off := int64(0); off < o.size; {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -148,11 +183,56 @@ func (o *opened) readAll(ctx context.Context) ([]byte, error) {
 			return nil, err
 		}
 	}
-	var one [1]byte
-	if n, _ := o.ReadAt(one[:], o.size); n > 0 {
-		return nil, fmt.Errorf("%w: the file grew beyond the %d bytes it had when opened (still being written?)", ErrCorrupt, o.size)
+	if err := o.notGrown(o.ReaderAt); err != nil {
+		return nil, err
 	}
 	return data, nil
+}
+
+// notGrown refuses a file that has grown beyond the size it had at open:
+// it is still being written, or it is not a file.
+func (o *opened) notGrown(r io.ReaderAt) error {
+	var one [1]byte
+	if n, _ := r.ReadAt(one[:], o.size); n > 0 {
+		return errGrown(o.size)
+	}
+	return nil
+}
+
+func errGrown(size int64) error {
+	return fmt.Errorf("%w: the file grew beyond the %d bytes it had when opened (still being written?)", ErrCorrupt, size)
+}
+
+// dataPool keeps the byte buffers of small inputs between images (as
+// *[]byte). On a batch of thumbnails a fresh buffer per file was an eighth
+// of the bytes allocated, and so of the garbage collector's work.
+var dataPool sync.Pool
+
+// maxPooledFile is the largest input whose buffer is kept: small files are
+// where the cost per file shows, and a pool must not keep a big photo's
+// bytes alive behind the memory budget.
+const maxPooledFile = 1 << 20
+
+// newData returns a buffer of n bytes, from the pool when one is large
+// enough. Pooled buffers are allocated in 64 KiB steps, so that files of
+// about one size share them.
+func newData(n int64) []byte {
+	if n > maxPooledFile {
+		return make([]byte, n)
+	}
+	if p, ok := dataPool.Get().(*[]byte); ok && int64(cap(*p)) >= n {
+		return (*p)[:n]
+	}
+	return make([]byte, n, (n+64<<10-1)&^(64<<10-1))
+}
+
+// putData gives a buffer from newData back to the pool. Nothing may use
+// data after.
+func putData(data []byte) {
+	if cap(data) <= maxPooledFile {
+		data = data[:0]
+		dataPool.Put(&data)
+	}
 }
 
 // ctxReader is a reader that gives up when ctx is done.

@@ -58,11 +58,14 @@ func Encode(w io.Writer, img image.Image, o *EncodeOptions) error {
 	if b.Dx() <= 0 || b.Dy() <= 0 || b.Dx() > 65535 || b.Dy() > 65535 {
 		return errors.New("jpeg: image size out of range for JPEG")
 	}
-	e := encoder{w: b.Dx(), h: b.Dy()}
+	scr := encScratchPool.Get().(*encScratch)
+	defer scr.put()
+	e := encoder{w: b.Dx(), h: b.Dy(), scratch: scr}
 	e.setPlanes(img, q >= fullChromaQuality)
 	e.setQuant(q)
 	e.prepare()
-	bw := bufio.NewWriterSize(w, 32<<10)
+	bw := scr.bw
+	bw.Reset(w)
 	e.writeFrame(bw, progressive)
 	for _, sc := range e.scans(progressive) {
 		e.freq = [4][257]int64{}
@@ -74,9 +77,10 @@ func Encode(w io.Writer, img image.Image, o *EncodeOptions) error {
 			}
 		}
 		e.writeScanHeader(bw, sc, &tables)
-		data := bitWriter{w: bw}
+		data := bitWriter{w: bw, buf: e.scratch.bits[:0]}
 		e.codeScan(sc, &tables, &data)
 		data.flush()
+		e.scratch.bits = data.buf[:0]
 	}
 	bw.Write([]byte{0xFF, mEOI})
 	return bw.Flush()
@@ -105,9 +109,10 @@ type encoder struct {
 	grid [3]struct{ gw, gh, off int }
 	// store and masks hold every block's coefficients and mask, when they
 	// fit storeLimit; nil otherwise.
-	store []int16
-	masks []uint64
-	preds [3]int32
+	store   []int16
+	masks   []uint64
+	preds   [3]int32
+	scratch *encScratch
 }
 
 // setPlanes points the encoder at img's samples, converting when img is
@@ -253,7 +258,7 @@ func (e *encoder) prepare() {
 	if n*(64*2+8) > storeLimit {
 		return
 	}
-	e.store, e.masks = make([]int16, 64*n), make([]uint64, n)
+	e.store, e.masks = e.scratch.blocks(n)
 	for ci := range e.comps {
 		g := e.grid[ci]
 		for by := range g.gh {
