@@ -42,7 +42,7 @@ func open(path string, follow bool) (*File, fs.FileMode, int64, error) {
 		f.Close()
 		return nil, 0, 0, &fs.PathError{Op: "stat", Path: path, Err: err}
 	}
-	return f, mode(st.Mode), st.Size, nil
+	return f, mode(uint32(st.Mode)), st.Size, nil
 }
 
 // mode is the type bits of a stat mode as an fs.FileMode.
