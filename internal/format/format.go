@@ -62,7 +62,7 @@ type Format struct {
 	Animation    bool
 	CountFrames  func(data []byte) (frames int, pixels int64, err error)
 	DecodeFrames func(data []byte) (*Animation, error)
-	EncodeFrames func(w io.Writer, frames []image.Image, a *Animation) error
+	EncodeFrames func(w io.Writer, frames []image.Image, a *Animation, o EncodeOptions) error
 	// Deep: outputs in the format keep 16 bits a channel from deep sources.
 	Deep bool
 	// YCbCr: Encode takes *image.YCbCr planes as they are, so a YCbCr source
