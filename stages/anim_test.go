@@ -285,3 +285,17 @@ func TestAnimatedWebPFirstFrame(t *testing.T) {
 		t.Errorf("first frame %.1f dB from libwebp's, want >= 34", p)
 	}
 }
+
+// Every frame of an animated WebP counts against max_pixels, before
+// decoding, as a GIF's do.
+func TestAnimatedWebPBounded(t *testing.T) {
+	_, err := decodeFile(t, "../testdata/formats/anim.webp", decodeOpts{MaxPixels: 200 * 200 * 2,
+		Outputs: []Output{{Format: "webp"}}})
+	if !errors.Is(err, ErrTooLarge) {
+		t.Errorf("error %v, want ErrTooLarge for 6 frames of 200x200 over a 2-frame budget", err)
+	}
+	if _, err := decodeFile(t, "../testdata/formats/anim.webp", decodeOpts{MaxPixels: 200 * 200 * 2,
+		Outputs: []Output{{Format: "png"}}}); err != nil {
+		t.Errorf("still output: %v", err)
+	}
+}
