@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"github.com/imgpipe/imgpipe/internal/format"
 	"image"
 	"image/color"
 	"image/gif"
@@ -13,6 +12,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/imgpipe/imgpipe/internal/format"
+	"github.com/imgpipe/imgpipe/internal/meta"
+	"github.com/imgpipe/imgpipe/internal/webp"
 )
 
 // runStages decodes, resizes and encodes one file of ../testdata.
@@ -297,5 +300,42 @@ func TestAnimatedWebPBounded(t *testing.T) {
 	if _, err := decodeFile(t, "../testdata/formats/anim.webp", decodeOpts{MaxPixels: 200 * 200 * 2,
 		Outputs: []Output{{Format: "png"}}}); err != nil {
 		t.Errorf("still output: %v", err)
+	}
+}
+
+// The colour profile of an animated WebP is read, and kept in its
+// animated WebP output, as a still's is.
+func TestAnimatedWebPProfile(t *testing.T) {
+	jpg, err := os.Open("../testdata/formats/display_p3.jpg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer jpg.Close()
+	info, err := meta.Read(jpg, "jpeg")
+	if err != nil || info.ICC == nil {
+		t.Fatalf("display_p3.jpg: profile %d bytes, %v", len(info.ICC), err)
+	}
+	src, err := os.ReadFile("../testdata/formats/anim.webp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	withICC, err := webp.Embed(src, info.ICC, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "p3-anim.webp")
+	if err := os.WriteFile(path, withICC, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	d, err := decodeFile(t, path, decodeOpts{Outputs: []Output{{Format: "webp", Width: 50}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := runEncoded(t, d).Files[0]
+	if f := format.Sniff(out[:format.HeadLen]); f.Name != "webp-anim" {
+		t.Errorf("output is %s, want an animated WebP", f.Name)
+	}
+	if !bytes.Contains(out, info.ICC) {
+		t.Error("the output lacks the input's colour profile")
 	}
 }
