@@ -72,8 +72,9 @@ type Format struct {
 	// pixels pixels, beyond the pixels and the encoded file. Nil: none.
 	EncodeHolds func(pixels int64) int64
 
-	// Still, for a variant that imgpipe writes as another format's still
-	// image (animated WebP: its first frame, as WebP), names that format.
+	// Still, for a variant of another format that imgpipe writes as that
+	// format (animated WebP: as WebP, still or animated), names that
+	// format.
 	Still string
 	// Title is the name as people write it ("JPEG", "WebP").
 	Title string
