@@ -4,14 +4,18 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"github.com/imgpipe/imgpipe/internal/format"
 	"image"
 	"image/color"
 	"image/gif"
+	"image/png"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/imgpipe/imgpipe/internal/format"
+	"github.com/imgpipe/imgpipe/internal/meta"
+	"github.com/imgpipe/imgpipe/internal/webp"
 )
 
 // runStages decodes, resizes and encodes one file of ../testdata.
@@ -158,5 +162,180 @@ func TestAnimatedGIFTruncated(t *testing.T) {
 	}
 	if _, err := opts.stage()(context.Background(), memFile(src[:60])); !errors.Is(err, ErrCorrupt) {
 		t.Errorf("cut inside the first frame: %v, want ErrCorrupt", err)
+	}
+}
+
+// An animated GIF written as WebP is an animated WebP (frames resized,
+// durations and loop count kept; lossy or lossless as asked), or a still
+// with --frames first.
+func TestAnimatedGIFToWebP(t *testing.T) {
+	src, _ := os.ReadFile("../testdata/formats/mixed-disposal.gif")
+	in, err := gif.DecodeAll(bytes.NewReader(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name   string
+		frames string
+		out    Output
+		want   int
+	}{
+		{"default", "", Output{Format: "webp", Width: 16}, len(in.Image)},
+		{"lossless", "all", Output{Format: "webp", Width: 16, Lossless: true}, len(in.Image)},
+		{"first", "first", Output{Format: "webp", Width: 16}, 1},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			e := runStages(t, "formats/mixed-disposal.gif", decodeOpts{Frames: tt.frames, Outputs: []Output{tt.out}})
+			data := e.Files[0]
+			f := format.Sniff(data[:format.HeadLen])
+			if tt.want == 1 {
+				if f.Name != "webp" {
+					t.Fatalf("sniffed %s, want a still webp", f.Name)
+				}
+				return
+			}
+			if f.Name != "webp-anim" {
+				t.Fatalf("sniffed %s, want webp-anim", f.Name)
+			}
+			a, err := f.DecodeFrames(data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(a.Frames) != tt.want || a.LoopCount != in.LoopCount {
+				t.Fatalf("%d frames, loop count %d; want %d, %d", len(a.Frames), a.LoopCount, tt.want, in.LoopCount)
+			}
+			for i, fr := range a.Frames {
+				if a.Durations[i] != 10*in.Delay[i] || fr.Rect.Size() != image.Pt(16, 16) {
+					t.Errorf("frame %d: %v, %d ms; want 16x16, %d ms", i, fr.Rect, a.Durations[i], 10*in.Delay[i])
+				}
+			}
+			if lossless := bytes.Contains(data, []byte("VP8L")); lossless != tt.out.Lossless {
+				t.Errorf("VP8L chunks: %v, want %v", lossless, tt.out.Lossless)
+			}
+		})
+	}
+}
+
+// Animated WebP input (image-rs's anim.webp: 6 frames, 100 ms each,
+// disposed to background) is read in every build: every frame to GIF or
+// WebP, the first frame to formats without animation.
+func TestAnimatedWebPInput(t *testing.T) {
+	for _, tt := range []struct {
+		out    Output
+		frames string
+		want   int // frames written
+	}{
+		{Output{Format: "gif"}, "", 6},
+		{Output{Format: "same", Width: 100}, "all", 6},
+		{Output{Format: "same"}, "first", 1},
+		{Output{Format: "png", Width: 50}, "", 1},
+		{Output{Format: "jpeg"}, "", 1},
+	} {
+		t.Run(tt.out.Format+"/"+tt.frames, func(t *testing.T) {
+			e := runStages(t, "formats/anim.webp", decodeOpts{Frames: tt.frames, Outputs: []Output{tt.out}})
+			data := e.Files[0]
+			f := format.Sniff(data[:format.HeadLen])
+			n := 1
+			switch f.Name {
+			case "gif":
+				g, err := gif.DecodeAll(bytes.NewReader(data))
+				if err != nil {
+					t.Fatal(err)
+				}
+				n = len(g.Image)
+				for i, d := range g.Delay {
+					if d != 10 {
+						t.Errorf("frame %d: delay %d, want 10 (100 ms)", i, d)
+					}
+				}
+			case "webp-anim":
+				a, err := f.DecodeFrames(data)
+				if err != nil {
+					t.Fatal(err)
+				}
+				n = len(a.Frames)
+				if a.Frames[0].Rect.Dx() != 100 {
+					t.Errorf("frames %v wide, want 100", a.Frames[0].Rect)
+				}
+			}
+			if n != tt.want {
+				t.Errorf("%s output with %d frames, want %d", f.Name, n, tt.want)
+			}
+		})
+	}
+}
+
+// The first frame of an animated WebP, read as a still, is what libwebp
+// composes (testdata/formats/webp-anim/README.md).
+func TestAnimatedWebPFirstFrame(t *testing.T) {
+	d, err := decodeFile(t, "../testdata/formats/webp-anim/img2webp-loop3.webp", decodeOpts{Outputs: []Output{{Format: "png"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref, err := os.Open("../testdata/formats/webp-anim/img2webp-loop3.ref.png")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ref.Close()
+	strip, err := png.Decode(ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := strip.(interface {
+		SubImage(image.Rectangle) image.Image
+	}).SubImage(image.Rect(0, 0, 48, 30))
+	if p := psnr(t, d.Image, first); p < 34 {
+		t.Errorf("first frame %.1f dB from libwebp's, want >= 34", p)
+	}
+}
+
+// Every frame of an animated WebP counts against max_pixels, before
+// decoding, as a GIF's do.
+func TestAnimatedWebPBounded(t *testing.T) {
+	_, err := decodeFile(t, "../testdata/formats/anim.webp", decodeOpts{MaxPixels: 200 * 200 * 2,
+		Outputs: []Output{{Format: "webp"}}})
+	if !errors.Is(err, ErrTooLarge) {
+		t.Errorf("error %v, want ErrTooLarge for 6 frames of 200x200 over a 2-frame budget", err)
+	}
+	if _, err := decodeFile(t, "../testdata/formats/anim.webp", decodeOpts{MaxPixels: 200 * 200 * 2,
+		Outputs: []Output{{Format: "png"}}}); err != nil {
+		t.Errorf("still output: %v", err)
+	}
+}
+
+// The colour profile of an animated WebP is read, and kept in its
+// animated WebP output, as a still's is.
+func TestAnimatedWebPProfile(t *testing.T) {
+	jpg, err := os.Open("../testdata/formats/display_p3.jpg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer jpg.Close()
+	info, err := meta.Read(jpg, "jpeg")
+	if err != nil || info.ICC == nil {
+		t.Fatalf("display_p3.jpg: profile %d bytes, %v", len(info.ICC), err)
+	}
+	src, err := os.ReadFile("../testdata/formats/anim.webp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	withICC, err := webp.Embed(src, info.ICC, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "p3-anim.webp")
+	if err := os.WriteFile(path, withICC, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	d, err := decodeFile(t, path, decodeOpts{Outputs: []Output{{Format: "webp", Width: 50}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := runEncoded(t, d).Files[0]
+	if f := format.Sniff(out[:format.HeadLen]); f.Name != "webp-anim" {
+		t.Errorf("output is %s, want an animated WebP", f.Name)
+	}
+	if !bytes.Contains(out, info.ICC) {
+		t.Error("the output lacks the input's colour profile")
 	}
 }

@@ -292,19 +292,6 @@ func TestExtraFormatsNeedTheTag(t *testing.T) {
 	}
 }
 
-func TestAnimatedWebP(t *testing.T) {
-	_, err := decodeFile(t, filepath.Join("..", "testdata", "formats", "anim.webp"), decodeOpts{})
-	if format.ByName("webp-anim").Readable() {
-		if err != nil {
-			t.Errorf("animated WebP in a nodynamic build: %v", err)
-		}
-		return
-	}
-	if !errors.Is(err, ErrUnsupportedFormat) || !strings.Contains(err.Error(), "animated WebP") {
-		t.Errorf("animated WebP: %v, want ErrUnsupportedFormat naming it", err)
-	}
-}
-
 // Shrink-on-load must not cost visible quality: for targets just past each
 // JPEG scale (where the resize left after it is smallest), the output must
 // stay close to what decoding every pixel gives. With solHeadroom 1 (the

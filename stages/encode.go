@@ -77,11 +77,12 @@ func encodeAt(img image.Image, frames []image.Image, t Target, d *Decoded) ([]by
 	}
 	var buf bytes.Buffer
 	var err error
+	o := format.EncodeOptions{Quality: t.Output.Quality, Progressive: t.Output.Progressive,
+		Lossless: t.Output.Lossless, Palette: d.palette}
 	if len(frames) > 1 && f.EncodeFrames != nil {
-		err = f.EncodeFrames(&buf, frames, d.anim)
+		err = f.EncodeFrames(&buf, frames, d.anim, o)
 	} else {
-		err = f.Encode(&buf, img, format.EncodeOptions{Quality: t.Output.Quality, Progressive: t.Output.Progressive,
-			Lossless: t.Output.Lossless, Palette: d.palette})
+		err = f.Encode(&buf, img, o)
 	}
 	if err != nil {
 		return nil, "", err

@@ -284,7 +284,7 @@ func (o Output) outputFormat(srcFormat string) string {
 		return o.Format
 	}
 	f := format.ByName(srcFormat)
-	if f != nil && f.Still != "" { // written as its first frame
+	if f != nil && f.Still != "" { // written as the format it is a variant of
 		f = format.ByName(f.Still)
 	}
 	if f != nil && f.Writable() {

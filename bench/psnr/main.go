@@ -12,22 +12,21 @@
 //	psnr -mp FILE...  prints the total megapixels of the images (from their
 //	                  headers) and how many there are: "241.6 36".
 //
-// It reads what the standard library and golang.org/x/image read (JPEG, PNG,
-// GIF, BMP, TIFF, WebP).
+// It reads what imgpipe reads (JPEG, PNG, GIF, BMP, TIFF, WebP; an
+// animation's first frame), through imgpipe's format registry: lossy WebP
+// read by golang.org/x/image/webp alone would be converted to RGB with the
+// full-range JPEG formula, washed out (a q80 photo measured 27.2 dB that
+// way, 40.1 dB read right, 40.4 dB decoded by dwebp).
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"image"
-	_ "image/gif"
-	_ "image/jpeg"
-	_ "image/png"
 	"math"
 	"os"
 
-	_ "golang.org/x/image/bmp"
-	_ "golang.org/x/image/tiff"
-	_ "golang.org/x/image/webp"
+	"github.com/imgpipe/imgpipe/internal/format"
 )
 
 // maxDiff is the largest size difference, in pixels a side, that is
@@ -74,16 +73,28 @@ func fail(err error) {
 }
 
 func load(path string) (image.Image, error) {
-	f, err := os.Open(path)
+	f, data, err := sniff(path)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	img, _, err := image.Decode(f)
+	img, err := f.Decode(bytes.NewReader(data), 1)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return img, nil
+}
+
+// sniff reads a file and finds its format.
+func sniff(path string) (*format.Format, []byte, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	f := format.Sniff(data[:min(len(data), format.HeadLen)])
+	if f == nil || !f.Readable() {
+		return nil, nil, fmt.Errorf("%s: not an image this build reads", path)
+	}
+	return f, data, nil
 }
 
 // psnr compares the common top-left part of a and b.
@@ -130,12 +141,11 @@ func abs(n int) int {
 func megapixels(paths []string) error {
 	var total float64
 	for _, p := range paths {
-		f, err := os.Open(p)
+		f, data, err := sniff(p)
 		if err != nil {
 			return err
 		}
-		cfg, _, err := image.DecodeConfig(f)
-		f.Close()
+		cfg, err := f.DecodeConfig(bytes.NewReader(data))
 		if err != nil {
 			return fmt.Errorf("%s: %w", p, err)
 		}

@@ -22,8 +22,9 @@ const nodynamic = "an imgpipe built with -tags nodynamic (see README)"
 
 // The formats of every build: JPEG (our own codec, image/jpeg for what it
 // does not read), PNG and GIF from the standard library; BMP, TIFF and WebP
-// (lossy, lossless, alpha; not animated) from golang.org/x/image, WebP
-// written by our own encoder (internal/webp). HEIF and
+// (lossy, lossless, alpha) from golang.org/x/image, animated WebP composed
+// here from frames it decodes (webpanim.go), WebP written, still or
+// animated, by our own encoder (internal/webp). HEIF and
 // AVIF are known so that they are reported as unsupported rather than as
 // "not an image"; a build with -tags nodynamic reads them (nodynamic.go).
 // The order is the order Sniff tries them: animated WebP before WebP.
@@ -76,8 +77,10 @@ func init() {
 	})
 	register(&Format{
 		Name: "webp-anim", Title: "animated WebP", Still: "webp",
-		Magic:     func(h []byte) bool { return isWebP(h) && len(h) > 20 && string(h[12:16]) == "VP8X" && h[20]&0x02 != 0 },
-		ReadNeeds: nodynamic + ", which reads its first frame",
+		Magic:        func(h []byte) bool { return isWebP(h) && len(h) > 20 && string(h[12:16]) == "VP8X" && h[20]&0x02 != 0 },
+		DecodeConfig: decodeWebPAnimConfig, Decode: decodeWebPAnim,
+		Alpha: true, Animation: true,
+		CountFrames: webpAnimFrames, DecodeFrames: decodeWebPAnimFrames,
 	})
 	register(&Format{
 		Name: "webp", Title: "WebP", Exts: []string{"webp"},
@@ -87,6 +90,7 @@ func init() {
 			return iwebp.Encode(w, img, &iwebp.Options{Quality: o.Quality, Lossless: o.Lossless})
 		},
 		Embed: iwebp.Embed, Alpha: true, YCbCr: true,
+		EncodeFrames: encodeWebPFrames, // animated WebP is read as webp-anim
 		// Measured peaks (heap in use, 1600x1000 photo): lossy 7-8 bytes
 		// a pixel (planes, reconstruction, quantised coefficients), lossless
 		// 47-52 (nativewebp's copies and symbol arrays). EncodeHolds cannot

@@ -62,7 +62,7 @@ type Format struct {
 	Animation    bool
 	CountFrames  func(data []byte) (frames int, pixels int64, err error)
 	DecodeFrames func(data []byte) (*Animation, error)
-	EncodeFrames func(w io.Writer, frames []image.Image, a *Animation) error
+	EncodeFrames func(w io.Writer, frames []image.Image, a *Animation, o EncodeOptions) error
 	// Deep: outputs in the format keep 16 bits a channel from deep sources.
 	Deep bool
 	// YCbCr: Encode takes *image.YCbCr planes as they are, so a YCbCr source
@@ -72,8 +72,9 @@ type Format struct {
 	// pixels pixels, beyond the pixels and the encoded file. Nil: none.
 	EncodeHolds func(pixels int64) int64
 
-	// Still, for a variant that imgpipe writes as another format's still
-	// image (animated WebP: its first frame, as WebP), names that format.
+	// Still, for a variant of another format that imgpipe writes as that
+	// format (animated WebP: as WebP, still or animated), names that
+	// format.
 	Still string
 	// Title is the name as people write it ("JPEG", "WebP").
 	Title string

@@ -38,7 +38,7 @@ func TestRegistry(t *testing.T) {
 		{"formats/8bpp.bmp", "bmp", "bmp", true, true, false, false, false, false, false, false},
 		{"formats/paletted.tiff", "tiff", "tif", true, true, true, false, false, false, false, false},
 		{"formats/lossless.webp", "webp", "webp", true, true, true, false, true, false, false, false},
-		{"formats/anim.webp", "webp-anim", "webp", false, false, false, false, false, false, true, false},
+		{"formats/anim.webp", "webp-anim", "webp", true, false, true, true, false, false, false, false},
 		{"formats/unsupported.avif", "avif", "avif", false, false, true, false, false, false, true, true},
 		{"formats/small.heic", "heif", "heic", false, false, false, false, false, false, true, false},
 	}

@@ -18,9 +18,12 @@ import (
 // independently without seams.
 type Animation struct {
 	Frames    []*image.RGBA
-	Delays    []int // hundredths of a second, per frame
-	LoopCount int   // as in image/gif: 0 loops forever
+	Durations []int // milliseconds, per frame
+	LoopCount int   // as in image/gif: 0 loops forever, -1 plays once, n plays n+1 times
 	Palette   color.Palette
+	// Background is the colour an animated WebP names in its ANIM chunk
+	// (a hint: frames are composed from transparent, as libwebp does).
+	Background color.NRGBA
 	// Truncated, when not empty, says that the file was cut short and
 	// which frames were kept.
 	Truncated string
@@ -114,7 +117,10 @@ func decodeGIFFrames(data []byte) (*Animation, error) {
 	}
 	canvasRect := image.Rect(0, 0, g.Config.Width, g.Config.Height)
 	canvas := image.NewRGBA(canvasRect)
-	a := &Animation{LoopCount: g.LoopCount, Delays: g.Delay, Palette: unionPalette(g)}
+	a := &Animation{LoopCount: g.LoopCount, Palette: unionPalette(g)}
+	for _, d := range g.Delay {
+		a.Durations = append(a.Durations, 10*d)
+	}
 	if truncated {
 		a.Truncated = fmt.Sprintf("the GIF is cut short (%v): kept its %d complete frames", err, len(g.Image))
 	}
@@ -142,8 +148,8 @@ func decodeGIFFrames(data []byte) (*Animation, error) {
 	if len(a.Frames) == 0 {
 		return nil, errors.New("gif: no frames")
 	}
-	for len(a.Delays) < len(a.Frames) {
-		a.Delays = append(a.Delays, 0)
+	for len(a.Durations) < len(a.Frames) {
+		a.Durations = append(a.Durations, 0)
 	}
 	return a, nil
 }
@@ -171,7 +177,7 @@ func unionPalette(g *gif.GIF) color.Palette {
 // encodeGIFFrames writes frames as an animated GIF: whole frames, each
 // replacing the last (background disposal), mapped onto the source's
 // palette with dithering.
-func encodeGIFFrames(w io.Writer, frames []image.Image, a *Animation) error {
+func encodeGIFFrames(w io.Writer, frames []image.Image, a *Animation, _ EncodeOptions) error {
 	pal := a.Palette
 	if len(pal) == 0 || len(pal) > 256 {
 		pal = nil
@@ -180,7 +186,7 @@ func encodeGIFFrames(w io.Writer, frames []image.Image, a *Animation) error {
 	for i, f := range frames {
 		p := Paletted(f, pal)
 		out.Image = append(out.Image, p)
-		out.Delay = append(out.Delay, a.Delays[i])
+		out.Delay = append(out.Delay, (a.Durations[i]+5)/10)
 		out.Disposal = append(out.Disposal, gif.DisposalBackground)
 	}
 	return gif.EncodeAll(w, out)

@@ -65,8 +65,8 @@ const (
 )
 
 // Read parses only the headers/metadata of an image of the given format
-// ("jpeg", "png", "webp", "tiff", "gif" or "bmp"; "jpg" and "tif" are
-// accepted as aliases, case is ignored) from r, and stops reading at the
+// ("jpeg", "png", "webp", "tiff", "gif" or "bmp"; "jpg", "tif" and
+// "webp-anim" are accepted as aliases, case is ignored) from r, and stops reading at the
 // image data.
 //
 // For JPEG it stops right after the SOS marker, for PNG right after the
@@ -90,7 +90,7 @@ func Read(r io.Reader, format string) (Info, error) {
 		err = readJPEG(r, &info)
 	case "png":
 		err = readPNG(r, &info)
-	case "webp":
+	case "webp", "webp-anim":
 		err = readWebP(r, &info)
 	case "tiff", "tif":
 		err = readTIFF(r, &info)

@@ -29,7 +29,10 @@ const StateName = ".imgpipe-state"
 // an encoder, a resampling filter or the metadata writer changes the bytes
 // written for the same input and settings, so that re-runs redo every
 // output made before.
-const CodecVersion = "1"
+//
+// 2: animated GIF and WebP inputs written as WebP are animated WebP, not
+// their first frame.
+const CodecVersion = "2"
 
 // stateHeader is the first line of the state file.
 const stateHeader = "imgpipe-state\t1"

@@ -5,10 +5,11 @@ import (
 	"errors"
 )
 
-// errNotWebP: Embed was given something that is not a still WebP file.
-var errNotWebP = errors.New("webp: not a still WebP file")
+// errNotWebP: Embed was given something that is not a WebP file.
+var errNotWebP = errors.New("webp: not a WebP file")
 
-// Embed returns file (a still WebP, as Encode writes) with icc and exif
+// Embed returns file (a WebP, still or animated, as Encode or EncodeAll
+// writes) with icc and exif
 // (either may be nil) in ICCP and EXIF chunks of an extended (VP8X)
 // container, replacing any the file had. It copies the file once.
 func Embed(file, icc, exif []byte) ([]byte, error) {
@@ -31,9 +32,14 @@ func Embed(file, icc, exif []byte) ([]byte, error) {
 			c.alph, c.alpha = data, true
 		case "VP8 ", "VP8L":
 			c.fourCC, c.image = fourCC, data
-		case "ANIM", "ANMF":
-			return nil, errNotWebP
+		case "ANIM":
+			c.anim = data
+		case "ANMF":
+			c.frames = append(c.frames, data)
 		}
+	}
+	if (c.anim == nil) != (c.frames == nil) {
+		return nil, errNotWebP
 	}
 	switch {
 	case len(vp8x) >= 10:

@@ -54,25 +54,35 @@ func Encode(w io.Writer, img image.Image, o *Options) error {
 	var c container
 	c.w, c.h = b.Dx(), b.Dy()
 	c.icc, c.exif = opt.ICC, opt.EXIF
-	if opt.Lossless {
+	if err := c.encodeImage(img, &opt); err != nil {
+		return err
+	}
+	_, err := w.Write(c.bytes())
+	return err
+}
+
+// encodeImage codes img (lossy with its alpha in ALPH, or lossless, as o
+// says) into c's image chunks.
+func (c *container) encodeImage(img image.Image, o *Options) error {
+	if o.Lossless {
 		data, alpha, err := encodeVP8L(img)
 		if err != nil {
 			return err
 		}
 		c.image, c.fourCC, c.alpha = data, "VP8L", alpha
-	} else {
-		a := alphaPlane(img)
-		frame, err := encodeLossy(img, a, opt.Quality)
-		if err != nil {
-			return err
-		}
-		c.image, c.fourCC = frame, "VP8 "
-		if a != nil {
-			c.alph, c.alpha = encodeALPH(a, c.w, c.h), true
-		}
+		return nil
 	}
-	_, err := w.Write(c.bytes())
-	return err
+	a := alphaPlane(img)
+	frame, err := encodeLossy(img, a, o.Quality)
+	if err != nil {
+		return err
+	}
+	c.image, c.fourCC = frame, "VP8 "
+	if a != nil {
+		b := img.Bounds()
+		c.alph, c.alpha = encodeALPH(a, b.Dx(), b.Dy()), true
+	}
+	return nil
 }
 
 // encodeLossy returns the VP8 frame of img, whose alpha plane is alpha
@@ -116,23 +126,27 @@ func encodeFrame(p *yuvPlanes, qi, w, h int, bPred bool, lastMode int) ([]byte, 
 	return e.write(w, h)
 }
 
-// container is a WebP file's parts.
+// container is a WebP file's parts: a still image (fourCC, image, alph)
+// or an animation (anim, frames).
 type container struct {
 	w, h      int
 	fourCC    string // "VP8 " or "VP8L"
 	image     []byte
-	alpha     bool   // the image has transparency
+	alpha     bool   // the image (or a frame) has transparency
 	alph      []byte // ALPH chunk payload (lossy with alpha)
 	icc, exif []byte
+	anim      []byte   // ANIM chunk payload, for an animation
+	frames    [][]byte // ANMF chunk payloads, for an animation
 }
 
 // bytes lays the file out: the simple format (RIFF, WEBP, one image chunk)
-// when nothing else is needed, else VP8X, ICCP, ALPH, the image, EXIF, in
-// the order the container spec (RFC 9649) requires.
+// when nothing else is needed, else VP8X, ICCP, ALPH and the image (or
+// ANIM and the ANMF frames), EXIF, in the order the container spec (RFC
+// 9649) requires.
 func (c *container) bytes() []byte {
 	var body bytes.Buffer
 	body.WriteString("WEBP")
-	if c.alph != nil || len(c.icc) > 0 || len(c.exif) > 0 {
+	if c.alph != nil || len(c.icc) > 0 || len(c.exif) > 0 || c.anim != nil {
 		var x [10]byte
 		if len(c.icc) > 0 {
 			x[0] |= 0x20
@@ -143,16 +157,26 @@ func (c *container) bytes() []byte {
 		if len(c.exif) > 0 {
 			x[0] |= 0x08
 		}
+		if c.anim != nil {
+			x[0] |= 0x02
+		}
 		put24(x[4:], c.w-1)
 		put24(x[7:], c.h-1)
 		chunk(&body, "VP8X", x[:])
 		if len(c.icc) > 0 {
 			chunk(&body, "ICCP", c.icc)
 		}
-		if c.alph != nil {
-			chunk(&body, "ALPH", c.alph)
+		if c.anim != nil {
+			chunk(&body, "ANIM", c.anim)
+			for _, f := range c.frames {
+				chunk(&body, "ANMF", f)
+			}
+		} else {
+			if c.alph != nil {
+				chunk(&body, "ALPH", c.alph)
+			}
+			chunk(&body, c.fourCC, c.image)
 		}
-		chunk(&body, c.fourCC, c.image)
 		if len(c.exif) > 0 {
 			chunk(&body, "EXIF", c.exif)
 		}
