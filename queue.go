@@ -289,7 +289,7 @@ while it is not complete.`,
 				*code = exitUsage
 				return nil
 			}
-			total := "unknown (enqueue not finished)"
+			total := "unknown (enqueue not finished, or a watch's batch: never complete)"
 			if p.Total >= 0 {
 				total = fmt.Sprint(p.Total)
 			}

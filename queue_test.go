@@ -251,3 +251,55 @@ func TestEnqueueNoServer(t *testing.T) {
 		t.Errorf("exit %d, stderr %q", code, stderr)
 	}
 }
+
+// TestWatchQueue runs the built binary as a drop folder on a farm: a
+// server, a worker and watch --nats. A photo renamed into the folder comes
+// out in OUTDIR, done by the worker; the same photo rewritten is a new job.
+func TestWatchQueue(t *testing.T) {
+	addr := freePort(t)
+	url := "nats://" + addr
+	srv := startChild(t, "server", "--store", t.TempDir(), "--listen", addr)
+	srv.waitFor(t, "JetStream on")
+	wk := startChild(t, "worker", "--nats", url, "-j", "1", "-v")
+	drop, out := t.TempDir(), filepath.Join(t.TempDir(), "out")
+	watch := startChild(t, "watch", drop, "-o", out, "-w", "300", "-H", "300", "--nats", url, "--settle", "200ms")
+	watch.waitFor(t, "msg=watching")
+
+	data, err := os.ReadFile(filepath.Join("testdata", "photos", "camera_Nikon_P6000_GPS.jpg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	land := func() {
+		tmp := filepath.Join(drop, "upload.jpg.part")
+		if err := os.WriteFile(tmp, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(tmp, filepath.Join(drop, "upload.jpg")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	land()
+	wk.waitForCount(t, "msg=ok", 1)
+	decodeWhole(t, filepath.Join(out, "upload.jpg"), 300)
+
+	time.Sleep(20 * time.Millisecond) // a later modification time on coarse clocks
+	land()
+	wk.waitForCount(t, "msg=ok", 2) // done again, not skipped: the input changed
+	watch.waitForCount(t, "msg=enqueued", 2)
+	decodeWhole(t, filepath.Join(out, "upload.jpg"), 300)
+	if strings.Contains(wk.stderr.String(), "msg=failed") {
+		t.Errorf("a job failed:\n%s", wk.stderr.String())
+	}
+	m := regexp.MustCompile(`batch=([0-9a-f]+-[0-9]{8})`).FindStringSubmatch(watch.stderr.String())
+	if m == nil {
+		t.Fatalf("no batch in the watch's log:\n%s", watch.stderr.String())
+	}
+	code, stdout, _ := imgpipe(t, "status", m[1], "--nats", url)
+	if code != 4 || !strings.Contains(stdout, "1 of unknown") || !strings.Contains(stdout, "1 ok") {
+		t.Errorf("status of the watch's batch: exit %d, %q", code, stdout)
+	}
+	watch.stop(t)
+	if !strings.Contains(watch.stderr.String(), "enqueued=2") {
+		t.Errorf("watch's last line:\n%s", watch.stderr.String())
+	}
+}

@@ -10,7 +10,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/imgpipe/imgpipe/pipeline"
@@ -79,13 +78,10 @@ func Enqueue(ctx context.Context, js jetstream.JetStream, batch string, s Settin
 			return nil // an output is never an input
 		}
 		j := Job{Batch: batch, Input: abs, Rel: f.Rel, Settings: s, Hash: hash}
-		data, err := json.Marshal(j)
+		msg, err := jobMsg(j)
 		if err != nil {
 			return err
 		}
-		msg := nats.NewMsg(JobSubject(batch))
-		msg.Data = data
-		msg.Header.Set(jetstream.MsgIDHeader, j.ID())
 		fut, err := js.PublishMsgAsync(msg)
 		if err != nil {
 			return fmt.Errorf("publish %s: %w", abs, err)

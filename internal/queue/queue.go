@@ -138,13 +138,21 @@ type Job struct {
 	Rel      string   `json:"rel"`   // its path below the scanned root: the output mirrors it
 	Settings Settings `json:"settings"`
 	Hash     string   `json:"hash"` // Settings.Hash()
+	// Version is the input's size and modification time when a watch
+	// enqueued it (empty from enqueue): part of the ID, so a file
+	// rewritten is a new job while the same file seen twice is one.
+	Version string `json:"version,omitempty"`
 }
 
-// ID is the job's deduplication ID (the Nats-Msg-Id header): batch, input
-// and settings, so a batch enqueued twice within DuplicateWindow is stored
-// once.
+// ID is the job's deduplication ID (the Nats-Msg-Id header): batch, input,
+// settings and version, so a batch enqueued twice within DuplicateWindow
+// is stored once.
 func (j Job) ID() string {
-	sum := sha256.Sum256([]byte(j.Input + "\x00" + j.Hash))
+	key := j.Input + "\x00" + j.Hash
+	if j.Version != "" {
+		key += "\x00" + j.Version
+	}
+	sum := sha256.Sum256([]byte(key))
 	return j.Batch + "-" + hex.EncodeToString(sum[:12])
 }
 
