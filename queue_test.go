@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/csv"
 	"fmt"
 	"image"
@@ -16,7 +17,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/minio/minio-go/v7"
+
 	"github.com/imgpipe/imgpipe/internal/atomicfile"
+	"github.com/imgpipe/imgpipe/internal/objstore/s3test"
 	"github.com/imgpipe/imgpipe/internal/plan"
 )
 
@@ -301,5 +305,56 @@ func TestWatchQueue(t *testing.T) {
 	watch.stop(t)
 	if !strings.Contains(watch.stderr.String(), "enqueued=2") {
 		t.Errorf("watch's last line:\n%s", watch.stderr.String())
+	}
+}
+
+// TestQueueObjectStorage runs the built binary with inputs and outputs in
+// a bucket of a real S3 server: enqueue --s3-endpoint lists the inputs, the
+// worker (endpoint from AWS_ENDPOINT_URL) reads them and puts the outputs.
+func TestQueueObjectStorage(t *testing.T) {
+	s3 := s3test.Start(t, "photos")
+	c := s3.Store(t).Client()
+	ctx := context.Background()
+	names := []string{"camera_Nikon_P6000_GPS.jpg", "phone_Samsung_SM-G930F.jpg"}
+	for _, n := range names {
+		data, err := os.ReadFile(filepath.Join("testdata", "photos", n))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.PutObject(ctx, "photos", "in/"+n, bytes.NewReader(data), int64(len(data)), minio.PutObjectOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	addr := freePort(t)
+	url := "nats://" + addr
+	srv := startChild(t, "server", "--store", t.TempDir(), "--listen", addr)
+	srv.waitFor(t, "JetStream on")
+	startChild(t, "worker", "--nats", url, "-j", "1")
+	report := filepath.Join(t.TempDir(), "report.csv")
+	code, _, stderr := imgpipe(t, "enqueue", "s3://photos/in", "-o", "s3://photos/web", "-w", "240", "-H", "240",
+		"--s3-endpoint", s3.Endpoint, "--nats", url, "--wait", "--report", report, "--progress", "never")
+	if code != 0 {
+		t.Fatalf("enqueue --wait: exit %d\n%s", code, stderr)
+	}
+	data, err := os.ReadFile(report)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range names {
+		if !strings.Contains(string(data), "s3://photos/web/"+n) {
+			t.Errorf("report has no row for s3://photos/web/%s:\n%s", n, data)
+		}
+		obj, err := c.GetObject(ctx, "photos", "web/"+n, minio.GetObjectOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		img, _, err := image.Decode(obj)
+		obj.Close()
+		if err != nil {
+			t.Fatalf("%s: %v", n, err)
+		}
+		if s := img.Bounds().Size(); s.X > 240 || s.Y > 240 {
+			t.Errorf("%s: %v", n, s)
+		}
 	}
 }

@@ -22,7 +22,7 @@ import (
 func BatchID(s Settings, inputs []string) string {
 	abs := make([]string, len(inputs))
 	for i, in := range inputs {
-		a, err := filepath.Abs(in)
+		a, err := absolute(in)
 		if err != nil {
 			a = in
 		}
@@ -70,7 +70,7 @@ func Enqueue(ctx context.Context, js jetstream.JetStream, batch string, s Settin
 				Err: &pipeline.Error{Stage: "scan", Path: f.Path, Err: err}})
 			return ctx.Err()
 		}
-		abs, err := filepath.Abs(f.Path)
+		abs, err := absolute(f.Path)
 		if err != nil {
 			return err
 		}

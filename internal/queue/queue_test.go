@@ -56,12 +56,20 @@ func settings(t *testing.T, out string) Settings {
 // retries happen within the test.
 func startWorker(t *testing.T, js jetstream.JetStream, results chan<- Result) *Worker {
 	t.Helper()
-	w := &Worker{JS: js, Jobs: 2, AckWait: 2 * time.Second, MaxDeliver: 3, RetryDelay: 50 * time.Millisecond,
-		OnResult: func(r Result) {
+	return startWorkerWith(t, js, func(w *Worker) {
+		w.OnResult = func(r Result) {
 			if results != nil {
 				results <- r
 			}
-		}}
+		}
+	})
+}
+
+// startWorkerWith is startWorker with set changing the worker's settings.
+func startWorkerWith(t *testing.T, js jetstream.JetStream, set func(*Worker)) *Worker {
+	t.Helper()
+	w := &Worker{JS: js, Jobs: 2, AckWait: 2 * time.Second, MaxDeliver: 3, RetryDelay: 50 * time.Millisecond}
+	set(w)
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Add(1)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"path/filepath"
 	"strconv"
 	"time"
 
@@ -36,7 +35,7 @@ const watchPublishWait = 30 * time.Second
 // catch-up) within DuplicateWindow is stored once, and duplicate reports
 // that; a file rewritten since is a new job.
 func Publish(ctx context.Context, js jetstream.JetStream, batch string, s Settings, f stages.File) (duplicate bool, err error) {
-	abs, err := filepath.Abs(f.Path)
+	abs, err := absolute(f.Path)
 	if err != nil {
 		return false, fmt.Errorf("enqueue %s: %w", f.Path, err)
 	}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/imgpipe/imgpipe/internal/objstore"
 	"github.com/imgpipe/imgpipe/pipeline"
 	"github.com/imgpipe/imgpipe/stages"
 )
@@ -45,6 +46,9 @@ type Worker struct {
 	// (an output folder that cannot be written); it doubles with each
 	// attempt, up to 5 minutes. Default 5 s.
 	RetryDelay time.Duration
+	// Store reads s3:// inputs and writes s3:// outputs. Default: the
+	// store that AWS_ENDPOINT_URL and the AWS credentials name.
+	Store *objstore.Store
 	// Name says which worker did a job, in its result. Default host:pid.
 	Name string
 	// Log receives what the worker does. Default: nothing.
@@ -52,6 +56,8 @@ type Worker struct {
 	// OnResult is called with each job's result once published (and the
 	// job acknowledged or terminated). Calls may be concurrent.
 	OnResult func(Result)
+
+	storeErr error // from making the default Store: s3:// jobs fail with it
 
 	mu       sync.Mutex
 	lanes    map[string]*lane
@@ -92,6 +98,9 @@ func (w *Worker) defaults() {
 	if w.Name == "" {
 		host, _ := os.Hostname()
 		w.Name = fmt.Sprintf("%s:%d", host, os.Getpid())
+	}
+	if w.Store == nil {
+		w.Store, w.storeErr = objstore.New(objstore.Options{})
 	}
 	if w.Log == nil {
 		w.Log = slog.New(slog.DiscardHandler)
@@ -252,12 +261,28 @@ func (w *Worker) start(msg jetstream.Msg, slots chan<- struct{}) {
 	// Size and time decide whether outputs are up to date; the decode stage
 	// sniffs the file itself (enqueue's scan already chose it as an input).
 	t.file = stages.File{Path: j.Input, Rel: j.Rel}
-	if info, err := os.Stat(j.Input); err != nil {
+	if objstore.IsURL(j.Input) {
+		t.file, t.fileErr = w.stat(j.Input, j.Rel)
+	} else if info, err := os.Stat(j.Input); err != nil {
 		t.fileErr = err
 	} else {
 		t.file.Size, t.file.ModTime = info.Size(), info.ModTime()
 	}
 	w.submit(t)
+}
+
+// statWait bounds a look at an object: a store that does not answer is a
+// transient failure, and the job is retried later.
+const statWait = 30 * time.Second
+
+// stat looks at the object at u, the input of a job.
+func (w *Worker) stat(u, rel string) (stages.File, error) {
+	if w.storeErr != nil {
+		return stages.File{Path: u, Rel: rel}, w.storeErr
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), statWait)
+	defer cancel()
+	return w.Store.Stat(ctx, u, rel)
 }
 
 // submit hands t to the pipeline run for its settings, starting one when
@@ -301,7 +326,19 @@ func (w *Worker) lane(s Settings, hash string) (*lane, error) {
 	cfg.Decode.Workers, cfg.Resize.Workers, cfg.Encode.Workers = w.Jobs, w.Jobs, w.Jobs
 	cfg.MaxMemory = w.MaxMemory
 	l := &lane{w: w, in: make(chan *task), done: make(chan struct{}), pending: map[string][]*task{}, taken: 1}
-	p, err := pipeline.New(cfg, pipeline.OnResult(l.result), pipeline.WithLogger(w.Log))
+	opts := []pipeline.Option{pipeline.OnResult(l.result), pipeline.WithLogger(w.Log)}
+	if objstore.IsURL(s.OutDir) {
+		if w.storeErr != nil {
+			return nil, w.storeErr
+		}
+		sink, err := w.Store.Sink(s.OutDir)
+		if err != nil {
+			return nil, err
+		}
+		cfg.OutDir = "" // the sink writes the outputs
+		opts = append(opts, pipeline.WithSink(sink))
+	}
+	p, err := pipeline.New(cfg, opts...)
 	if err != nil {
 		return nil, err
 	}
