@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/imgpipe/imgpipe/internal/objstore"
@@ -80,6 +81,7 @@ var (
 	errInsideOut = errors.New("input inside the output folder")
 	errBadJob    = errors.New("malformed job")
 	errLaneEnded = errors.New("the pipeline stopped before this job ended")
+	errNoAnswer  = errors.New("no worker ended this job: each one holding it stopped answering (killed, out of memory, machine lost) within the ack wait")
 )
 
 func (w *Worker) defaults() {
@@ -135,6 +137,11 @@ func (w *Worker) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("consumer %s: %w", Consumer, err)
 	}
+	stopDead, err := w.reportDead()
+	if err != nil {
+		return fmt.Errorf("consumer %s: %w", Consumer, err)
+	}
+	defer stopDead()
 	hbDone := make(chan struct{})
 	go w.heartbeats(hbDone)
 	defer func() {
@@ -498,6 +505,101 @@ func (w *Worker) end(t *task, r pipeline.Result) {
 	}
 	if err != nil {
 		w.Log.Warn("ack failed; the job may run again (its outputs will be up to date)", "input", t.job.Input, "err", err)
+	}
+	w.OnResult(res)
+}
+
+// maxDeliveriesSubject is where JetStream announces that a job of the
+// workers' consumer has been delivered MaxDeliver times and will not be
+// delivered again.
+const maxDeliveriesSubject = "$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES." + JobsStream + "." + Consumer
+
+// deadWorkers is the queue group of the workers' advisory subscriptions:
+// one of them reports each dead job.
+const deadWorkers = "imgpipe-workers"
+
+// maxDeliveries is the part of JetStream's advisory that we read.
+type maxDeliveries struct {
+	StreamSeq  uint64 `json:"stream_seq"`
+	Deliveries uint64 `json:"deliveries"`
+}
+
+// reportDead makes sure no job stays queued for ever without a result: a
+// job whose every delivery ended with no word from its worker (killed, out
+// of memory, its machine lost, each time) is not delivered again once it
+// reaches MaxDeliver, and JetStream says so in an advisory; one worker of
+// the group takes it from the stream and publishes its failed result. (A
+// job that failed and was retried gets its result from the worker's own
+// last attempt.) The advisory is a plain NATS message: with no worker
+// connected when it is sent, nobody reports the job, which stays queued
+// (imgpipe status counts it). stop ends the subscription and waits for the
+// report in hand.
+func (w *Worker) reportDead() (stop func(), err error) {
+	ch := make(chan *nats.Msg, 64)
+	sub, err := w.JS.Conn().ChanQueueSubscribe(maxDeliveriesSubject, deadWorkers, ch)
+	if err != nil {
+		return nil, err
+	}
+	done := make(chan struct{})
+	ended := make(chan struct{})
+	go func() {
+		defer close(ended)
+		for {
+			select {
+			case m := <-ch:
+				w.dead(m)
+			case <-done:
+				return
+			}
+		}
+	}()
+	return func() {
+		sub.Unsubscribe()
+		close(done)
+		<-ended
+	}, nil
+}
+
+// dead reports the job an advisory names as failed and removes it.
+func (w *Worker) dead(m *nats.Msg) {
+	var adv maxDeliveries
+	if err := json.Unmarshal(m.Data, &adv); err != nil || adv.StreamSeq == 0 {
+		w.Log.Warn("unreadable max-deliveries advisory", "err", err)
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	st, err := w.JS.Stream(ctx, JobsStream)
+	if err != nil {
+		w.Log.Warn("a job reached its delivery limit; cannot report it", "seq", adv.StreamSeq, "err", err)
+		return
+	}
+	raw, err := st.GetMsg(ctx, adv.StreamSeq)
+	if err != nil {
+		// Gone already: ended at its last delivery after all.
+		w.Log.Debug("a job reached its delivery limit and is gone", "seq", adv.StreamSeq, "err", err)
+		return
+	}
+	var j Job
+	if err := json.Unmarshal(raw.Data, &j); err != nil || j.Batch == "" {
+		w.Log.Warn("dropping a malformed job at its delivery limit", "seq", adv.StreamSeq)
+		st.DeleteMsg(ctx, adv.StreamSeq)
+		return
+	}
+	id := raw.Header.Get(jetstream.MsgIDHeader)
+	if id == "" {
+		id = j.ID()
+	}
+	res := Result{Batch: j.Batch, Job: id, Input: j.Input, Status: pipeline.StatusFailed, Stage: "queue",
+		Error:  fmt.Sprintf("%s: %v (after %d attempts)", j.Input, errNoAnswer, adv.Deliveries),
+		Worker: w.Name, Attempts: adv.Deliveries}
+	data, _ := json.Marshal(res)
+	if _, err := w.JS.Publish(ctx, resultSubject(j.Batch), data, jetstream.WithMsgID(id)); err != nil {
+		w.Log.Warn("a job reached its delivery limit; publishing its result failed", "input", j.Input, "err", err)
+		return
+	}
+	if err := st.DeleteMsg(ctx, adv.StreamSeq); err != nil {
+		w.Log.Debug("removing a dead job", "input", j.Input, "err", err)
 	}
 	w.OnResult(res)
 }
