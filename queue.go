@@ -152,7 +152,7 @@ func enqueue(ctx context.Context, cfg pipeline.Config, o options, n natsOptions,
 		batch = queue.BatchID(s, inputs)
 	}
 	cfg.Scan.Exclude = []string{cfg.OutDir}
-	src, err := enqueueSource(inputs, cfg)
+	src, err := inputSource(inputs, cfg)
 	if err != nil {
 		fmt.Fprintf(stderr, "imgpipe: %v\n", err)
 		return exitUsage
@@ -257,10 +257,10 @@ func enqueue(ctx context.Context, cfg pipeline.Config, o options, n natsOptions,
 	return exitOK
 }
 
-// enqueueSource finds the inputs: folders and files as resize does, and
-// the images below s3://bucket/prefix URLs in the store that
+// inputSource finds the inputs of resize and enqueue: folders and files,
+// and the images below s3://bucket/prefix URLs in the store that
 // cfg.S3Endpoint names.
-func enqueueSource(inputs []string, cfg pipeline.Config) (pipeline.Source, error) {
+func inputSource(inputs []string, cfg pipeline.Config) (pipeline.Source, error) {
 	var paths []string
 	var srcs []pipeline.Source
 	var store *objstore.Store
@@ -284,6 +284,16 @@ func enqueueSource(inputs []string, cfg pipeline.Config) (pipeline.Source, error
 		srcs = append([]pipeline.Source{pipeline.Dirs(paths, cfg.Scan.ScanOptions)}, srcs...)
 	}
 	return pipeline.Concat(srcs...), nil
+}
+
+// objectSink writes outputs below the s3://bucket/prefix out, in the store
+// at endpoint.
+func objectSink(out, endpoint string) (pipeline.Sink, error) {
+	store, err := objstore.New(objstore.Options{Endpoint: endpoint})
+	if err != nil {
+		return nil, fmt.Errorf("--s3-endpoint: %w", err)
+	}
+	return store.Sink(out)
 }
 
 // progressLine draws where a batch stands: "[=====     ] 120/400  3 failed".

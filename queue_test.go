@@ -358,3 +358,49 @@ func TestQueueObjectStorage(t *testing.T) {
 		}
 	}
 }
+
+// TestResizeObjectStorage: resize reads from and writes to a bucket
+// through the pipeline's Source and Sink seams, no queue involved.
+func TestResizeObjectStorage(t *testing.T) {
+	s3 := s3test.Start(t, "photos")
+	c := s3.Store(t).Client()
+	ctx := context.Background()
+	names := []string{"camera_Nikon_P6000_GPS.jpg", "phone_Samsung_SM-G930F.jpg"}
+	for _, n := range names {
+		data, err := os.ReadFile(filepath.Join("testdata", "photos", n))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.PutObject(ctx, "photos", "in/sub/"+n, bytes.NewReader(data), int64(len(data)), minio.PutObjectOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	report := filepath.Join(t.TempDir(), "report.csv")
+	code, _, stderr := imgpipe(t, "resize", "s3://photos/in", "-o", "s3://photos/web", "-w", "120", "-H", "120",
+		"--report", report, "--progress", "never") // endpoint from AWS_ENDPOINT_URL
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	data, err := os.ReadFile(report)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range names {
+		row := "s3://photos/in/sub/" + n + ",s3://photos/web/sub/" + n + ",ok"
+		if !strings.Contains(string(data), row) {
+			t.Errorf("report has no row %q:\n%s", row, data)
+		}
+		obj, err := c.GetObject(ctx, "photos", "web/sub/"+n, minio.GetObjectOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		img, _, err := image.Decode(obj)
+		obj.Close()
+		if err != nil {
+			t.Fatalf("%s: %v", n, err)
+		}
+		if s := img.Bounds().Size(); s.X > 120 || s.Y > 120 {
+			t.Errorf("%s: %v", n, s)
+		}
+	}
+}

@@ -287,3 +287,19 @@ func (s *Store) put(ctx context.Context, l Location, name string, r io.Reader, s
 
 // URL is the URL of the output name below the prefix u, for results.
 func URL(u, name string) string { return strings.TrimSuffix(u, "/") + "/" + name }
+
+// Outputs returns r with the paths of its outputs, which a Sink's results
+// give below the output prefix ("a.jpg"), as URLs below u
+// ("s3://photos/web/a.jpg"). r's own Outputs are left as they are.
+func Outputs(u string, r pipeline.Result) pipeline.Result {
+	if r.Status != pipeline.StatusOK {
+		return r
+	}
+	outs := make([]pipeline.Rendition, len(r.Outputs))
+	for i, o := range r.Outputs {
+		o.Path = URL(u, o.Path)
+		outs[i] = o
+	}
+	r.Outputs = outs
+	return r
+}

@@ -188,12 +188,8 @@ func resultOf(j Job, id string, r pipeline.Result) Result {
 	if r.Err != nil {
 		out.Error = r.Err.Error()
 	}
-	if objstore.IsURL(j.Settings.OutDir) && r.Status == pipeline.StatusOK {
-		// A sink's renditions are named below the output prefix.
-		out.Outputs = append([]pipeline.Rendition(nil), r.Outputs...)
-		for i := range out.Outputs {
-			out.Outputs[i].Path = objstore.URL(j.Settings.OutDir, out.Outputs[i].Path)
-		}
+	if objstore.IsURL(j.Settings.OutDir) {
+		out.Outputs = objstore.Outputs(j.Settings.OutDir, r).Outputs
 	}
 	return out
 }
