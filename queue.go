@@ -110,9 +110,10 @@ input (its absolute path, OUTDIR and every setting) for 'imgpipe worker's to
 do. Inputs and OUTDIR must be on a file system the workers share, at the same
 paths, or in object storage: s3://bucket/prefix (images are then chosen by
 their extension), in the store --s3-endpoint names, with the credentials of
-the AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY variables. Prints the batch id. The batch id is derived from the inputs, OUTDIR
-and settings, so the same command run twice makes one batch: the queue keeps
-one job per input. --workers and --max-memory are the workers' to choose.
+the AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY variables. Prints the batch
+id. The batch id is derived from the inputs, OUTDIR and settings, so the
+same command run twice makes one batch: the queue keeps one job per input.
+--workers and --max-memory are the workers' to choose.
 
 With --wait, shows progress as results arrive, then the summary; writes the
 report and exits as resize does (0 all done, 1 some failed).`,

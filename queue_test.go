@@ -404,3 +404,25 @@ func TestResizeObjectStorage(t *testing.T) {
 		}
 	}
 }
+
+// TestWatchFlagsWithNats: what a watch that does not resize cannot do is
+// refused at once, naming the flags.
+func TestWatchFlagsWithNats(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"outputs in a bucket need the farm", []string{"-o", "s3://photos/web"}, "need --nats"},
+		{"report with --nats", []string{"-o", t.TempDir(), "--nats", "nats://127.0.0.1:1", "--report", "r.csv"}, "--report"},
+		{"delete-outputs with --nats", []string{"-o", t.TempDir(), "--nats", "nats://127.0.0.1:1", "--delete-outputs"}, "--delete-outputs"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, _, stderr := imgpipe(t, append([]string{"watch", dir}, tc.args...)...)
+			if code != exitUsage || !strings.Contains(stderr, tc.want) {
+				t.Errorf("exit %d, stderr %q; want %d and %q", code, stderr, exitUsage, tc.want)
+			}
+		})
+	}
+}

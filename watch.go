@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/imgpipe/imgpipe/internal/objstore"
 	"github.com/imgpipe/imgpipe/pipeline"
 )
 
@@ -47,6 +48,9 @@ share, at the same paths.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := applyConfig(cmd.Flags(), &cfg, &o); err != nil {
 				return usageError{err}
+			}
+			if objstore.IsURL(cfg.OutDir) && n.url == "" {
+				return usageError{errors.New("-o: a watch writes to a folder; outputs in object storage need --nats (the workers write them)")}
 			}
 			if n.url != "" {
 				if o.report != "" || cfg.Watch.DeleteOutputs {
