@@ -306,6 +306,15 @@ func TestWatchQueue(t *testing.T) {
 	if !strings.Contains(watch.stderr.String(), "enqueued=2") {
 		t.Errorf("watch's last line:\n%s", watch.stderr.String())
 	}
+
+	// Restarted the same day, the watch's catch-up finds the file as it was
+	// enqueued: the same job, which JetStream drops as a duplicate.
+	again := startChild(t, "watch", drop, "-o", out, "-w", "300", "-H", "300", "--nats", url, "--settle", "200ms", "-v")
+	again.waitFor(t, "msg=\"already queued\"")
+	again.stop(t)
+	if strings.Contains(again.stderr.String(), "msg=enqueued") || !strings.Contains(again.stderr.String(), "enqueued=0") {
+		t.Errorf("the restarted watch enqueued the file again:\n%s", again.stderr.String())
+	}
 }
 
 // TestQueueObjectStorage runs the built binary with inputs and outputs in
