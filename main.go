@@ -24,6 +24,7 @@ import (
 
 	"github.com/imgpipe/imgpipe/internal/atomicfile"
 	"github.com/imgpipe/imgpipe/internal/format"
+	"github.com/imgpipe/imgpipe/internal/objstore"
 	"github.com/imgpipe/imgpipe/pipeline"
 	"github.com/imgpipe/imgpipe/stages"
 )
@@ -96,7 +97,11 @@ folder tree. Images are found by their content, so IMG_1.JPG, photo.jpeg and
 files without an extension all count; copies renamed away (photo.jpg.bak) and
 camera RAW files do not. An output made from the same input with the same
 settings is skipped, so running the same command again only does what is
-left, and running it with other settings redoes what they change.`,
+left, and running it with other settings redoes what they change.
+
+INPUT and OUTDIR may be s3://bucket/prefix URLs (object storage, in the store
+--s3-endpoint names, with the AWS credentials): images in a bucket are chosen
+by their extension, and outputs in a bucket are always written (no skip).`,
 		Example: `  # fit every photo inside 1600x1600, keep formats
   imgpipe resize ~/Pictures/2024 -o ~/web/2024 --width 1600 --height 1600
 
@@ -120,6 +125,7 @@ left, and running it with other settings redoes what they change.`,
 	addFlags(cmd.Flags(), &cfg, &o)
 	cmd.Flags().StringVar(&o.report, "report", "", "write one row per input to this `file` (.csv or .jsonl)")
 	cmd.Flags().StringVar(&o.progress, "progress", "auto", "progress bar: auto (on a terminal), always, never")
+	cmd.Flags().StringVar(&cfg.S3Endpoint, "s3-endpoint", "", "S3-compatible store `URL` of s3://bucket/prefix inputs and -o (default $AWS_ENDPOINT_URL, then AWS)")
 	return cmd
 }
 
@@ -281,6 +287,23 @@ func resize(ctx context.Context, cfg pipeline.Config, o options, inputs []string
 		}
 	}()
 	ui.report = add
+	src, err := inputSource(inputs, cfg)
+	if err != nil {
+		fmt.Fprintf(stderr, "imgpipe: %v\n", err)
+		return exitUsage
+	}
+	if objstore.IsURL(cfg.OutDir) {
+		sink, err := objectSink(cfg.OutDir, cfg.S3Endpoint)
+		if err != nil {
+			fmt.Fprintf(stderr, "imgpipe: -o: %v\n", err)
+			return exitUsage
+		}
+		out := cfg.OutDir
+		cfg.OutDir = "" // the sink writes the outputs
+		opts = append(opts, pipeline.WithSink(sink), pipeline.OnResult(func(r pipeline.Result) {
+			ui.result(objstore.Outputs(out, r)) // in place of the first OnResult
+		}))
+	}
 	p, err := pipeline.New(cfg, opts...)
 	if err != nil {
 		fmt.Fprintf(stderr, "imgpipe: %s\n", printable(err.Error()))
@@ -288,7 +311,7 @@ func resize(ctx context.Context, cfg pipeline.Config, o options, inputs []string
 	}
 	limitMemory(p)
 	ui.start(p)
-	sum, err := p.Run(ctx, pipeline.Dirs(inputs, cfg.Scan.ScanOptions))
+	sum, err := p.Run(ctx, src)
 	ui.stop()
 	switch {
 	case errors.Is(err, context.Canceled):

@@ -18,6 +18,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/imgpipe/imgpipe/internal/objstore"
 	"github.com/imgpipe/imgpipe/internal/queue"
 	"github.com/imgpipe/imgpipe/pipeline"
 	"github.com/imgpipe/imgpipe/stages"
@@ -107,9 +108,12 @@ func enqueueCommand(code *int, stdout, stderr io.Writer) *cobra.Command {
 		Long: `Scan INPUT files and folders as 'imgpipe resize' does and publish one job per
 input (its absolute path, OUTDIR and every setting) for 'imgpipe worker's to
 do. Inputs and OUTDIR must be on a file system the workers share, at the same
-paths. Prints the batch id. The batch id is derived from the inputs, OUTDIR
-and settings, so the same command run twice makes one batch: the queue keeps
-one job per input. --workers and --max-memory are the workers' to choose.
+paths, or in object storage: s3://bucket/prefix (images are then chosen by
+their extension), in the store --s3-endpoint names, with the credentials of
+the AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY variables. Prints the batch
+id. The batch id is derived from the inputs, OUTDIR and settings, so the
+same command run twice makes one batch: the queue keeps one job per input.
+--workers and --max-memory are the workers' to choose.
 
 With --wait, shows progress as results arrive, then the summary; writes the
 report and exits as resize does (0 all done, 1 some failed).`,
@@ -126,6 +130,7 @@ report and exits as resize does (0 all done, 1 some failed).`,
 	f := cmd.Flags()
 	addFlags(f, &cfg, &o)
 	n.addFlags(f)
+	f.StringVar(&cfg.S3Endpoint, "s3-endpoint", "", "S3-compatible store `URL` of s3://bucket/prefix inputs and -o (default $AWS_ENDPOINT_URL, then AWS)")
 	f.StringVar(&batch, "batch", "", "batch `id` (default: derived from the inputs, OUTDIR and settings)")
 	f.BoolVar(&wait, "wait", false, "wait for every job's result, show progress, then the summary")
 	f.StringVar(&o.report, "report", "", "with --wait, write one row per input to this `file` (.csv or .jsonl)")
@@ -148,7 +153,11 @@ func enqueue(ctx context.Context, cfg pipeline.Config, o options, n natsOptions,
 		batch = queue.BatchID(s, inputs)
 	}
 	cfg.Scan.Exclude = []string{cfg.OutDir}
-	src := pipeline.Dirs(inputs, cfg.Scan.ScanOptions)
+	src, err := inputSource(inputs, cfg)
+	if err != nil {
+		fmt.Fprintf(stderr, "imgpipe: %v\n", err)
+		return exitUsage
+	}
 	ui := newConsole(stderr, stdout, o)
 	add, closeReport, err := openReport(o.report, false, inputs, cfg.OutDir)
 	if err != nil {
@@ -249,6 +258,45 @@ func enqueue(ctx context.Context, cfg pipeline.Config, o options, n natsOptions,
 	return exitOK
 }
 
+// inputSource finds the inputs of resize and enqueue: folders and files,
+// and the images below s3://bucket/prefix URLs in the store that
+// cfg.S3Endpoint names.
+func inputSource(inputs []string, cfg pipeline.Config) (pipeline.Source, error) {
+	var paths []string
+	var srcs []pipeline.Source
+	var store *objstore.Store
+	for _, in := range inputs {
+		if !objstore.IsURL(in) {
+			paths = append(paths, in)
+			continue
+		}
+		if _, err := objstore.Parse(in); err != nil {
+			return nil, err
+		}
+		if store == nil {
+			var err error
+			if store, err = objstore.New(objstore.Options{Endpoint: cfg.S3Endpoint}); err != nil {
+				return nil, fmt.Errorf("--s3-endpoint: %w", err)
+			}
+		}
+		srcs = append(srcs, store.Source(in, stages.InputRule{Hidden: cfg.Scan.Hidden}))
+	}
+	if len(paths) > 0 {
+		srcs = append([]pipeline.Source{pipeline.Dirs(paths, cfg.Scan.ScanOptions)}, srcs...)
+	}
+	return pipeline.Concat(srcs...), nil
+}
+
+// objectSink writes outputs below the s3://bucket/prefix out, in the store
+// at endpoint.
+func objectSink(out, endpoint string) (pipeline.Sink, error) {
+	store, err := objstore.New(objstore.Options{Endpoint: endpoint})
+	if err != nil {
+		return nil, fmt.Errorf("--s3-endpoint: %w", err)
+	}
+	return store.Sink(out)
+}
+
 // progressLine draws where a batch stands: "[=====     ] 120/400  3 failed".
 func progressLine(p queue.Progress) string {
 	const width = 30
@@ -289,7 +337,7 @@ while it is not complete.`,
 				*code = exitUsage
 				return nil
 			}
-			total := "unknown (enqueue not finished)"
+			total := "unknown (enqueue not finished, or a watch's batch: never complete)"
 			if p.Total >= 0 {
 				total = fmt.Sprint(p.Total)
 			}
@@ -312,6 +360,7 @@ func workerCommand(code *int, stderr io.Writer) *cobra.Command {
 	var n natsOptions
 	w := &queue.Worker{}
 	var verbose, quiet bool
+	var s3Endpoint string
 	cmd := &cobra.Command{
 		Use:   "worker --nats URL [-j N] [--max-memory SIZE]",
 		Short: "Do queued resize jobs",
@@ -328,6 +377,11 @@ SIGTERM or Ctrl-C finishes the jobs in hand and stops; a second one quits now.`,
 			if w.Jobs < 0 || w.MaxMemory < 0 || w.MaxDeliver < 0 {
 				return usageError{errors.New("-j, --max-memory and --max-deliver must be >= 0")}
 			}
+			store, err := objstore.New(objstore.Options{Endpoint: s3Endpoint})
+			if err != nil {
+				return usageError{fmt.Errorf("--s3-endpoint: %w", err)}
+			}
+			w.Store = store
 			*code = worker(cmd.Context(), w, n, verbose, quiet, stderr)
 			return nil
 		},
@@ -336,6 +390,7 @@ SIGTERM or Ctrl-C finishes the jobs in hand and stops; a second one quits now.`,
 	n.addFlags(f)
 	f.IntVarP(&w.Jobs, "jobs", "j", 0, "jobs at once, and workers per stage; default the number of cores")
 	f.Var(&w.MaxMemory, "max-memory", "memory budget for images in flight (e.g. 1GiB); default a quarter of RAM, at most 2GiB")
+	f.StringVar(&s3Endpoint, "s3-endpoint", "", "S3-compatible store `URL` of s3:// inputs and outputs (default $AWS_ENDPOINT_URL, then AWS)")
 	f.DurationVar(&w.AckWait, "ack-wait", 60*time.Second, "a job held this long without a heartbeat goes to another worker")
 	f.IntVar(&w.MaxDeliver, "max-deliver", 5, "attempts at a job before a transient failure is final")
 	f.BoolVarP(&verbose, "verbose", "v", false, "log every job, and retries")

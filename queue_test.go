@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/csv"
 	"fmt"
 	"image"
@@ -16,7 +17,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/minio/minio-go/v7"
+
 	"github.com/imgpipe/imgpipe/internal/atomicfile"
+	"github.com/imgpipe/imgpipe/internal/objstore/s3test"
 	"github.com/imgpipe/imgpipe/internal/plan"
 )
 
@@ -249,5 +253,185 @@ func TestEnqueueNoServer(t *testing.T) {
 	code, _, stderr := imgpipe(t, "enqueue", "testdata/photos", "-o", t.TempDir(), "--nats", "nats://"+freePort(t))
 	if code != exitNoServer || !strings.Contains(stderr, "nats") {
 		t.Errorf("exit %d, stderr %q", code, stderr)
+	}
+}
+
+// TestWatchQueue runs the built binary as a drop folder on a farm: a
+// server, a worker and watch --nats. A photo renamed into the folder comes
+// out in OUTDIR, done by the worker; the same photo rewritten is a new job.
+func TestWatchQueue(t *testing.T) {
+	addr := freePort(t)
+	url := "nats://" + addr
+	srv := startChild(t, "server", "--store", t.TempDir(), "--listen", addr)
+	srv.waitFor(t, "JetStream on")
+	wk := startChild(t, "worker", "--nats", url, "-j", "1", "-v")
+	drop, out := t.TempDir(), filepath.Join(t.TempDir(), "out")
+	watch := startChild(t, "watch", drop, "-o", out, "-w", "300", "-H", "300", "--nats", url, "--settle", "200ms")
+	watch.waitFor(t, "msg=watching")
+
+	data, err := os.ReadFile(filepath.Join("testdata", "photos", "camera_Nikon_P6000_GPS.jpg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	land := func() {
+		tmp := filepath.Join(drop, "upload.jpg.part")
+		if err := os.WriteFile(tmp, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(tmp, filepath.Join(drop, "upload.jpg")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	land()
+	wk.waitForCount(t, "msg=ok", 1)
+	decodeWhole(t, filepath.Join(out, "upload.jpg"), 300)
+
+	time.Sleep(20 * time.Millisecond) // a later modification time on coarse clocks
+	land()
+	wk.waitForCount(t, "msg=ok", 2) // done again, not skipped: the input changed
+	watch.waitForCount(t, "msg=enqueued", 2)
+	decodeWhole(t, filepath.Join(out, "upload.jpg"), 300)
+	if strings.Contains(wk.stderr.String(), "msg=failed") {
+		t.Errorf("a job failed:\n%s", wk.stderr.String())
+	}
+	m := regexp.MustCompile(`batch=([0-9a-f]+-[0-9]{8})`).FindStringSubmatch(watch.stderr.String())
+	if m == nil {
+		t.Fatalf("no batch in the watch's log:\n%s", watch.stderr.String())
+	}
+	code, stdout, _ := imgpipe(t, "status", m[1], "--nats", url)
+	if code != 4 || !strings.Contains(stdout, "1 of unknown") || !strings.Contains(stdout, "1 ok") {
+		t.Errorf("status of the watch's batch: exit %d, %q", code, stdout)
+	}
+	watch.stop(t)
+	if !strings.Contains(watch.stderr.String(), "enqueued=2") {
+		t.Errorf("watch's last line:\n%s", watch.stderr.String())
+	}
+
+	// Restarted the same day, the watch's catch-up finds the file as it was
+	// enqueued: the same job, which JetStream drops as a duplicate.
+	again := startChild(t, "watch", drop, "-o", out, "-w", "300", "-H", "300", "--nats", url, "--settle", "200ms", "-v")
+	again.waitFor(t, "msg=\"already queued\"")
+	again.stop(t)
+	if strings.Contains(again.stderr.String(), "msg=enqueued") || !strings.Contains(again.stderr.String(), "enqueued=0") {
+		t.Errorf("the restarted watch enqueued the file again:\n%s", again.stderr.String())
+	}
+}
+
+// TestQueueObjectStorage runs the built binary with inputs and outputs in
+// a bucket of a real S3 server: enqueue --s3-endpoint lists the inputs, the
+// worker (endpoint from AWS_ENDPOINT_URL) reads them and puts the outputs.
+func TestQueueObjectStorage(t *testing.T) {
+	s3 := s3test.Start(t, "photos")
+	c := s3.Store(t).Client()
+	ctx := context.Background()
+	names := []string{"camera_Nikon_P6000_GPS.jpg", "phone_Samsung_SM-G930F.jpg"}
+	for _, n := range names {
+		data, err := os.ReadFile(filepath.Join("testdata", "photos", n))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.PutObject(ctx, "photos", "in/"+n, bytes.NewReader(data), int64(len(data)), minio.PutObjectOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	addr := freePort(t)
+	url := "nats://" + addr
+	srv := startChild(t, "server", "--store", t.TempDir(), "--listen", addr)
+	srv.waitFor(t, "JetStream on")
+	startChild(t, "worker", "--nats", url, "-j", "1")
+	report := filepath.Join(t.TempDir(), "report.csv")
+	code, _, stderr := imgpipe(t, "enqueue", "s3://photos/in", "-o", "s3://photos/web", "-w", "240", "-H", "240",
+		"--s3-endpoint", s3.Endpoint, "--nats", url, "--wait", "--report", report, "--progress", "never")
+	if code != 0 {
+		t.Fatalf("enqueue --wait: exit %d\n%s", code, stderr)
+	}
+	data, err := os.ReadFile(report)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range names {
+		if !strings.Contains(string(data), "s3://photos/web/"+n) {
+			t.Errorf("report has no row for s3://photos/web/%s:\n%s", n, data)
+		}
+		obj, err := c.GetObject(ctx, "photos", "web/"+n, minio.GetObjectOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		img, _, err := image.Decode(obj)
+		obj.Close()
+		if err != nil {
+			t.Fatalf("%s: %v", n, err)
+		}
+		if s := img.Bounds().Size(); s.X > 240 || s.Y > 240 {
+			t.Errorf("%s: %v", n, s)
+		}
+	}
+}
+
+// TestResizeObjectStorage: resize reads from and writes to a bucket
+// through the pipeline's Source and Sink seams, no queue involved.
+func TestResizeObjectStorage(t *testing.T) {
+	s3 := s3test.Start(t, "photos")
+	c := s3.Store(t).Client()
+	ctx := context.Background()
+	names := []string{"camera_Nikon_P6000_GPS.jpg", "phone_Samsung_SM-G930F.jpg"}
+	for _, n := range names {
+		data, err := os.ReadFile(filepath.Join("testdata", "photos", n))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.PutObject(ctx, "photos", "in/sub/"+n, bytes.NewReader(data), int64(len(data)), minio.PutObjectOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	report := filepath.Join(t.TempDir(), "report.csv")
+	code, _, stderr := imgpipe(t, "resize", "s3://photos/in", "-o", "s3://photos/web", "-w", "120", "-H", "120",
+		"--report", report, "--progress", "never") // endpoint from AWS_ENDPOINT_URL
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	data, err := os.ReadFile(report)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range names {
+		row := "s3://photos/in/sub/" + n + ",s3://photos/web/sub/" + n + ",ok"
+		if !strings.Contains(string(data), row) {
+			t.Errorf("report has no row %q:\n%s", row, data)
+		}
+		obj, err := c.GetObject(ctx, "photos", "web/sub/"+n, minio.GetObjectOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		img, _, err := image.Decode(obj)
+		obj.Close()
+		if err != nil {
+			t.Fatalf("%s: %v", n, err)
+		}
+		if s := img.Bounds().Size(); s.X > 120 || s.Y > 120 {
+			t.Errorf("%s: %v", n, s)
+		}
+	}
+}
+
+// TestWatchFlagsWithNats: what a watch that does not resize cannot do is
+// refused at once, naming the flags.
+func TestWatchFlagsWithNats(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"outputs in a bucket need the farm", []string{"-o", "s3://photos/web"}, "need --nats"},
+		{"report with --nats", []string{"-o", t.TempDir(), "--nats", "nats://127.0.0.1:1", "--report", "r.csv"}, "--report"},
+		{"delete-outputs with --nats", []string{"-o", t.TempDir(), "--nats", "nats://127.0.0.1:1", "--delete-outputs"}, "--delete-outputs"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, _, stderr := imgpipe(t, append([]string{"watch", dir}, tc.args...)...)
+			if code != exitUsage || !strings.Contains(stderr, tc.want) {
+				t.Errorf("exit %d, stderr %q; want %d and %q", code, stderr, exitUsage, tc.want)
+			}
+		})
 	}
 }

@@ -10,14 +10,16 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/imgpipe/imgpipe/internal/objstore"
 	"github.com/imgpipe/imgpipe/pipeline"
 )
 
 func watchCommand(code *int, stderr io.Writer) *cobra.Command {
 	var cfg pipeline.Config
 	var o options
+	var n natsOptions
 	cmd := &cobra.Command{
-		Use:   "watch [flags] DIR... -o OUTDIR",
+		Use:   "watch [flags] DIR... -o OUTDIR [--nats URL]",
 		Short: "Resize images as they land in folders",
 		Long: `Watch folders (and every folder below them, including new ones) and resize
 each image that lands there into OUTDIR, once it has stopped changing. What is
@@ -28,16 +30,34 @@ SIGTERM, finishing the files in flight; logs one line per file.
 
 Exits 2 at once if a folder is missing or is not a folder. A watched folder
 that goes away later (deleted, moved, its disk unmounted) is logged as a
-failure and no longer watched; when none is left, the watch exits 1.`,
+failure and no longer watched; when none is left, the watch exits 1.
+
+With --nats, each file that lands is not resized here but put on the queue
+as a job for 'imgpipe worker's (see 'imgpipe enqueue'): one batch per day,
+named in the log. DIR and OUTDIR must then be on a file system the workers
+share, at the same paths.`,
 		Example: `  # resize a camera import folder into a web folder as photos arrive
   imgpipe watch ~/Import -o ~/web -w 1600 -H 1600
 
   # JSON logs for a service, a CSV row per file, remove outputs of deleted inputs
-  imgpipe watch /srv/drop -o /srv/thumbs -w 400 --log-format json --report /var/log/thumbs.csv --delete-outputs`,
+  imgpipe watch /srv/drop -o /srv/thumbs -w 400 --log-format json --report /var/log/thumbs.csv --delete-outputs
+
+  # let the workers of a farm resize what lands in a shared folder
+  imgpipe watch /srv/drop -o /srv/web -w 1600 --nats nats://queue:4222`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := applyConfig(cmd.Flags(), &cfg, &o); err != nil {
 				return usageError{err}
+			}
+			if objstore.IsURL(cfg.OutDir) && n.url == "" {
+				return usageError{errors.New("-o: a watch writes to a folder; outputs in object storage need --nats (the workers write them)")}
+			}
+			if n.url != "" {
+				if o.report != "" || cfg.Watch.DeleteOutputs {
+					return usageError{errors.New("--report and --delete-outputs are for a watch that resizes: with --nats, the workers write the outputs (imgpipe status BATCH shows the results)")}
+				}
+				*code = watchQueue(cmd.Context(), cfg, o, n, args, stderr)
+				return nil
 			}
 			*code = watch(cmd.Context(), cfg, o, args, stderr)
 			return nil
@@ -50,6 +70,9 @@ failure and no longer watched; when none is left, the watch exits 1.`,
 	f.StringSliceVar(&cfg.Watch.Ignore, "ignore", nil, "more base-name `patterns` to ignore (glob, e.g. '*.xmp,IMG_*.dng')")
 	f.BoolVar(&cfg.Watch.DeleteOutputs, "delete-outputs", false, "remove an input's outputs when the input is deleted")
 	f.StringVar(&o.logFormat, "log-format", "text", "log lines as text or json")
+	f.StringVar(&n.url, "nats", "", "put landed files on the queue of the NATS server at `URL`s for workers, instead of resizing them here")
+	f.StringVar(&n.creds, "creds", "", "with --nats, NATS credentials `file` (JWT and seed)")
+	f.StringVar(&n.ca, "tls-ca", "", "with --nats, CA certificate `file` to verify the NATS server's TLS certificate")
 	return cmd
 }
 
@@ -58,15 +81,7 @@ func watch(ctx context.Context, cfg pipeline.Config, o options, dirs []string, s
 	ctx, stop := signalContext(ctx, cfg.OutDir, stderr)
 	defer stop()
 
-	level := slog.LevelInfo
-	if o.verbose {
-		level = slog.LevelDebug // skips, panic stacks
-	}
-	var handler slog.Handler = slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})
-	if o.logFormat == "json" {
-		handler = slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level})
-	}
-	log := slog.New(handler)
+	log := watchLogger(o, stderr)
 	report, closeReport, err := openReport(o.report, true, dirs, cfg.OutDir)
 	if err != nil {
 		fmt.Fprintf(stderr, "imgpipe: --report: %v\n", err)
@@ -118,4 +133,18 @@ func watch(ctx context.Context, cfg pipeline.Config, o options, dirs []string, s
 	// as a failed input, so the total is not 0.
 	fmt.Fprintf(stderr, "imgpipe: stopped: %v\n", err)
 	return exitFailed
+}
+
+// watchLogger is the log of a watch: text or json, debug lines (skips,
+// panic stacks) with -v.
+func watchLogger(o options, stderr io.Writer) *slog.Logger {
+	level := slog.LevelInfo
+	if o.verbose {
+		level = slog.LevelDebug
+	}
+	var handler slog.Handler = slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})
+	if o.logFormat == "json" {
+		handler = slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level})
+	}
+	return slog.New(handler)
 }

@@ -24,6 +24,11 @@ type Config struct {
 	// OutDir is the output folder. The input tree is mirrored below it.
 	// Required unless the pipeline has a sink (WithSink).
 	OutDir string `yaml:"out_dir"`
+	// S3Endpoint is the S3-compatible store that s3://bucket/prefix inputs
+	// and output folders name ("http://127.0.0.1:9000"), for imgpipe
+	// enqueue and worker; the pipeline itself reads only files and sources.
+	// Default: AWS_ENDPOINT_URL, then AWS S3.
+	S3Endpoint string `yaml:"s3_endpoint"`
 	// Force rewrites outputs that are up to date. By default an input is
 	// skipped when its outputs were made from it, as it is now, with the
 	// same settings (recorded in OutDir/.imgpipe-state; see plan.State), so

@@ -10,7 +10,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/imgpipe/imgpipe/pipeline"
@@ -23,7 +22,7 @@ import (
 func BatchID(s Settings, inputs []string) string {
 	abs := make([]string, len(inputs))
 	for i, in := range inputs {
-		a, err := filepath.Abs(in)
+		a, err := absolute(in)
 		if err != nil {
 			a = in
 		}
@@ -71,7 +70,7 @@ func Enqueue(ctx context.Context, js jetstream.JetStream, batch string, s Settin
 				Err: &pipeline.Error{Stage: "scan", Path: f.Path, Err: err}})
 			return ctx.Err()
 		}
-		abs, err := filepath.Abs(f.Path)
+		abs, err := absolute(f.Path)
 		if err != nil {
 			return err
 		}
@@ -79,13 +78,10 @@ func Enqueue(ctx context.Context, js jetstream.JetStream, batch string, s Settin
 			return nil // an output is never an input
 		}
 		j := Job{Batch: batch, Input: abs, Rel: f.Rel, Settings: s, Hash: hash}
-		data, err := json.Marshal(j)
+		msg, err := jobMsg(j)
 		if err != nil {
 			return err
 		}
-		msg := nats.NewMsg(JobSubject(batch))
-		msg.Data = data
-		msg.Header.Set(jetstream.MsgIDHeader, j.ID())
 		fut, err := js.PublishMsgAsync(msg)
 		if err != nil {
 			return fmt.Errorf("publish %s: %w", abs, err)

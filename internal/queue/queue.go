@@ -23,10 +23,12 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/imgpipe/imgpipe/internal/objstore"
 	"github.com/imgpipe/imgpipe/pipeline"
 	"github.com/imgpipe/imgpipe/stages"
 )
@@ -93,7 +95,7 @@ func EnsureStreams(ctx context.Context, js jetstream.JetStream) error {
 // of the input and where. How many workers and how much memory are the
 // worker's to decide, so they are not here.
 type Settings struct {
-	OutDir      string               `json:"out_dir"` // absolute, on a file system the workers share
+	OutDir      string               `json:"out_dir"` // absolute, on a file system the workers share; or s3://bucket/prefix
 	Force       bool                 `json:"force,omitempty"`
 	Output      stages.Output        `json:"output"`
 	Outputs     []stages.Output      `json:"outputs,omitempty"`
@@ -104,7 +106,7 @@ type Settings struct {
 
 // SettingsOf takes a job's settings from cfg, making OutDir absolute.
 func SettingsOf(cfg pipeline.Config) (Settings, error) {
-	out, err := filepath.Abs(cfg.OutDir)
+	out, err := absolute(cfg.OutDir)
 	if err != nil {
 		return Settings{}, err
 	}
@@ -134,17 +136,25 @@ func (s Settings) Hash() string {
 // Job is one input to resize: the message on the jobs stream, as JSON.
 type Job struct {
 	Batch    string   `json:"batch"`
-	Input    string   `json:"input"` // absolute path on a shared file system
+	Input    string   `json:"input"` // absolute path on a shared file system, or s3://bucket/key
 	Rel      string   `json:"rel"`   // its path below the scanned root: the output mirrors it
 	Settings Settings `json:"settings"`
 	Hash     string   `json:"hash"` // Settings.Hash()
+	// Version is the input's size and modification time when a watch
+	// enqueued it (empty from enqueue): part of the ID, so a file
+	// rewritten is a new job while the same file seen twice is one.
+	Version string `json:"version,omitempty"`
 }
 
-// ID is the job's deduplication ID (the Nats-Msg-Id header): batch, input
-// and settings, so a batch enqueued twice within DuplicateWindow is stored
-// once.
+// ID is the job's deduplication ID (the Nats-Msg-Id header): batch, input,
+// settings and version, so a batch enqueued twice within DuplicateWindow
+// is stored once.
 func (j Job) ID() string {
-	sum := sha256.Sum256([]byte(j.Input + "\x00" + j.Hash))
+	key := j.Input + "\x00" + j.Hash
+	if j.Version != "" {
+		key += "\x00" + j.Version
+	}
+	sum := sha256.Sum256([]byte(key))
 	return j.Batch + "-" + hex.EncodeToString(sum[:12])
 }
 
@@ -178,6 +188,9 @@ func resultOf(j Job, id string, r pipeline.Result) Result {
 	if r.Err != nil {
 		out.Error = r.Err.Error()
 	}
+	if objstore.IsURL(j.Settings.OutDir) {
+		out.Outputs = objstore.Outputs(j.Settings.OutDir, r).Outputs
+	}
 	return out
 }
 
@@ -202,4 +215,13 @@ func permanent(err error) bool {
 		}
 	}
 	return false
+}
+
+// absolute makes a path absolute; an object URL (s3://bucket/prefix) is
+// absolute already.
+func absolute(p string) (string, error) {
+	if objstore.IsURL(p) {
+		return strings.TrimSuffix(p, "/"), nil
+	}
+	return filepath.Abs(p)
 }

@@ -6,6 +6,7 @@ import (
 	_ "image/jpeg"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -56,12 +57,20 @@ func settings(t *testing.T, out string) Settings {
 // retries happen within the test.
 func startWorker(t *testing.T, js jetstream.JetStream, results chan<- Result) *Worker {
 	t.Helper()
-	w := &Worker{JS: js, Jobs: 2, AckWait: 2 * time.Second, MaxDeliver: 3, RetryDelay: 50 * time.Millisecond,
-		OnResult: func(r Result) {
+	return startWorkerWith(t, js, func(w *Worker) {
+		w.OnResult = func(r Result) {
 			if results != nil {
 				results <- r
 			}
-		}}
+		}
+	})
+}
+
+// startWorkerWith is startWorker with set changing the worker's settings.
+func startWorkerWith(t *testing.T, js jetstream.JetStream, set func(*Worker)) *Worker {
+	t.Helper()
+	w := &Worker{JS: js, Jobs: 2, AckWait: 2 * time.Second, MaxDeliver: 3, RetryDelay: 50 * time.Millisecond}
+	set(w)
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -356,5 +365,56 @@ func TestMalformedJob(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatalf("consumer %+v: the malformed job is still around", ci)
 		}
+	}
+}
+
+// TestMaxDeliveriesReported: a job whose every delivery was abandoned (its
+// worker killed each time) is reported failed, with the number of
+// attempts, once it reaches the delivery limit, and leaves the queue.
+func TestMaxDeliveriesReported(t *testing.T) {
+	s := startServer(t, t.TempDir())
+	js := connect(t, s.ClientURL())
+	batch, _ := enqueue(t, js, settings(t, t.TempDir()), "../../testdata/photos/camera_Nikon_P6000_GPS.jpg")
+
+	results := make(chan Result, 1)
+	w := &Worker{JS: js, AckWait: 300 * time.Millisecond, MaxDeliver: 2, OnResult: func(r Result) { results <- r }}
+	w.defaults()
+	stop, err := w.reportDead()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	cons, err := w.consumer(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Two "workers" take the job and die holding it; the third fetch finds
+	// nothing to deliver, and JetStream gives up on the job.
+	for i := range 3 {
+		taken, err := cons.Fetch(1, jetstream.FetchMaxWait(time.Second))
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for range taken.Messages() {
+			n++
+		}
+		if want := min(1, 2-i); n != want {
+			t.Fatalf("fetch %d: %d jobs, want %d", i+1, n, want)
+		}
+	}
+	p, got := follow(t, js, batch)
+	r := got["camera_Nikon_P6000_GPS.jpg"]
+	if p.Failed != 1 || r.Attempts != 2 || r.Stage != "queue" || !strings.Contains(r.Error, "no worker ended this job") {
+		t.Fatalf("progress %+v, result %+v", p, r)
+	}
+	select {
+	case <-results:
+	case <-time.After(5 * time.Second):
+		t.Error("OnResult not called for the dead job")
+	}
+	status, err := Status(context.Background(), js, batch)
+	if err != nil || status.Queued != 0 || !status.Complete() {
+		t.Errorf("status %+v, %v: want complete, nothing queued", status, err)
 	}
 }

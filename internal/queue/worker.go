@@ -14,8 +14,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/imgpipe/imgpipe/internal/objstore"
 	"github.com/imgpipe/imgpipe/pipeline"
 	"github.com/imgpipe/imgpipe/stages"
 )
@@ -45,6 +47,9 @@ type Worker struct {
 	// (an output folder that cannot be written); it doubles with each
 	// attempt, up to 5 minutes. Default 5 s.
 	RetryDelay time.Duration
+	// Store reads s3:// inputs and writes s3:// outputs. Default: the
+	// store that AWS_ENDPOINT_URL and the AWS credentials name.
+	Store *objstore.Store
 	// Name says which worker did a job, in its result. Default host:pid.
 	Name string
 	// Log receives what the worker does. Default: nothing.
@@ -52,6 +57,8 @@ type Worker struct {
 	// OnResult is called with each job's result once published (and the
 	// job acknowledged or terminated). Calls may be concurrent.
 	OnResult func(Result)
+
+	storeErr error // from making the default Store: s3:// jobs fail with it
 
 	mu       sync.Mutex
 	lanes    map[string]*lane
@@ -74,6 +81,7 @@ var (
 	errInsideOut = errors.New("input inside the output folder")
 	errBadJob    = errors.New("malformed job")
 	errLaneEnded = errors.New("the pipeline stopped before this job ended")
+	errNoAnswer  = errors.New("no worker ended this job: each one holding it stopped answering (killed, out of memory, machine lost) within the ack wait")
 )
 
 func (w *Worker) defaults() {
@@ -92,6 +100,9 @@ func (w *Worker) defaults() {
 	if w.Name == "" {
 		host, _ := os.Hostname()
 		w.Name = fmt.Sprintf("%s:%d", host, os.Getpid())
+	}
+	if w.Store == nil {
+		w.Store, w.storeErr = objstore.New(objstore.Options{})
 	}
 	if w.Log == nil {
 		w.Log = slog.New(slog.DiscardHandler)
@@ -126,6 +137,11 @@ func (w *Worker) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("consumer %s: %w", Consumer, err)
 	}
+	stopDead, err := w.reportDead()
+	if err != nil {
+		return fmt.Errorf("consumer %s: %w", Consumer, err)
+	}
+	defer stopDead()
 	hbDone := make(chan struct{})
 	go w.heartbeats(hbDone)
 	defer func() {
@@ -252,12 +268,28 @@ func (w *Worker) start(msg jetstream.Msg, slots chan<- struct{}) {
 	// Size and time decide whether outputs are up to date; the decode stage
 	// sniffs the file itself (enqueue's scan already chose it as an input).
 	t.file = stages.File{Path: j.Input, Rel: j.Rel}
-	if info, err := os.Stat(j.Input); err != nil {
+	if objstore.IsURL(j.Input) {
+		t.file, t.fileErr = w.stat(j.Input, j.Rel)
+	} else if info, err := os.Stat(j.Input); err != nil {
 		t.fileErr = err
 	} else {
 		t.file.Size, t.file.ModTime = info.Size(), info.ModTime()
 	}
 	w.submit(t)
+}
+
+// statWait bounds a look at an object: a store that does not answer is a
+// transient failure, and the job is retried later.
+const statWait = 30 * time.Second
+
+// stat looks at the object at u, the input of a job.
+func (w *Worker) stat(u, rel string) (stages.File, error) {
+	if w.storeErr != nil {
+		return stages.File{Path: u, Rel: rel}, w.storeErr
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), statWait)
+	defer cancel()
+	return w.Store.Stat(ctx, u, rel)
 }
 
 // submit hands t to the pipeline run for its settings, starting one when
@@ -301,7 +333,19 @@ func (w *Worker) lane(s Settings, hash string) (*lane, error) {
 	cfg.Decode.Workers, cfg.Resize.Workers, cfg.Encode.Workers = w.Jobs, w.Jobs, w.Jobs
 	cfg.MaxMemory = w.MaxMemory
 	l := &lane{w: w, in: make(chan *task), done: make(chan struct{}), pending: map[string][]*task{}, taken: 1}
-	p, err := pipeline.New(cfg, pipeline.OnResult(l.result), pipeline.WithLogger(w.Log))
+	opts := []pipeline.Option{pipeline.OnResult(l.result), pipeline.WithLogger(w.Log)}
+	if objstore.IsURL(s.OutDir) {
+		if w.storeErr != nil {
+			return nil, w.storeErr
+		}
+		sink, err := w.Store.Sink(s.OutDir)
+		if err != nil {
+			return nil, err
+		}
+		cfg.OutDir = "" // the sink writes the outputs
+		opts = append(opts, pipeline.WithSink(sink))
+	}
+	p, err := pipeline.New(cfg, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -461,6 +505,101 @@ func (w *Worker) end(t *task, r pipeline.Result) {
 	}
 	if err != nil {
 		w.Log.Warn("ack failed; the job may run again (its outputs will be up to date)", "input", t.job.Input, "err", err)
+	}
+	w.OnResult(res)
+}
+
+// maxDeliveriesSubject is where JetStream announces that a job of the
+// workers' consumer has been delivered MaxDeliver times and will not be
+// delivered again.
+const maxDeliveriesSubject = "$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES." + JobsStream + "." + Consumer
+
+// deadWorkers is the queue group of the workers' advisory subscriptions:
+// one of them reports each dead job.
+const deadWorkers = "imgpipe-workers"
+
+// maxDeliveries is the part of JetStream's advisory that we read.
+type maxDeliveries struct {
+	StreamSeq  uint64 `json:"stream_seq"`
+	Deliveries uint64 `json:"deliveries"`
+}
+
+// reportDead makes sure no job stays queued for ever without a result: a
+// job whose every delivery ended with no word from its worker (killed, out
+// of memory, its machine lost, each time) is not delivered again once it
+// reaches MaxDeliver, and JetStream says so in an advisory; one worker of
+// the group takes it from the stream and publishes its failed result. (A
+// job that failed and was retried gets its result from the worker's own
+// last attempt.) The advisory is a plain NATS message: with no worker
+// connected when it is sent, nobody reports the job, which stays queued
+// (imgpipe status counts it). stop ends the subscription and waits for the
+// report in hand.
+func (w *Worker) reportDead() (stop func(), err error) {
+	ch := make(chan *nats.Msg, 64)
+	sub, err := w.JS.Conn().ChanQueueSubscribe(maxDeliveriesSubject, deadWorkers, ch)
+	if err != nil {
+		return nil, err
+	}
+	done := make(chan struct{})
+	ended := make(chan struct{})
+	go func() {
+		defer close(ended)
+		for {
+			select {
+			case m := <-ch:
+				w.dead(m)
+			case <-done:
+				return
+			}
+		}
+	}()
+	return func() {
+		sub.Unsubscribe()
+		close(done)
+		<-ended
+	}, nil
+}
+
+// dead reports the job an advisory names as failed and removes it.
+func (w *Worker) dead(m *nats.Msg) {
+	var adv maxDeliveries
+	if err := json.Unmarshal(m.Data, &adv); err != nil || adv.StreamSeq == 0 {
+		w.Log.Warn("unreadable max-deliveries advisory", "err", err)
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	st, err := w.JS.Stream(ctx, JobsStream)
+	if err != nil {
+		w.Log.Warn("a job reached its delivery limit; cannot report it", "seq", adv.StreamSeq, "err", err)
+		return
+	}
+	raw, err := st.GetMsg(ctx, adv.StreamSeq)
+	if err != nil {
+		// Gone already: ended at its last delivery after all.
+		w.Log.Debug("a job reached its delivery limit and is gone", "seq", adv.StreamSeq, "err", err)
+		return
+	}
+	var j Job
+	if err := json.Unmarshal(raw.Data, &j); err != nil || j.Batch == "" {
+		w.Log.Warn("dropping a malformed job at its delivery limit", "seq", adv.StreamSeq)
+		st.DeleteMsg(ctx, adv.StreamSeq)
+		return
+	}
+	id := raw.Header.Get(jetstream.MsgIDHeader)
+	if id == "" {
+		id = j.ID()
+	}
+	res := Result{Batch: j.Batch, Job: id, Input: j.Input, Status: pipeline.StatusFailed, Stage: "queue",
+		Error:  fmt.Sprintf("%s: %v (after %d attempts)", j.Input, errNoAnswer, adv.Deliveries),
+		Worker: w.Name, Attempts: adv.Deliveries}
+	data, _ := json.Marshal(res)
+	if _, err := w.JS.Publish(ctx, resultSubject(j.Batch), data, jetstream.WithMsgID(id)); err != nil {
+		w.Log.Warn("a job reached its delivery limit; publishing its result failed", "input", j.Input, "err", err)
+		return
+	}
+	if err := st.DeleteMsg(ctx, adv.StreamSeq); err != nil {
+		w.Log.Debug("removing a dead job", "input", j.Input, "err", err)
 	}
 	w.OnResult(res)
 }
