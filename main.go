@@ -149,6 +149,8 @@ func addFlags(f *pflag.FlagSet, cfg *pipeline.Config, o *options) {
 	f.BoolVar(&cfg.Output.Linear, "linear", false, "resize in linear light (gamma-correct; about 3x slower resize)")
 	f.StringVar(&cfg.Decode.Frames, "frames", "all", "animated GIF to GIF: all frames (delays and loop kept) or first")
 	f.BoolVar(&cfg.Output.KeepMetadata, "keep-metadata", false, "copy EXIF (orientation reset) into JPEG outputs; by default it is stripped, the colour profile kept")
+	f.StringSliceVar(&cfg.Formats, "formats", nil, "make every output in each of these formats from one decode, e.g. jpeg,webp (for <picture>; with --sizes, every size in every format)")
+	f.StringVar(&cfg.Manifest, "manifest", "", "write (and update) a JSON `file` listing every input's renditions, sizes, hashes, srcset and placeholder")
 	f.IntSliceVar(&o.sizes, "sizes", nil, "make several widths from one decode, e.g. 320,640,1280 (named {name}-{w}w.{ext}; widths wider than an image are left out)")
 	f.BoolVar(&cfg.Force, "force", false, "rewrite outputs even when they are up to date")
 	f.BoolVarP(&cfg.DryRun, "dry-run", "n", false, "print what would be written and why, to stdout; write nothing")

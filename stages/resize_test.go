@@ -294,3 +294,33 @@ func BenchmarkResamplePlane(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)*1280*720/1e6/b.Elapsed().Seconds(), "MP/s")
 }
+
+// Targets that differ only in how they are encoded share one resize; a
+// PNG (no YCbCr planes) or another quality of sharpening does not.
+func TestResizeSharedAcrossFormats(t *testing.T) {
+	d, err := decodeFile(t, filepath.Join("..", "testdata", "photos", "camera_Nikon_P6000_GPS.jpg"), decodeOpts{
+		Outputs: []Output{
+			{Width: 100, Format: "jpeg", Name: "{name}.{ext}"},
+			{Width: 100, Format: "webp", Quality: 60, Name: "{name}.{ext}"},
+			{Width: 100, Format: "png", Name: "{name}.{ext}"},
+			{Width: 100, Format: "webp", Sharpen: 1, Name: "s-{name}.{ext}"},
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := Resize()(context.Background(), d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	same := func(i, j int) bool { return r.Images[i] == r.Images[j] }
+	if !same(0, 1) {
+		t.Error("jpeg and webp of one size were resized twice")
+	}
+	if same(0, 2) || same(1, 3) {
+		t.Error("png, or a sharpened webp, shares the jpeg's image")
+	}
+	if _, ok := r.Images[0].(*image.YCbCr); !ok {
+		t.Errorf("the shared image is %T, want the JPEG source's YCbCr planes", r.Images[0])
+	}
+}

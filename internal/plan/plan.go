@@ -23,6 +23,12 @@ type Skip struct {
 	Reason string
 	// Outputs are the output paths the input has, or would have.
 	Outputs []string
+	// Targets are the outputs planned, named as in Outputs, and Format,
+	// Width and Height the source's, for a manifest's entry of an input
+	// skipped as up to date (set only then).
+	Targets       []stages.Target
+	Format        string
+	Width, Height int
 	// Planned marks a dry run's plan for an input that a real run would
 	// write; Reason then says why ("new", "settings changed: ...").
 	Planned bool
@@ -130,7 +136,8 @@ func (p *Planner) Plan(f stages.File, srcFormat string, w, h int) ([]stages.Targ
 		return nil, err
 	}
 	if why == "" {
-		return nil, &Skip{Reason: "output is up to date (use --force to rewrite)", Outputs: names}
+		return nil, &Skip{Reason: "output is up to date (use --force to rewrite)", Outputs: names,
+			Targets: targets, Format: srcFormat, Width: w, Height: h}
 	}
 	if p.DryRun {
 		return nil, &Skip{Reason: why, Outputs: names, Planned: true}
