@@ -144,7 +144,7 @@ func addFlags(f *pflag.FlagSet, cfg *pipeline.Config, o *options) {
 	f.BoolVar(&cfg.Output.Progressive, "progressive", false, "write progressive JPEG (shown blurred-to-sharp while loading; same pixels)")
 	f.BoolVar(&cfg.Output.Lossless, "lossless", false, "write WebP losslessly")
 	f.StringVar(&cfg.Output.Background, "background", "", "colour under transparent pixels for formats without alpha, and around --fit pad (#rrggbb, #rrggbbaa, transparent); default white (transparent for pad where the format has alpha)")
-	f.StringVar(&cfg.Output.Name, "name", def.Name, "output name template: {name} {ext} {format} {width} {height} {w} {h}")
+	f.StringVar(&cfg.Output.Name, "name", def.Name, "output name template: {name} {ext} {format} {width} {height} {w} {h} {hash} (of the output's bytes)")
 	f.Float64Var(&cfg.Output.Sharpen, "sharpen", 0, "unsharp mask `sigma` after resizing (0.5-1 suits thumbnails); 0 = off")
 	f.BoolVar(&cfg.Output.Linear, "linear", false, "resize in linear light (gamma-correct; about 3x slower resize)")
 	f.StringVar(&cfg.Decode.Frames, "frames", "all", "animated GIF to GIF: all frames (delays and loop kept) or first")

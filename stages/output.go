@@ -52,7 +52,7 @@ type Output struct {
 	Background string `yaml:"background"`
 	// Name is the output name template below the mirrored input folder:
 	// {name} {ext} {format}, {width} {height} (the output's size), {w} {h}
-	// (the size asked for). Default "{name}.{ext}".
+	// (the size asked for), {hash} (of the bytes). Default "{name}.{ext}".
 	Name string `yaml:"name"`
 	// KeepMetadata keeps EXIF (orientation reset); by default it is
 	// stripped (it can hold GPS positions) and the colour profile kept.

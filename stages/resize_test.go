@@ -2,10 +2,13 @@ package stages
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"image"
 	"image/color"
 	"math"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -322,5 +325,31 @@ func TestResizeSharedAcrossFormats(t *testing.T) {
 	}
 	if _, ok := r.Images[0].(*image.YCbCr); !ok {
 		t.Errorf("the shared image is %T, want the JPEG source's YCbCr planes", r.Images[0])
+	}
+}
+
+// Encode names a target whose template has {hash} after its bytes: the
+// first 10 hex digits of their SHA-256; other targets keep their names.
+func TestEncodeHashName(t *testing.T) {
+	d, err := decodeFile(t, filepath.Join("..", "testdata", "photos", "camera_Nikon_P6000_GPS.jpg"), decodeOpts{
+		Outputs: []Output{{Width: 100, Format: "jpeg", Name: "{name}.{hash}.{ext}"}, {Width: 100, Format: "webp", Name: "{hash}/{name}-{hash}.{ext}"}, {Width: 50, Name: "{name}.{ext}"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := Resize()(context.Background(), d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := Encode()(context.Background(), r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []string{"camera_Nikon_P6000_GPS.%s.jpg", "%s/camera_Nikon_P6000_GPS-%s.webp", "camera_Nikon_P6000_GPS.jpg"} {
+		sum := sha256.Sum256(e.Files[i])
+		h := hex.EncodeToString(sum[:])[:10]
+		if want = strings.ReplaceAll(want, "%s", h); e.Targets[i].Name != want {
+			t.Errorf("target %d named %s, want %s", i, e.Targets[i].Name, want)
+		}
 	}
 }
