@@ -134,7 +134,7 @@ func addFlags(f *pflag.FlagSet, cfg *pipeline.Config, o *options) {
 	f.StringVar(&cfg.Output.Fit, "fit", def.Fit, "fit (inside the box), fill (cover it and crop), pad (fit inside, exact box size) or stretch (exact size)")
 	f.StringVar(&cfg.Output.Anchor, "anchor", def.Anchor, "part kept by --fit fill, place of the image for pad: center, top, bottom, left, right, top-left, ...; for fill also attention, entropy")
 	f.Var(focalFlag{&cfg.Output.Focal}, "focal", "point `X,Y` (fractions of the image, 0-1) that --fit fill centres the crop on")
-	f.StringVar(&cfg.Output.Placeholder, "placeholder", "", "also compute a placeholder for the report: blurhash or lqip (a tiny JPEG data: URI)")
+	f.StringVar(&cfg.Output.Placeholder, "placeholder", "", "also compute a placeholder for the report and manifest: blurhash, thumbhash or lqip (a tiny JPEG data: URI)")
 	f.BoolVar(&cfg.Output.Trim, "trim", false, "remove uniform borders (within 10 levels of the corner colour) before resizing")
 	f.BoolVar(&cfg.Output.Enlarge, "enlarge", false, "allow outputs larger than the input")
 	f.StringVar(&cfg.Output.Filter, "filter", def.Filter, "resampling filter: lanczos, catmullrom, mitchell, linear, box, nearest")
