@@ -196,6 +196,10 @@ func (c *Config) Validate() error {
 	}
 	for i, o := range outs {
 		for j := range i {
+			if plan.CanCollide(outs[j], o) && len(c.Formats) > 0 && o.Format != outs[j].Format {
+				return fmt.Errorf("formats: the %s and %s outputs can be given the same file name (%q); put {ext} or {format} in the name",
+					outs[j].Format, o.Format, o.WithDefaults().Name)
+			}
 			if plan.CanCollide(outs[j], o) {
 				return fmt.Errorf("outputs[%d].name: outputs[%d] and outputs[%d] can be given the same file name (%q and %q); vary {w}, {h}, {format} or the text, e.g. %q",
 					i, j, i, outs[j].WithDefaults().Name, o.WithDefaults().Name, "{name}-{w}w.{ext}")

@@ -88,7 +88,7 @@ func TestFormatsValidate(t *testing.T) {
 		{"twice", Config{OutDir: "o", Formats: []string{"webp", "webp"}}, "formats[1]: webp is listed twice"},
 		{"and format", Config{OutDir: "o", Formats: []string{"webp"}, Output: stages.Output{Format: "png"}}, "output.format"},
 		{"and outputs format", Config{OutDir: "o", Formats: []string{"webp"}, Outputs: []stages.Output{{Format: "png"}}}, "outputs[0].format"},
-		{"names collide", Config{OutDir: "o", Formats: []string{"jpeg", "webp"}, Output: stages.Output{Name: "{name}-small.jpg"}}, "same file name"},
+		{"names collide", Config{OutDir: "o", Formats: []string{"jpeg", "webp"}, Output: stages.Output{Name: "{name}-small.jpg"}}, "formats: the jpeg and webp outputs can be given the same file name"},
 		{"names by format", Config{OutDir: "o", Formats: []string{"jpeg", "webp"}, Output: stages.Output{Name: "{format}/{name}.jpg"}}, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
