@@ -123,6 +123,9 @@ report and exits as resize does (0 all done, 1 some failed).`,
 			if err := applyConfig(cmd.Flags(), &cfg, &o); err != nil {
 				return usageError{err}
 			}
+			if cfg.Manifest != "" {
+				return usageError{errors.New("--manifest: not with enqueue: the workers write outputs apart; run imgpipe resize --manifest over the output folder's inputs once the batch is done (it skips what is up to date)")}
+			}
 			*code = enqueue(cmd.Context(), cfg, o, n, batch, wait, args, stdout, stderr)
 			return nil
 		},

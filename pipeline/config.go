@@ -12,6 +12,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/imgpipe/imgpipe/internal/format"
 	"github.com/imgpipe/imgpipe/internal/plan"
 	"github.com/imgpipe/imgpipe/stages"
 )
@@ -52,6 +53,15 @@ type Config struct {
 	// Outputs lists several renditions made from one decode of each input
 	// (srcset sizes, a thumbnail and a preview, ...).
 	Outputs []stages.Output `yaml:"outputs"`
+	// Formats makes every rendition in each of these formats, from one
+	// decode and, where only the format differs, one resize ("jpeg",
+	// "webp": the sources of a <picture>). It replaces the renditions'
+	// Format, which must then be unset (or same).
+	Formats []string `yaml:"formats,flow"`
+	// Manifest, if set, is a JSON file listing every input's renditions
+	// (see the README's "Manifest"), updated at the end of a run and, in a
+	// watch, whenever no input is in flight.
+	Manifest string `yaml:"manifest"`
 
 	Scan   ScanConfig   `yaml:"scan"`
 	Decode DecodeConfig `yaml:"decode"`
@@ -180,6 +190,9 @@ func (c *Config) Validate() error {
 	if err := c.Output.Validate("output"); err != nil {
 		return err
 	}
+	if err := c.validateFormats(); err != nil {
+		return err
+	}
 	outs := c.renditions()
 	for i, o := range outs {
 		if err := o.Validate(fmt.Sprintf("outputs[%d]", i)); err != nil {
@@ -188,6 +201,10 @@ func (c *Config) Validate() error {
 	}
 	for i, o := range outs {
 		for j := range i {
+			if plan.CanCollide(outs[j], o) && len(c.Formats) > 0 && o.Format != outs[j].Format {
+				return fmt.Errorf("formats: the %s and %s outputs can be given the same file name (%q); put {ext} or {format} in the name",
+					outs[j].Format, o.Format, o.WithDefaults().Name)
+			}
 			if plan.CanCollide(outs[j], o) {
 				return fmt.Errorf("outputs[%d].name: outputs[%d] and outputs[%d] can be given the same file name (%q and %q); vary {w}, {h}, {format} or the text, e.g. %q",
 					i, j, i, outs[j].WithDefaults().Name, o.WithDefaults().Name, "{name}-{w}w.{ext}")
@@ -197,9 +214,57 @@ func (c *Config) Validate() error {
 	return nil
 }
 
+// validateFormats checks Formats: known writable formats, each once, and
+// no rendition that sets its own format.
+func (c *Config) validateFormats() error {
+	if len(c.Formats) == 0 {
+		return nil
+	}
+	for i, f := range c.Formats {
+		o := stages.Output{Format: f}
+		if f == "same" {
+			return fmt.Errorf("formats[%d]: must name a format, one of %s; got %q", i, strings.Join(format.Writable(), ", "), f)
+		}
+		if err := o.Validate(fmt.Sprintf("formats[%d]", i)); err != nil {
+			return errors.New(strings.Replace(err.Error(), ".format:", ":", 1))
+		}
+		for j := range i {
+			if c.Formats[j] == f {
+				return fmt.Errorf("formats[%d]: %s is listed twice", i, f)
+			}
+		}
+	}
+	if f := c.Output.Format; f != "" && f != "same" {
+		return fmt.Errorf("formats: use either formats or output.format (%s), not both", f)
+	}
+	for i, o := range c.Outputs {
+		if o.Format != "" && o.Format != "same" {
+			return fmt.Errorf("formats: use either formats or outputs[%d].format (%s), not both", i, o.Format)
+		}
+	}
+	return nil
+}
+
 // renditions returns the outputs to make: Outputs with unset fields taken
-// from Output, or just Output.
+// from Output, or just Output; with Formats, each of them in every format
+// (all the formats of the first, then of the second...).
 func (c *Config) renditions() []stages.Output {
+	outs := c.baseRenditions()
+	if len(c.Formats) == 0 {
+		return outs
+	}
+	out := make([]stages.Output, 0, len(outs)*len(c.Formats))
+	for _, o := range outs {
+		for _, f := range c.Formats {
+			o.Format = f
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+// baseRenditions is renditions without Formats.
+func (c *Config) baseRenditions() []stages.Output {
 	if len(c.Outputs) == 0 {
 		return []stages.Output{c.Output}
 	}

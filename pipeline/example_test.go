@@ -3,6 +3,7 @@ package pipeline_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"image"
@@ -176,4 +177,47 @@ func Example_srcset() {
 	// plasma_FallenLeaf_2560x1600-320w.jpg 320 200
 	// plasma_FallenLeaf_2560x1600-640w.jpg 640 400
 	// plasma_FallenLeaf_2560x1600-1280w.jpg 1280 800
+}
+
+// Renditions for a <picture> element: two widths in WebP and JPEG from one
+// decode of each photo, and a manifest that a site build reads to write
+// the srcset attributes.
+func Example_manifest() {
+	out, _ := os.MkdirTemp("", "example")
+	defer os.RemoveAll(out)
+	manifest := filepath.Join(out, "images.json")
+	p, err := pipeline.New(pipeline.Config{
+		OutDir:   out,
+		Manifest: manifest,
+		Formats:  []string{"webp", "jpeg"},
+		Outputs: []stages.Output{
+			{Width: 160, Name: "{name}-{w}w.{ext}", DropWider: true},
+			{Width: 320, Name: "{name}-{w}w.{ext}", DropWider: true},
+		},
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	if _, err := p.Run(context.Background(), pipeline.Paths("../testdata/photos/camera_Nikon_P6000_GPS.jpg")); err != nil {
+		fmt.Println(err)
+		return
+	}
+	data, _ := os.ReadFile(manifest)
+	var m struct {
+		Images map[string]struct {
+			Source struct{ Width, Height int }
+			Srcset map[string]string
+		}
+	}
+	if err := json.Unmarshal(data, &m); err != nil {
+		fmt.Println(err)
+		return
+	}
+	e := m.Images["camera_Nikon_P6000_GPS.jpg"]
+	fmt.Printf("<source type=\"image/webp\" srcset=\"%s\">\n", e.Srcset["webp"])
+	fmt.Printf("<img srcset=\"%s\" width=\"%d\" height=\"%d\">\n", e.Srcset["jpeg"], e.Source.Width, e.Source.Height)
+	// Output:
+	// <source type="image/webp" srcset="camera_Nikon_P6000_GPS-160w.webp 160w, camera_Nikon_P6000_GPS-320w.webp 320w">
+	// <img srcset="camera_Nikon_P6000_GPS-160w.jpg 160w, camera_Nikon_P6000_GPS-320w.jpg 320w" width="640" height="480">
 }

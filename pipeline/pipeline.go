@@ -4,10 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"image"
+	"image/draw"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"os"
+	"reflect"
 	"runtime/debug"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -128,6 +133,13 @@ func (p *Pipeline) Metrics() []StageMetrics {
 func (p *Pipeline) Run(ctx context.Context, src Source) (Summary, error) {
 	start := time.Now()
 	cfg := &p.cfg
+	var man *manifest
+	if cfg.Manifest != "" && !cfg.DryRun {
+		var err error
+		if man, err = loadManifest(cfg.Manifest); err != nil {
+			return Summary{}, err
+		}
+	}
 	planner := &plan.Planner{Outputs: p.outputs, Decode: cfg.Decode.DecodeOptions, OutDir: cfg.OutDir,
 		Force: cfg.Force, DryRun: cfg.DryRun, CaseInsensitive: true}
 	made := false // the output folder was made by this run
@@ -166,6 +178,9 @@ func (p *Pipeline) Run(ctx context.Context, src Source) (Summary, error) {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	r := &run{p: p, planner: planner, cancel: cancel, results: make(chan Result, 16)}
+	if man != nil {
+		r.manifest, r.known = man, maps.Clone(man.Images)
+	}
 	collected := make(chan Summary)
 	go r.collect(collected)
 
@@ -195,6 +210,11 @@ func (p *Pipeline) Run(ctx context.Context, src Source) (Summary, error) {
 	r.releaseAll() // items abandoned in channel buffers by a cancel
 	close(r.results)
 	sum := <-collected
+	if r.manifest != nil { // also when nothing was added: entries whose outputs went are dropped
+		if merr := r.manifest.save(cfg.Manifest, cfg.OutDir); merr != nil && err == nil {
+			err = merr
+		}
+	}
 	if planner.State != nil && !cfg.DryRun {
 		if err := planner.State.Close(); err != nil {
 			p.log.Warn("cannot write the output folder's record: the next run redoes what it misses", "error", err)
@@ -277,6 +297,14 @@ type run struct {
 	mu     sync.Mutex      // guards held and nextID
 	held   map[int64]int64 // memory reservations not yet released, by id
 	nextID int64
+
+	// Config.Manifest: the manifest, updated by collect alone; the entries
+	// it had when the run began, read-only; inputs emitted and not yet
+	// ended (the manifest is written whenever none is left).
+	manifest      *manifest
+	manifestDirty bool
+	known         map[string]*manifestEntry
+	inFlight      atomic.Int64
 }
 
 // ticket is the engine's record of one input on its way through the
@@ -317,12 +345,33 @@ func (r *run) collect(done chan<- Summary) {
 		if r.p.cfg.Watch.DeleteOutputs {
 			r.p.made.record(res)
 		}
+		r.updateManifest(res) // first: the hook of the last input of a batch sees the manifest written
 		r.p.hook(res)
 		if res.Status == StatusFailed && r.p.cfg.FailFast {
 			r.cancel(res.Err)
 		}
 	}
 	done <- sum
+}
+
+// updateManifest takes res's manifest entry and, when no input is in
+// flight any more (a batch or a watch's burst has settled), writes the
+// manifest. A write that fails is logged; Run's final write reports it.
+func (r *run) updateManifest(res Result) {
+	if r.manifest == nil {
+		return
+	}
+	if res.manifest != nil {
+		r.manifest.Images[res.manifestKey] = res.manifest
+		r.manifestDirty = true
+	}
+	if res.Stage != "scan" && r.inFlight.Add(-1) == 0 && r.manifestDirty {
+		if err := r.manifest.save(r.p.cfg.Manifest, r.p.cfg.OutDir); err != nil {
+			r.p.log.Warn("cannot write the manifest", "error", err)
+			return
+		}
+		r.manifestDirty = false
+	}
 }
 
 // report sends a result. It never blocks for long: collect drains results
@@ -344,6 +393,10 @@ func (r *run) fail(stage string, v any, t *ticket, err error, took time.Duration
 		}
 		for _, o := range skip.Outputs {
 			res.Outputs = append(res.Outputs, Rendition{Path: o})
+		}
+		if r.manifest != nil && skip.Targets != nil {
+			res.manifestKey = manifestKey(in)
+			res.manifest = skippedManifestEntry(skip, in.Size, r.p.cfg.OutDir, r.known[res.manifestKey])
 		}
 	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
 		t.release()
@@ -383,6 +436,9 @@ func (r *run) finish(ctx context.Context, saved <-chan item[*stages.Saved]) erro
 				if res.Placeholder == "" {
 					res.Placeholder = o.Placeholder
 				}
+			}
+			if r.manifest != nil {
+				res.manifestKey, res.manifest = manifestKey(s.File), newManifestEntry(s.Decoded, res.Outputs, res.Placeholder)
 			}
 			it.t.release()
 			r.report(res)
@@ -669,11 +725,71 @@ func call[In, Out any](ctx context.Context, log *slog.Logger, fn func(context.Co
 	return fn(ctx, it.v)
 }
 
-// step adapts a custom Step's function to a stage function.
+// step adapts a custom Step's function to a stage function. Renditions
+// that differ only in format share one image after resize; each gets its
+// own copy first, so a step that draws in place draws once on each.
 func step(fn func(context.Context, *stages.Resized) error) func(context.Context, *stages.Resized) (*stages.Resized, error) {
 	return func(ctx context.Context, r *stages.Resized) (*stages.Resized, error) {
+		unshare(r.Images)
 		return r, fn(ctx, r)
 	}
+}
+
+// unshare replaces every image that is also an earlier entry of imgs by a
+// copy of it.
+func unshare(imgs []image.Image) {
+	for i := range imgs {
+		for j := range i {
+			if samePointer(imgs[i], imgs[j]) {
+				imgs[i] = cloneImage(imgs[i])
+				break
+			}
+		}
+	}
+}
+
+// samePointer reports whether a and b are the same pointer to an image.
+func samePointer(a, b image.Image) bool {
+	va, vb := reflect.ValueOf(a), reflect.ValueOf(b)
+	return va.Kind() == reflect.Pointer && vb.Kind() == reflect.Pointer && va.Type() == vb.Type() && va.Pointer() == vb.Pointer()
+}
+
+// cloneImage copies img, keeping its type for the image types resize makes.
+func cloneImage(img image.Image) image.Image {
+	switch m := img.(type) {
+	case *image.RGBA:
+		c := *m
+		c.Pix = slices.Clone(m.Pix)
+		return &c
+	case *image.NRGBA:
+		c := *m
+		c.Pix = slices.Clone(m.Pix)
+		return &c
+	case *image.RGBA64:
+		c := *m
+		c.Pix = slices.Clone(m.Pix)
+		return &c
+	case *image.NRGBA64:
+		c := *m
+		c.Pix = slices.Clone(m.Pix)
+		return &c
+	case *image.Gray:
+		c := *m
+		c.Pix = slices.Clone(m.Pix)
+		return &c
+	case *image.Gray16:
+		c := *m
+		c.Pix = slices.Clone(m.Pix)
+		return &c
+	case *image.YCbCr:
+		c := *m
+		c.Y, c.Cb, c.Cr = slices.Clone(m.Y), slices.Clone(m.Cb), slices.Clone(m.Cr)
+		return &c
+	}
+	b := img.Bounds()
+	c := image.NewRGBA64(b)
+	draw.Draw(c, b, img, b.Min, draw.Src)
+	return c
 }
 
 // sinkStage adapts a Sink to a stage function.

@@ -44,6 +44,10 @@ type Result struct {
 	Notes []string
 	// Placeholder is the first of the Outputs' placeholders (--placeholder).
 	Placeholder string
+
+	// The input's entry for Config.Manifest, under key; nil without one.
+	manifestKey string
+	manifest    *manifestEntry
 }
 
 // Rendition is one output of one input.
@@ -55,6 +59,8 @@ type Rendition struct {
 	// Placeholder is the rendition's Output.Placeholder (a BlurHash, or an
 	// LQIP data: URI), "" when none was asked for or the input was skipped.
 	Placeholder string
+	// SHA256 is the hex SHA-256 of the file's bytes, "" when skipped.
+	SHA256 string
 }
 
 // Summary totals a run.
@@ -95,7 +101,7 @@ func renditions(d *stages.Decoded, paths []string, files [][]byte) []Rendition {
 			out[i].Path = paths[i]
 		}
 		if i < len(files) {
-			out[i].Bytes = int64(len(files[i]))
+			out[i].Bytes, out[i].SHA256 = int64(len(files[i])), sha256Hex(files[i])
 		}
 	}
 	return out

@@ -150,6 +150,7 @@ func source(ctx context.Context, g *errgroup.Group, r *run, buffer int, src Sour
 			}
 			st.in.Add(1)
 			t := time.Now()
+			r.inFlight.Add(1)
 			select {
 			case out <- item[stages.File]{f, &ticket{file: f}}:
 				st.out.Add(1)

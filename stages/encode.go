@@ -3,6 +3,8 @@ package stages
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"image"
 	"image/color"
@@ -23,7 +25,8 @@ type Encoded struct {
 
 // Encode returns the encode stage: images are flattened where the format
 // has no alpha, kept grey if the source was, and encoded with the colour
-// profile (and, with KeepMetadata, EXIF) where the format holds them.
+// profile (and, with KeepMetadata, EXIF) where the format holds them; a
+// {hash} in a target's name is filled in.
 func Encode() func(context.Context, *Resized) (*Encoded, error) {
 	return func(ctx context.Context, r *Resized) (*Encoded, error) {
 		out := &Encoded{Decoded: r.Decoded, Files: make([][]byte, len(r.Images))}
@@ -48,6 +51,9 @@ func Encode() func(context.Context, *Resized) (*Encoded, error) {
 				out.Notes = append(out.Notes, note)
 			}
 			out.Files[i] = data
+			if strings.Contains(t.Name, hashPlaceholder) { // known only now: name the file
+				r.Targets[i].Name = strings.ReplaceAll(t.Name, hashPlaceholder, shortHash(data))
+			}
 		}
 		r.Images, r.Anim = nil, nil
 		return out, nil
@@ -185,4 +191,15 @@ func parseColor(s string) (color.NRGBA, error) {
 type Saved struct {
 	*Encoded
 	Paths []string // where each target was written, in target order
+}
+
+// hashPlaceholder, in a name template, stands for shortHash of the file.
+const hashPlaceholder = "{hash}"
+
+// shortHash is what {hash} in a name template becomes: the first 10 hex
+// digits (40 bits) of the SHA-256 of the file's bytes (internal/plan finds
+// such names again: keep its hashDigits in step).
+func shortHash(data []byte) string {
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:5])
 }

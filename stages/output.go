@@ -52,12 +52,12 @@ type Output struct {
 	Background string `yaml:"background"`
 	// Name is the output name template below the mirrored input folder:
 	// {name} {ext} {format}, {width} {height} (the output's size), {w} {h}
-	// (the size asked for). Default "{name}.{ext}".
+	// (the size asked for), {hash} (of the bytes). Default "{name}.{ext}".
 	Name string `yaml:"name"`
 	// KeepMetadata keeps EXIF (orientation reset); by default it is
 	// stripped (it can hold GPS positions) and the colour profile kept.
 	KeepMetadata bool `yaml:"keep_metadata"`
-	// Placeholder is blurhash or lqip: a stand-in for the page, in results.
+	// Placeholder is blurhash, thumbhash or lqip: a stand-in for the page.
 	Placeholder string `yaml:"placeholder"`
 	// DropWider leaves the rendition out for an image narrower than Width.
 	DropWider bool `yaml:"drop_wider"`
@@ -130,8 +130,8 @@ func (o Output) Validate(prefix string) error {
 		}
 		return bad("format", "must be same or one of %s; got %q%s", strings.Join(format.Writable(), ", "), o.Format, hint)
 	}
-	if !oneOf(o.Placeholder, "", PlaceholderBlurHash, PlaceholderLQIP) {
-		return bad("placeholder", "must be blurhash or lqip, got %q", o.Placeholder)
+	if !oneOf(o.Placeholder, "", PlaceholderBlurHash, PlaceholderLQIP, PlaceholderThumbHash) {
+		return bad("placeholder", "must be blurhash, thumbhash or lqip, got %q", o.Placeholder)
 	}
 	if _, err := parseColor(o.Background); err != nil {
 		return bad("background", "%v", err)

@@ -20,6 +20,9 @@ const (
 	// on its long side, as a data: URI (about 500 bytes) that a page shows
 	// scaled up, and so blurred, until the image loads.
 	PlaceholderLQIP = "lqip"
+	// PlaceholderThumbHash is a ThumbHash (evanw.github.io/thumbhash), base64:
+	// aspect ratio and alpha kept, about 28-36 characters.
+	PlaceholderThumbHash = "thumbhash"
 )
 
 // placeholder computes the placeholder of the given kind from the scout
@@ -31,6 +34,8 @@ func (s *scout) placeholder(kind string) string {
 		return blurHash(s.shrunk(32))
 	case PlaceholderLQIP:
 		return lqip(s.shrunk(16))
+	case PlaceholderThumbHash:
+		return thumbHash(s.shrunk(100)) // the reference's largest input
 	}
 	return ""
 }

@@ -17,7 +17,8 @@ type Resized struct {
 }
 
 // Resize returns the resize stage: each target is laid out (trim, smart
-// crop), resampled with its filter and padded, on the caller's goroutine.
+// crop), resampled with its filter and padded, on the caller's goroutine;
+// targets that differ only in encoding (--formats) share one image.
 // Memory: the outputs plus an output-width x source-height intermediate.
 func Resize() func(context.Context, *Decoded) (*Resized, error) {
 	return func(ctx context.Context, d *Decoded) (*Resized, error) {
@@ -37,6 +38,10 @@ func Resize() func(context.Context, *Decoded) (*Resized, error) {
 			r := image.Rect(
 				b.Min.X+crop.Min.X*b.Dx()/d.Width, b.Min.Y+crop.Min.Y*b.Dy()/d.Height,
 				b.Min.X+crop.Max.X*b.Dx()/d.Width, b.Min.Y+crop.Max.Y*b.Dy()/d.Height)
+			if j := sameResize(d.Targets[:i], t); j >= 0 && d.anim == nil {
+				out.Images[i] = out.Images[j]
+				continue
+			}
 			out.Images[i] = resizeOne(src, r, t)
 			if d.anim != nil && keepsFrames([]Target{t}) {
 				if out.Anim == nil {
@@ -102,6 +107,30 @@ func (l *layout) arrange(d *Decoded, t Target) Target {
 		t.Placeholder = p
 	}
 	return t
+}
+
+// sameResize returns the index of the first of done that resizeOne would
+// make the same image of as t, -1 if none: the same size, crop and
+// pixel settings, into formats that take the same kind of image.
+func sameResize(done []Target, t Target) int {
+	key := func(t Target) (Target, bool, bool) {
+		o := t.Output
+		o.Format, o.Quality, o.Progressive, o.Lossless, o.MaxBytes = "", 0, false, false, 0
+		o.Name, o.KeepMetadata, o.Placeholder, o.DropWider, o.Focal = "", false, "", false, nil
+		k := Target{Output: o, Width: t.Width, Height: t.Height, Crop: t.Crop, Place: t.Place}
+		f := format.ByName(t.Format)
+		if f == nil {
+			return k, false, false
+		}
+		return k, f.Deep, f.YCbCr
+	}
+	k, deep, ycc := key(t)
+	for j, u := range done {
+		if ku, dj, yj := key(u); ku == k && dj == deep && yj == ycc {
+			return j
+		}
+	}
+	return -1
 }
 
 // resizeOne makes one target from the part r of src: resampled (in float

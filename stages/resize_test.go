@@ -2,10 +2,13 @@ package stages
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"image"
 	"image/color"
 	"math"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -293,4 +296,60 @@ func BenchmarkResamplePlane(b *testing.B) {
 		resamplePlane(dst, 800, 800, 450, src, 1280, image.Rect(0, 0, 1280, 720), xw, yw)
 	}
 	b.ReportMetric(float64(b.N)*1280*720/1e6/b.Elapsed().Seconds(), "MP/s")
+}
+
+// Targets that differ only in how they are encoded share one resize; a
+// PNG (no YCbCr planes) or another quality of sharpening does not.
+func TestResizeSharedAcrossFormats(t *testing.T) {
+	d, err := decodeFile(t, filepath.Join("..", "testdata", "photos", "camera_Nikon_P6000_GPS.jpg"), decodeOpts{
+		Outputs: []Output{
+			{Width: 100, Format: "jpeg", Name: "{name}.{ext}"},
+			{Width: 100, Format: "webp", Quality: 60, Name: "{name}.{ext}"},
+			{Width: 100, Format: "png", Name: "{name}.{ext}"},
+			{Width: 100, Format: "webp", Sharpen: 1, Name: "s-{name}.{ext}"},
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := Resize()(context.Background(), d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	same := func(i, j int) bool { return r.Images[i] == r.Images[j] }
+	if !same(0, 1) {
+		t.Error("jpeg and webp of one size were resized twice")
+	}
+	if same(0, 2) || same(1, 3) {
+		t.Error("png, or a sharpened webp, shares the jpeg's image")
+	}
+	if _, ok := r.Images[0].(*image.YCbCr); !ok {
+		t.Errorf("the shared image is %T, want the JPEG source's YCbCr planes", r.Images[0])
+	}
+}
+
+// Encode names a target whose template has {hash} after its bytes: the
+// first 10 hex digits of their SHA-256; other targets keep their names.
+func TestEncodeHashName(t *testing.T) {
+	d, err := decodeFile(t, filepath.Join("..", "testdata", "photos", "camera_Nikon_P6000_GPS.jpg"), decodeOpts{
+		Outputs: []Output{{Width: 100, Format: "jpeg", Name: "{name}.{hash}.{ext}"}, {Width: 100, Format: "webp", Name: "{hash}/{name}-{hash}.{ext}"}, {Width: 50, Name: "{name}.{ext}"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := Resize()(context.Background(), d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := Encode()(context.Background(), r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []string{"camera_Nikon_P6000_GPS.%s.jpg", "%s/camera_Nikon_P6000_GPS-%s.webp", "camera_Nikon_P6000_GPS.jpg"} {
+		sum := sha256.Sum256(e.Files[i])
+		h := hex.EncodeToString(sum[:])[:10]
+		if want = strings.ReplaceAll(want, "%s", h); e.Targets[i].Name != want {
+			t.Errorf("target %d named %s, want %s", i, e.Targets[i].Name, want)
+		}
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 
@@ -23,6 +24,12 @@ type Skip struct {
 	Reason string
 	// Outputs are the output paths the input has, or would have.
 	Outputs []string
+	// Targets are the outputs planned, named as in Outputs, and Format,
+	// Width and Height the source's, for a manifest's entry of an input
+	// skipped as up to date (set only then).
+	Targets       []stages.Target
+	Format        string
+	Width, Height int
 	// Planned marks a dry run's plan for an input that a real run would
 	// write; Reason then says why ("new", "settings changed: ...").
 	Planned bool
@@ -125,12 +132,13 @@ func (p *Planner) Plan(f stages.File, srcFormat string, w, h int) ([]stages.Targ
 		p.keepNotes(f, notes)
 		return targets, nil
 	}
-	names, why, err := p.judge(f, rel, targets)
+	names, found, why, err := p.judge(f, rel, targets)
 	if err != nil {
 		return nil, err
 	}
 	if why == "" {
-		return nil, &Skip{Reason: "output is up to date (use --force to rewrite)", Outputs: names}
+		return nil, &Skip{Reason: "output is up to date (use --force to rewrite)", Outputs: names,
+			Targets: found, Format: srcFormat, Width: w, Height: h}
 	}
 	if p.DryRun {
 		return nil, &Skip{Reason: why, Outputs: names, Planned: true}
@@ -153,18 +161,32 @@ func (p *Planner) target(o stages.Output, i int, rel, ext, srcFormat string, w, 
 	return t
 }
 
-// judge returns the outputs' paths and why the input must be (re)done, ""
-// when every output is up to date. Below the output folder it refuses to
-// plan over a file that may be an input (see inOutDir).
-func (p *Planner) judge(f stages.File, rel string, targets []stages.Target) (names []string, why string, err error) {
+// judge returns the outputs' paths, the targets as found (a name with
+// {hash} is the file recorded for it), and why the input must be (re)done,
+// "" when every output is up to date. Below the output folder it refuses
+// to plan over a file that may be an input (see inOutDir).
+func (p *Planner) judge(f stages.File, rel string, targets []stages.Target) (names []string, found []stages.Target, why string, err error) {
 	names = make([]string, len(targets))
+	found = slices.Clone(targets)
 	for i, t := range targets {
+		if strings.Contains(t.Name, "{hash}") {
+			// Named by its bytes: the record knows the file, if any.
+			if p.State != nil && !p.Force {
+				if old := p.State.hashed(t.Name, rel, p.settings[t.Index].Hash); old != "" {
+					found[i].Name = old
+				}
+			}
+			if found[i].Name == t.Name && why == "" {
+				why = "new"
+			}
+			t = found[i]
+		}
 		names[i] = filepath.Join(p.OutDir, filepath.FromSlash(t.Name))
 		st, err := os.Stat(names[i])
 		if err == nil && (p.State == nil || !p.State.isOutput(t.Name)) && p.inOutDir(f) {
 			// The input's folder is the output folder: the file there is
 			// not known as an output, so it may be an input (this one).
-			return nil, "", fmt.Errorf("%w: %s would overwrite %s, which is not an output of imgpipe (the input is in the output folder): choose a --name that cannot be an input's name, e.g. {name}-small.{ext}",
+			return nil, nil, "", fmt.Errorf("%w: %s would overwrite %s, which is not an output of imgpipe (the input is in the output folder): choose a --name that cannot be an input's name, e.g. {name}-small.{ext}",
 				stages.ErrCollision, t.Name, names[i])
 		}
 		if why != "" {
@@ -185,7 +207,7 @@ func (p *Planner) judge(f stages.File, rel string, targets []stages.Target) (nam
 			}
 		}
 	}
-	return names, why, nil
+	return names, found, why, nil
 }
 
 // Done records that the input f was written as targets, to paths: the

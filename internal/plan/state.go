@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -79,8 +80,9 @@ type State struct {
 	dir string
 
 	mu       sync.Mutex
-	runs     []runRec          // the runs that wrote here, oldest first
-	outs     map[string]record // by output name, slash-separated, below dir
+	runs     []runRec            // the runs that wrote here, oldest first
+	outs     map[string]record   // by output name, slash-separated, below dir
+	byIn     map[string][]string // output names by input, made on first use (hashed); may hold names since recorded for another input
 	settings map[string]map[string]string
 	lines    int  // record lines in the file
 	clean    bool // the file ends with a newline and has a valid header
@@ -295,6 +297,49 @@ func (s *State) saveSettingsLocked(set Settings) {
 	}
 }
 
+// hashDigits is how many hex digits {hash} stands for in an output's name
+// (stages' shortHash).
+const hashDigits = 10
+
+// hashed returns the recorded output made from the input rel whose name is
+// the template name with each {hash} a hash: the one made with the
+// settings hash set if there is one, else the latest written; "" if none.
+// An output named by its bytes can only be found again this way: its name
+// is known once it is encoded. Cost: a pass over the records, once a run,
+// to index them by input; then a few names an input.
+func (s *State) hashed(name, rel, set string) string {
+	parts := strings.Split(name, "{hash}")
+	for i, p := range parts {
+		parts[i] = regexp.QuoteMeta(p)
+	}
+	re, err := regexp.Compile("^" + strings.Join(parts, "[0-9a-f]{"+strconv.Itoa(hashDigits)+"}") + "$")
+	if err != nil {
+		return ""
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.byIn == nil {
+		s.byIn = map[string][]string{}
+		for out, r := range s.outs {
+			s.byIn[r.in] = append(s.byIn[r.in], out)
+		}
+	}
+	best := ""
+	var bestRec record
+	for _, out := range s.byIn[rel] {
+		r, ok := s.outs[out]
+		if !ok || r.in != rel || !re.MatchString(out) {
+			continue
+		}
+		better := best == "" || (r.set == set) != (bestRec.set == set) && r.set == set ||
+			(r.set == set) == (bestRec.set == set) && r.outMtime > bestRec.outMtime
+		if better {
+			best, bestRec = out, r
+		}
+	}
+	return best
+}
+
 // isOutput reports whether out (slash-separated, below the output folder)
 // is recorded as an output.
 func (s *State) isOutput(out string) bool {
@@ -312,6 +357,11 @@ func (s *State) add(out string, st fs.FileInfo, f stages.File, rel string, set S
 		outSize: st.Size(), outMtime: st.ModTime().UnixNano()}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.byIn != nil {
+		if old, ok := s.outs[out]; !ok || old.in != rel {
+			s.byIn[rel] = append(s.byIn[rel], out)
+		}
+	}
 	s.outs[out] = r
 	s.saveSettingsLocked(set)
 	fmt.Fprintf(&s.pending, "O\t%s\t%d\t%d\t%d\t%d\t%s\t%s\n", r.set, r.inSize, r.inMtime, r.outSize, r.outMtime, quote(rel), quote(out))

@@ -99,6 +99,7 @@ type Settings struct {
 	Force       bool                 `json:"force,omitempty"`
 	Output      stages.Output        `json:"output"`
 	Outputs     []stages.Output      `json:"outputs,omitempty"`
+	Formats     []string             `json:"formats,omitempty"`
 	Decode      stages.DecodeOptions `json:"decode"`
 	MaxFileSize pipeline.ByteSize    `json:"max_file_size,omitempty"`
 	NoSync      bool                 `json:"no_sync,omitempty"`
@@ -110,7 +111,7 @@ func SettingsOf(cfg pipeline.Config) (Settings, error) {
 	if err != nil {
 		return Settings{}, err
 	}
-	s := Settings{OutDir: out, Force: cfg.Force, Output: cfg.Output, Outputs: cfg.Outputs,
+	s := Settings{OutDir: out, Force: cfg.Force, Output: cfg.Output, Outputs: cfg.Outputs, Formats: cfg.Formats,
 		Decode: cfg.Decode.DecodeOptions, MaxFileSize: cfg.Decode.MaxFileSize, NoSync: cfg.Save.NoSync}
 	return s, nil
 }
@@ -119,7 +120,7 @@ func SettingsOf(cfg pipeline.Config) (Settings, error) {
 // adds its own sizing.
 func (s Settings) Config() pipeline.Config {
 	var c pipeline.Config
-	c.OutDir, c.Force, c.Output, c.Outputs = s.OutDir, s.Force, s.Output, s.Outputs
+	c.OutDir, c.Force, c.Output, c.Outputs, c.Formats = s.OutDir, s.Force, s.Output, s.Outputs, s.Formats
 	c.Decode.DecodeOptions, c.Decode.MaxFileSize, c.Save.NoSync = s.Decode, s.MaxFileSize, s.NoSync
 	return c
 }
