@@ -148,6 +148,7 @@ func addFlags(f *pflag.FlagSet, cfg *pipeline.Config, o *options) {
 	f.Float64Var(&cfg.Output.Sharpen, "sharpen", 0, "unsharp mask `sigma` after resizing (0.5-1 suits thumbnails); 0 = off")
 	f.BoolVar(&cfg.Output.Linear, "linear", false, "resize in linear light (gamma-correct; about 3x slower resize)")
 	f.StringVar(&cfg.Decode.Frames, "frames", "all", "animated GIF to GIF: all frames (delays and loop kept) or first")
+	f.StringVar(&cfg.Output.Colorspace, "colorspace", "auto", "colour profiles: auto (convert to sRGB where the output format cannot carry the input's profile), srgb (always convert, no profile written) or keep")
 	f.BoolVar(&cfg.Output.KeepMetadata, "keep-metadata", false, "copy EXIF (orientation reset) into JPEG outputs; by default it is stripped, the colour profile kept")
 	f.IntSliceVar(&o.sizes, "sizes", nil, "make several widths from one decode, e.g. 320,640,1280 (named {name}-{w}w.{ext}; widths wider than an image are left out)")
 	f.BoolVar(&cfg.Force, "force", false, "rewrite outputs even when they are up to date")

@@ -214,6 +214,7 @@ func (c *Config) renditions() []stages.Output {
 		inherit(&o.Focal, d.Focal)
 		inherit(&o.Placeholder, d.Placeholder)
 		inherit(&o.MaxBytes, d.MaxBytes)
+		inherit(&o.Colorspace, d.Colorspace)
 		o.Trim = o.Trim || d.Trim
 		o.Linear = o.Linear || d.Linear
 		o.Lossless = o.Lossless || d.Lossless

@@ -7,6 +7,7 @@ import (
 	"image/color"
 	"image/jpeg"
 	"image/png"
+	"math"
 	"os"
 	"strings"
 	"testing"
@@ -68,11 +69,126 @@ func TestICCProfileKept(t *testing.T) {
 			t.Errorf("%s: notes %v", format, res.Notes)
 		}
 	}
-	// Formats that cannot hold a profile say so in the result.
-	_, res := encodeOne(t, "../testdata/formats/display_p3.jpg", stages.Output{Width: 20, Format: "bmp"})
+	// With --colorspace keep, formats that cannot hold a profile say so in
+	// the result (auto converts the pixels instead: TestColorspace).
+	_, res := encodeOne(t, "../testdata/formats/display_p3.jpg", stages.Output{Width: 20, Format: "bmp", Colorspace: "keep"})
 	if len(res.Notes) != 1 || !strings.Contains(res.Notes[0], "colour profile") {
 		t.Errorf("bmp output: notes %v, want one about the colour profile", res.Notes)
 	}
+}
+
+// A Display P3 photo comes out in sRGB where its profile cannot go along
+// (auto) or when asked (srgb), with the colours of libvips' conversion
+// (display_p3.srgb.ref.png: vips icc_transform ... srgb --embedded), and
+// unconverted with its profile otherwise.
+func TestColorspace(t *testing.T) {
+	const src = "../testdata/formats/display_p3.jpg"
+	ref := decodeFile(t, "../testdata/formats/display_p3.srgb.ref.png")
+	for _, tc := range []struct {
+		colorspace, format string
+		converted          bool // pixels in sRGB, no profile written
+		minPSNR            float64
+	}{
+		{"", "bmp", true, 40}, // auto is the default
+		{"auto", "tiff", true, 40},
+		{"auto", "png", false, 0},
+		{"auto", "jpeg", false, 0},
+		{"srgb", "png", true, 40},
+		{"srgb", "jpeg", true, 38}, // quality 100, 4:4:4
+		{"srgb", "webp", true, 30},
+		{"keep", "bmp", false, 0},
+		{"keep", "png", false, 0},
+	} {
+		t.Run(tc.colorspace+"/"+tc.format, func(t *testing.T) {
+			out, res := encodeOne(t, src, stages.Output{Format: tc.format, Colorspace: tc.colorspace, Quality: 100})
+			got, _, err := image.Decode(bytes.NewReader(out))
+			if err != nil {
+				t.Fatal(err)
+			}
+			info := readMeta(t, out, tc.format)
+			p := psnrOf(got, ref)
+			if tc.converted {
+				if p < tc.minPSNR {
+					t.Errorf("%.1f dB from libvips' sRGB conversion, want >= %.0f", p, tc.minPSNR)
+				}
+				if info.ICC != nil {
+					t.Errorf("converted to sRGB but the output carries a %d-byte profile", len(info.ICC))
+				}
+				if len(res.Notes) != 0 {
+					t.Errorf("notes %v", res.Notes)
+				}
+				return
+			}
+			if p > 40 {
+				t.Errorf("%.1f dB from the sRGB conversion: converted, want the P3 pixels as they are", p)
+			}
+			if f := tc.format; (f == "png" || f == "jpeg") && info.ICC == nil {
+				t.Errorf("%s output lost the profile", f)
+			}
+		})
+	}
+	// GIF's generic palette adds more error than the colour shift (23 dB
+	// either way): the converted GIF must differ from the unconverted one,
+	// which alone gets the note.
+	autoGIF, res := encodeOne(t, src, stages.Output{Format: "gif"})
+	keepGIF, keepRes := encodeOne(t, src, stages.Output{Format: "gif", Colorspace: "keep"})
+	if bytes.Equal(autoGIF, keepGIF) || len(res.Notes) != 0 || len(keepRes.Notes) != 1 {
+		t.Errorf("GIF: auto and keep give the same file (%v), notes %v and %v", bytes.Equal(autoGIF, keepGIF), res.Notes, keepRes.Notes)
+	}
+	// 16 bits stay 16 bits through the conversion (ProPhoto, libvips'
+	// reference at --depth 16).
+	out, _ := encodeOne(t, "../internal/icc/testdata/prophoto16.png", stages.Output{Format: "png", Colorspace: "srgb"})
+	img, err := png.Decode(bytes.NewReader(out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := img.(*image.RGBA64); !ok {
+		t.Errorf("16-bit ProPhoto to sRGB PNG: %T, want *image.RGBA64", img)
+	}
+	if p := psnrOf(img, decodeFile(t, "../internal/icc/testdata/prophoto16_ref.png")); p < 40 {
+		t.Errorf("16-bit ProPhoto: %.1f dB from libvips' conversion, want >= 40", p)
+	}
+	// An sRGB profile is never converted, and auto drops it silently from
+	// formats that cannot carry it: nothing shifts.
+	_, res = encodeOne(t, "../testdata/photos/Painting-Colors_by__herobrine7gamer.jpg", stages.Output{Width: 64, Format: "bmp"})
+	if len(res.Notes) != 0 {
+		t.Errorf("sRGB input to BMP: notes %v", res.Notes)
+	}
+}
+
+func decodeFile(t *testing.T, name string) image.Image {
+	t.Helper()
+	f, err := os.Open(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, _, err := image.Decode(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return img
+}
+
+// psnrOf compares the RGB of two images of the same size, in dB.
+func psnrOf(a, b image.Image) float64 {
+	var sum float64
+	n := 0
+	ra, rb := a.Bounds(), b.Bounds()
+	for y := 0; y < ra.Dy(); y++ {
+		for x := 0; x < ra.Dx(); x++ {
+			r1, g1, b1, _ := a.At(ra.Min.X+x, ra.Min.Y+y).RGBA()
+			r2, g2, b2, _ := b.At(rb.Min.X+x, rb.Min.Y+y).RGBA()
+			for _, d := range []float64{float64(r1) - float64(r2), float64(g1) - float64(g2), float64(b1) - float64(b2)} {
+				sum += d * d
+				n++
+			}
+		}
+	}
+	if sum == 0 {
+		return 99
+	}
+	return 10 * math.Log10(65535*65535*float64(n)/sum)
 }
 
 // EXIF holds GPS positions: stripped by default, copied with

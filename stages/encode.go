@@ -31,6 +31,7 @@ func Encode() func(context.Context, *Resized) (*Encoded, error) {
 		if a := r.Decoded.anim; a != nil && a.Truncated != "" {
 			out.Notes = append(out.Notes, a.Truncated)
 		}
+		var ic inputColour
 		for i, img := range r.Images {
 			if err := ctx.Err(); err != nil {
 				return nil, err
@@ -40,7 +41,9 @@ func Encode() func(context.Context, *Resized) (*Encoded, error) {
 			if r.Anim != nil {
 				frames = r.Anim[i]
 			}
-			data, note, err := encodeOne(img, frames, t, r.Decoded)
+			c := ic.colourFor(t, r.Decoded)
+			img, frames = c.convert(img, frames)
+			data, note, err := encodeOne(img, frames, t, r.Decoded, c)
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", t.Name, err)
 			}
@@ -54,16 +57,17 @@ func Encode() func(context.Context, *Resized) (*Encoded, error) {
 	}
 }
 
-func encodeOne(img image.Image, frames []image.Image, t Target, d *Decoded) ([]byte, string, error) {
-	data, note, err := encodeAt(img, frames, t, d)
+func encodeOne(img image.Image, frames []image.Image, t Target, d *Decoded, c colour) ([]byte, string, error) {
+	data, note, err := encodeAt(img, frames, t, d, c)
 	if err != nil || t.Output.MaxBytes <= 0 || int64(len(data)) <= t.Output.MaxBytes || !hasQuality(t) {
 		return data, note, err
 	}
-	return fitBytes(img, frames, t, d)
+	return fitBytes(img, frames, t, d, c)
 }
 
-// encodeAt encodes img (or frames) for t at t.Output.Quality.
-func encodeAt(img image.Image, frames []image.Image, t Target, d *Decoded) ([]byte, string, error) {
+// encodeAt encodes img (or frames) for t at t.Output.Quality, with c's
+// profile and palette.
+func encodeAt(img image.Image, frames []image.Image, t Target, d *Decoded, c colour) ([]byte, string, error) {
 	f := format.ByName(t.Format)
 	if f == nil || !f.Writable() {
 		return nil, "", fmt.Errorf("%w: cannot write %s", ErrUnsupportedFormat, t.Format)
@@ -78,16 +82,22 @@ func encodeAt(img image.Image, frames []image.Image, t Target, d *Decoded) ([]by
 	var buf bytes.Buffer
 	var err error
 	if len(frames) > 1 && f.EncodeFrames != nil {
-		err = f.EncodeFrames(&buf, frames, d.anim)
+		a := d.anim
+		if c.tr != nil && a != nil && a.Palette != nil { // frames in sRGB: so their palette
+			cp := *a
+			cp.Palette = convertPalette(a.Palette, c.tr)
+			a = &cp
+		}
+		err = f.EncodeFrames(&buf, frames, a)
 	} else {
 		err = f.Encode(&buf, img, format.EncodeOptions{Quality: t.Output.Quality, Progressive: t.Output.Progressive,
-			Lossless: t.Output.Lossless, Palette: d.palette})
+			Lossless: t.Output.Lossless, Palette: c.palette})
 	}
 	if err != nil {
 		return nil, "", err
 	}
 	data := buf.Bytes()
-	icc, exif, note := d.Meta.ICC, []byte(nil), ""
+	icc, exif, note := c.icc, []byte(nil), ""
 	if t.Output.KeepMetadata && d.Meta.EXIF != nil {
 		exif = meta.ResetOrientation(d.Meta.EXIF)
 	}
@@ -102,7 +112,7 @@ func encodeAt(img image.Image, frames []image.Image, t Target, d *Decoded) ([]by
 		if icc != nil || exif != nil {
 			data, err = f.Embed(data, icc, exif)
 		}
-	case icc != nil && note == "":
+	case icc != nil && note == "" && !c.srgb:
 		note = fmt.Sprintf("%s cannot carry the input's colour profile: colours may shift in colour-managed viewers", t.Format)
 	}
 	return data, note, err

@@ -54,6 +54,10 @@ type Output struct {
 	// {name} {ext} {format}, {width} {height} (the output's size), {w} {h}
 	// (the size asked for). Default "{name}.{ext}".
 	Name string `yaml:"name"`
+	// Colorspace is auto (default: pixels converted to sRGB when the
+	// format cannot carry the input's profile), srgb (always converted,
+	// written without a profile) or keep (never converted).
+	Colorspace string `yaml:"colorspace"`
 	// KeepMetadata keeps EXIF (orientation reset); by default it is
 	// stripped (it can hold GPS positions) and the colour profile kept.
 	KeepMetadata bool `yaml:"keep_metadata"`
@@ -86,6 +90,7 @@ func (o Output) WithDefaults() Output {
 	set(&o.Format, defaultFormat)
 	set(&o.Background, "white")
 	set(&o.Name, defaultName)
+	set(&o.Colorspace, colorAuto)
 	if o.Quality == 0 {
 		o.Quality = defaultQuality
 	}
@@ -132,6 +137,9 @@ func (o Output) Validate(prefix string) error {
 	}
 	if !oneOf(o.Placeholder, "", PlaceholderBlurHash, PlaceholderLQIP) {
 		return bad("placeholder", "must be blurhash or lqip, got %q", o.Placeholder)
+	}
+	if !oneOf(o.Colorspace, colorAuto, colorSRGB, colorKeep) {
+		return bad("colorspace", "must be auto, srgb or keep, got %q", o.Colorspace)
 	}
 	if _, err := parseColor(o.Background); err != nil {
 		return bad("background", "%v", err)

@@ -467,6 +467,9 @@ func SettingsOf(o stages.Output, d stages.DecodeOptions) Settings {
 	if o.Trim {
 		kv = append(kv, "trim", "true")
 	}
+	if o.Colorspace != "auto" { // auto, the default, came with it: recorded when not
+		kv = append(kv, "colorspace", o.Colorspace)
+	}
 	if o.MaxBytes > 0 {
 		kv = append(kv, "max_bytes", strconv.FormatInt(o.MaxBytes, 10))
 	}
