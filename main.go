@@ -149,7 +149,8 @@ func addFlags(f *pflag.FlagSet, cfg *pipeline.Config, o *options) {
 	f.BoolVar(&cfg.Output.Linear, "linear", false, "resize in linear light (gamma-correct; about 3x slower resize)")
 	f.StringVar(&cfg.Decode.Frames, "frames", "all", "animated GIF to GIF: all frames (delays and loop kept) or first")
 	f.StringVar(&cfg.Output.Colorspace, "colorspace", "auto", "colour profiles: auto (convert to sRGB where the output format cannot carry the input's profile), srgb (always convert, no profile written) or keep")
-	f.BoolVar(&cfg.Output.KeepMetadata, "keep-metadata", false, "copy EXIF (orientation reset) into JPEG outputs; by default it is stripped, the colour profile kept")
+	f.StringVar(&cfg.Output.KeepMetadata, "keep-metadata", "none", "metadata copied into outputs: none, copyright (author and rights only) or all (EXIF with orientation reset, XMP, IPTC); bare --keep-metadata is all")
+	f.Lookup("keep-metadata").NoOptDefVal = "all"
 	f.IntSliceVar(&o.sizes, "sizes", nil, "make several widths from one decode, e.g. 320,640,1280 (named {name}-{w}w.{ext}; widths wider than an image are left out)")
 	f.BoolVar(&cfg.Force, "force", false, "rewrite outputs even when they are up to date")
 	f.BoolVarP(&cfg.DryRun, "dry-run", "n", false, "print what would be written and why, to stdout; write nothing")

@@ -219,7 +219,7 @@ func (c *Config) renditions() []stages.Output {
 		o.Linear = o.Linear || d.Linear
 		o.Lossless = o.Lossless || d.Lossless
 		o.Enlarge = o.Enlarge || d.Enlarge
-		o.KeepMetadata = o.KeepMetadata || d.KeepMetadata
+		inherit(&o.KeepMetadata, d.KeepMetadata)
 		o.Progressive = o.Progressive || d.Progressive
 		o.DropWider = o.DropWider || d.DropWider
 		out[i] = o

@@ -203,10 +203,60 @@ func TestEXIFPolicy(t *testing.T) {
 	if info := readMeta(t, out, "jpeg"); info.EXIF != nil {
 		t.Errorf("EXIF kept by default (%d bytes)", len(info.EXIF))
 	}
-	out, _ = encodeOne(t, "../testdata/orientation/Landscape_6.jpg", stages.Output{Width: 20, KeepMetadata: true})
+	out, _ = encodeOne(t, "../testdata/orientation/Landscape_6.jpg", stages.Output{Width: 20, KeepMetadata: "all"})
 	info := readMeta(t, out, "jpeg")
 	if info.EXIF == nil || info.Orientation != 1 {
 		t.Errorf("--keep-metadata: EXIF %d bytes, orientation %d; want EXIF with orientation 1", len(info.EXIF), info.Orientation)
+	}
+}
+
+// --keep-metadata none|copyright|all into each format that carries
+// metadata, from a photo tagged with EXIF (GPS), XMP and IPTC.
+func TestKeepMetadata(t *testing.T) {
+	const src = "../internal/meta/testdata/rights.jpg"
+	for _, tc := range []struct {
+		keep, format string
+		exif, xmp    bool
+		iptc         bool
+	}{
+		{"", "jpeg", false, false, false},
+		{"none", "png", false, false, false},
+		{"all", "jpeg", true, true, true},
+		{"all", "png", true, true, false},
+		{"all", "webp", true, true, false},
+		{"true", "jpeg", true, true, true}, // the config file's old boolean
+		{"copyright", "jpeg", true, true, true},
+		{"copyright", "png", true, true, false},
+		{"copyright", "webp", true, true, false},
+	} {
+		t.Run(tc.keep+"/"+tc.format, func(t *testing.T) {
+			out, _ := encodeOne(t, src, stages.Output{Width: 16, Format: tc.format, KeepMetadata: tc.keep})
+			info := readMeta(t, out, tc.format)
+			if (info.EXIF != nil) != tc.exif || (info.XMP != nil) != tc.xmp || (info.IPTC != nil) != tc.iptc {
+				t.Fatalf("EXIF %d, XMP %d, IPTC %d bytes; want EXIF %v, XMP %v, IPTC %v",
+					len(info.EXIF), len(info.XMP), len(info.IPTC), tc.exif, tc.xmp, tc.iptc)
+			}
+			if info.EXIF != nil && info.Orientation > 1 {
+				t.Errorf("orientation %d kept on upright pixels", info.Orientation)
+			}
+			all := string(info.EXIF) + string(info.XMP) + string(info.IPTC)
+			if tc.exif && !strings.Contains(all, "Ada Lovelace") {
+				t.Errorf("the author is gone")
+			}
+			if tc.keep == "copyright" {
+				for _, gone := range []string{"TestCam", "Paris", "tower", "GPS"} {
+					if strings.Contains(all, gone) {
+						t.Errorf("copyright keeps %q", gone)
+					}
+				}
+				if meta.Orientation(info.EXIF) != 0 {
+					t.Errorf("copyright EXIF has an orientation")
+				}
+			}
+			if tc.keep == "all" && !strings.Contains(all, "TestCam") {
+				t.Errorf("all lost the camera make")
+			}
+		})
 	}
 }
 

@@ -11,7 +11,6 @@ import (
 	"strings"
 
 	"github.com/imgpipe/imgpipe/internal/format"
-	"github.com/imgpipe/imgpipe/internal/meta"
 )
 
 // Encoded is an input with one file's bytes per target, in target order.
@@ -23,7 +22,8 @@ type Encoded struct {
 
 // Encode returns the encode stage: images are flattened where the format
 // has no alpha, kept grey if the source was, and encoded with the colour
-// profile (and, with KeepMetadata, EXIF) where the format holds them.
+// profile (and, with KeepMetadata, EXIF, XMP and IPTC) where the format
+// holds them.
 func Encode() func(context.Context, *Resized) (*Encoded, error) {
 	return func(ctx context.Context, r *Resized) (*Encoded, error) {
 		out := &Encoded{Decoded: r.Decoded, Files: make([][]byte, len(r.Images))}
@@ -97,15 +97,18 @@ func encodeAt(img image.Image, frames []image.Image, t Target, d *Decoded, c col
 		return nil, "", err
 	}
 	data := buf.Bytes()
-	icc, exif, note := c.icc, []byte(nil), ""
-	if t.Output.KeepMetadata && d.Meta.EXIF != nil {
-		exif = meta.ResetOrientation(d.Meta.EXIF)
-	}
+	icc, note := c.icc, ""
+	exif, xmp, iptc := metadataFor(t, d.Meta)
 	if space := iccSpace(icc); icc != nil && space != outputSpace(d) {
 		// A CMYK profile on RGB pixels would shift every colour: drop it.
 		note = fmt.Sprintf("the input's %s colour profile does not fit the %s output and was dropped; colours were converted without colour management",
 			strings.TrimSpace(space), strings.TrimSpace(outputSpace(d)))
 		icc = nil
+	}
+	if f.EmbedXMP != nil && (xmp != nil || iptc != nil) {
+		if data, err = f.EmbedXMP(data, xmp, iptc); err != nil {
+			return nil, "", err
+		}
 	}
 	switch {
 	case f.Embed != nil:

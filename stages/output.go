@@ -58,9 +58,11 @@ type Output struct {
 	// format cannot carry the input's profile), srgb (always converted,
 	// written without a profile) or keep (never converted).
 	Colorspace string `yaml:"colorspace"`
-	// KeepMetadata keeps EXIF (orientation reset); by default it is
-	// stripped (it can hold GPS positions) and the colour profile kept.
-	KeepMetadata bool `yaml:"keep_metadata"`
+	// KeepMetadata is none (default: EXIF, XMP and IPTC stripped, as they
+	// can hold GPS positions), copyright (only the author and rights
+	// fields) or all (EXIF with the orientation reset, XMP, IPTC). In
+	// config files true and false mean all and none.
+	KeepMetadata string `yaml:"keep_metadata"`
 	// Placeholder is blurhash or lqip: a stand-in for the page, in results.
 	Placeholder string `yaml:"placeholder"`
 	// DropWider leaves the rendition out for an image narrower than Width.
@@ -91,6 +93,7 @@ func (o Output) WithDefaults() Output {
 	set(&o.Background, "white")
 	set(&o.Name, defaultName)
 	set(&o.Colorspace, colorAuto)
+	o.KeepMetadata = metadataPolicy(o.KeepMetadata)
 	if o.Quality == 0 {
 		o.Quality = defaultQuality
 	}
@@ -137,6 +140,9 @@ func (o Output) Validate(prefix string) error {
 	}
 	if !oneOf(o.Placeholder, "", PlaceholderBlurHash, PlaceholderLQIP) {
 		return bad("placeholder", "must be blurhash or lqip, got %q", o.Placeholder)
+	}
+	if !oneOf(o.KeepMetadata, metaNone, metaCopyright, metaAll) {
+		return bad("keep_metadata", "must be none, copyright or all (true: all, false: none), got %q", o.KeepMetadata)
 	}
 	if !oneOf(o.Colorspace, colorAuto, colorSRGB, colorKeep) {
 		return bad("colorspace", "must be auto, srgb or keep, got %q", o.Colorspace)

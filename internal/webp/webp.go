@@ -124,15 +124,16 @@ type container struct {
 	alpha     bool   // the image has transparency
 	alph      []byte // ALPH chunk payload (lossy with alpha)
 	icc, exif []byte
+	xmp       []byte
 }
 
 // bytes lays the file out: the simple format (RIFF, WEBP, one image chunk)
 // when nothing else is needed, else VP8X, ICCP, ALPH, the image, EXIF, in
-// the order the container spec (RFC 9649) requires.
+// the order the container spec (RFC 9649) requires, then XMP.
 func (c *container) bytes() []byte {
 	var body bytes.Buffer
 	body.WriteString("WEBP")
-	if c.alph != nil || len(c.icc) > 0 || len(c.exif) > 0 {
+	if c.alph != nil || len(c.icc) > 0 || len(c.exif) > 0 || len(c.xmp) > 0 {
 		var x [10]byte
 		if len(c.icc) > 0 {
 			x[0] |= 0x20
@@ -142,6 +143,9 @@ func (c *container) bytes() []byte {
 		}
 		if len(c.exif) > 0 {
 			x[0] |= 0x08
+		}
+		if len(c.xmp) > 0 {
+			x[0] |= 0x04
 		}
 		put24(x[4:], c.w-1)
 		put24(x[7:], c.h-1)
@@ -155,6 +159,9 @@ func (c *container) bytes() []byte {
 		chunk(&body, c.fourCC, c.image)
 		if len(c.exif) > 0 {
 			chunk(&body, "EXIF", c.exif)
+		}
+		if len(c.xmp) > 0 {
+			chunk(&body, "XMP ", c.xmp)
 		}
 	} else {
 		chunk(&body, c.fourCC, c.image)
