@@ -337,3 +337,35 @@ func toYCbCr(m image.Image) image.Image {
 	}
 	return d
 }
+
+// BenchmarkConvert: an 800x533 output (what the bench job writes) from
+// Display P3 to sRGB, 8-bit RGBA and 16-bit RGBA64.
+func BenchmarkConvert(b *testing.B) {
+	src, p := load(b, "testdata/display_p3.png")
+	tr := icc.NewTransform(p)
+	for _, deep := range []bool{false, true} {
+		var img draw.Image = image.NewRGBA(image.Rect(0, 0, 800, 533))
+		name := "RGBA"
+		if deep {
+			img, name = image.NewRGBA64(img.Bounds()), "RGBA64"
+		}
+		// Tile the photo over the whole image.
+		sb := src.Bounds()
+		for y := 0; y < 533; y += sb.Dy() {
+			for x := 0; x < 800; x += sb.Dx() {
+				draw.Draw(img, image.Rect(x, y, x+sb.Dx(), y+sb.Dy()), src, sb.Min, draw.Src)
+			}
+		}
+		b.Run(name, func(b *testing.B) {
+			for b.Loop() {
+				tr.Convert(img)
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/(800*533), "ns/pixel")
+		})
+	}
+	b.Run("NewTransform", func(b *testing.B) {
+		for b.Loop() {
+			icc.NewTransform(p)
+		}
+	})
+}

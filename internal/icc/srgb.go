@@ -71,6 +71,10 @@ type Transform struct {
 	m    [3][3]float32
 	lin8 [3][256]float32
 	trc  [3]Curve
+	// The 8-bit path in integers: linear values in 1/65535 units and the
+	// matrix in 1/4096 units (entries up to +-8 fit an int32 sum).
+	mi    [3][3]int32
+	lin8i [3][256]int32
 
 	once16 sync.Once
 	lin16  *[3][65536]float32
@@ -87,7 +91,14 @@ func NewTransform(p *Profile) *Transform {
 	}
 	for c := range 3 {
 		for i := range 256 {
-			t.lin8[c][i] = float32(p.TRC[c].Eval(float64(i) / 255))
+			v := p.TRC[c].Eval(float64(i) / 255)
+			t.lin8[c][i] = float32(v)
+			t.lin8i[c][i] = int32(math.Round(v * 65535))
+		}
+	}
+	for i := range 3 {
+		for j := range 3 {
+			t.mi[i][j] = int32(math.Round(max(-8, min(8, m[i][j])) * 4096))
 		}
 	}
 	return t
@@ -134,7 +145,8 @@ func index(v float32) int {
 // not modified). *image.RGBA, *image.NRGBA, *image.RGBA64 and
 // *image.NRGBA64 keep their type; other images (YCbCr, paletted, grey)
 // come back as *image.RGBA, or *image.RGBA64 when they have 16 bits.
-// Out-of-gamut colours are clipped. Cost: about 10 ns a pixel.
+// Out-of-gamut colours are clipped. Cost: about 16 ns of CPU a pixel at
+// 8 bits, 23 at 16 bits (BenchmarkConvert, CPU seconds over 200 runs).
 func (t *Transform) Convert(img image.Image) image.Image {
 	b := img.Bounds()
 	switch src := img.(type) {
@@ -182,7 +194,8 @@ func (t *Transform) convertInPlace(img draw.Image) image.Image {
 // premultiplied by alpha (image.RGBA).
 func (t *Transform) convert8(dst, src []uint8, sstride, dstride, w, h int, premul bool) {
 	enc, _ := encTables()
-	m := &t.m
+	m := &t.mi
+	lr, lg, lb := &t.lin8i[0], &t.lin8i[1], &t.lin8i[2]
 	for y := range h {
 		s := src[y*sstride : y*sstride+4*w]
 		d := dst[y*dstride : y*dstride+4*w]
@@ -198,10 +211,10 @@ func (t *Transform) convert8(dst, src []uint8, sstride, dstride, w, h int, premu
 				g8 = uint8((uint32(g8)*255 + uint32(a)/2) / uint32(a))
 				b8 = uint8((uint32(b8)*255 + uint32(a)/2) / uint32(a))
 			}
-			r, g, b := t.lin8[0][r8], t.lin8[1][g8], t.lin8[2][b8]
-			R := enc[index(m[0][0]*r+m[0][1]*g+m[0][2]*b)]
-			G := enc[index(m[1][0]*r+m[1][1]*g+m[1][2]*b)]
-			B := enc[index(m[2][0]*r+m[2][1]*g+m[2][2]*b)]
+			r, g, b := lr[r8], lg[g8], lb[b8]
+			R := enc[uint16(max(0, min(65535, (m[0][0]*r+m[0][1]*g+m[0][2]*b+2048)>>12)))]
+			G := enc[uint16(max(0, min(65535, (m[1][0]*r+m[1][1]*g+m[1][2]*b+2048)>>12)))]
+			B := enc[uint16(max(0, min(65535, (m[2][0]*r+m[2][1]*g+m[2][2]*b+2048)>>12)))]
 			if unpremul {
 				R = uint8((uint32(R)*uint32(a) + 127) / 255)
 				G = uint8((uint32(G)*uint32(a) + 127) / 255)
