@@ -9,6 +9,7 @@ import (
 	"image/png"
 	"math"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -257,6 +258,31 @@ func TestKeepMetadata(t *testing.T) {
 				t.Errorf("all lost the camera make")
 			}
 		})
+	}
+}
+
+// XMP too big for a JPEG segment (a PNG can hold any size) is left out
+// with a note; the image is still written.
+func TestKeepMetadataTooBig(t *testing.T) {
+	src, err := os.ReadFile("../testdata/formats/alpha.png")
+	if err != nil {
+		t.Fatal(err)
+	}
+	xmp := []byte(`<x:xmpmeta xmlns:x="adobe:ns:meta/"><!--` + strings.Repeat("x", 70000) + `--></x:xmpmeta>`)
+	big, err := meta.EmbedPNGExtra(src, xmp, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "big-xmp.png")
+	if err := os.WriteFile(path, big, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, res := encodeOne(t, path, stages.Output{Width: 16, Format: "jpeg", KeepMetadata: "all"})
+	if info := readMeta(t, out, "jpeg"); info.XMP != nil {
+		t.Errorf("XMP of %d bytes in a JPEG", len(info.XMP))
+	}
+	if len(res.Notes) != 1 || !strings.Contains(res.Notes[0], "XMP and IPTC were not kept") {
+		t.Errorf("notes %v, want one saying the XMP was not kept", res.Notes)
 	}
 }
 

@@ -106,8 +106,12 @@ func encodeAt(img image.Image, frames []image.Image, t Target, d *Decoded, c col
 		icc = nil
 	}
 	if f.EmbedXMP != nil && (xmp != nil || iptc != nil) {
-		if data, err = f.EmbedXMP(data, xmp, iptc); err != nil {
-			return nil, "", err
+		// Too big for the format (a JPEG segment holds 64 KiB): the image
+		// is still worth writing without them.
+		if withXMP, err := f.EmbedXMP(data, xmp, iptc); err == nil {
+			data = withXMP
+		} else {
+			note = strings.TrimPrefix(note+"; XMP and IPTC were not kept: "+err.Error(), "; ")
 		}
 	}
 	switch {

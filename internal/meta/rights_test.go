@@ -196,3 +196,18 @@ func TestXMPResetOrientation(t *testing.T) {
 		}
 	}
 }
+
+// A JPEG segment holds 64 KiB: bigger XMP or IPTC is refused, not cut.
+func TestEmbedJPEGExtraTooBig(t *testing.T) {
+	jpg, err := os.ReadFile("testdata/rights.jpg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	big := bytes.Repeat([]byte("x"), 70000)
+	if _, err := EmbedJPEGExtra(jpg, big, nil); err == nil {
+		t.Error("70000-byte XMP accepted")
+	}
+	if _, err := EmbedJPEGExtra(jpg, nil, big); err == nil {
+		t.Error("70000-byte IPTC accepted")
+	}
+}
