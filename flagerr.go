@@ -16,7 +16,7 @@ var keyFlags = map[string]string{
 	"output.width": "width", "output.height": "height", "output.fit": "fit", "output.anchor": "anchor",
 	"output.enlarge": "enlarge", "output.filter": "filter", "output.format": "format", "output.quality": "quality",
 	"output.progressive": "progressive", "output.lossless": "lossless", "output.background": "background",
-	"output.name": "name", "output.sharpen": "sharpen", "output.linear": "linear", "output.keep_metadata": "keep-metadata",
+	"output.name": "name", "output.sharpen": "sharpen", "output.linear": "linear", "output.keep_metadata": "keep-metadata", "output.colorspace": "colorspace",
 	"output.focal": "focal", "output.trim": "trim", "output.placeholder": "placeholder", "output.max_bytes": "max-bytes",
 	"decode.frames": "frames", "decode.max_pixels": "max-pixels", "decode.max_file_size": "max-file-size",
 	"decode.full_decode": "full-decode", "watch.settle": "settle",

@@ -154,7 +154,9 @@ func addFlags(f *pflag.FlagSet, cfg *pipeline.Config, o *options) {
 	f.Float64Var(&cfg.Output.Sharpen, "sharpen", 0, "unsharp mask `sigma` after resizing (0.5-1 suits thumbnails); 0 = off")
 	f.BoolVar(&cfg.Output.Linear, "linear", false, "resize in linear light (gamma-correct; about 3x slower resize)")
 	f.StringVar(&cfg.Decode.Frames, "frames", "all", "animated GIF or WebP to GIF or WebP: all frames (durations and loop kept) or first")
-	f.BoolVar(&cfg.Output.KeepMetadata, "keep-metadata", false, "copy EXIF (orientation reset) into JPEG outputs; by default it is stripped, the colour profile kept")
+	f.StringVar(&cfg.Output.Colorspace, "colorspace", "auto", "colour profiles: auto (convert to sRGB where the output format cannot carry the input's profile), srgb (always convert, no profile written) or keep")
+	f.StringVar(&cfg.Output.KeepMetadata, "keep-metadata", "none", "metadata copied into outputs: none, copyright (author and rights only) or all (EXIF with orientation reset, XMP, IPTC); bare --keep-metadata is all")
+	f.Lookup("keep-metadata").NoOptDefVal = "all"
 	f.StringSliceVar(&cfg.Formats, "formats", nil, "make every output in each of these formats from one decode, e.g. jpeg,webp (for <picture>; with --sizes, every size in every format)")
 	f.StringVar(&cfg.Manifest, "manifest", "", "write (and update) a JSON `file` listing every input's renditions, sizes, hashes, srcset and placeholder")
 	f.IntSliceVar(&o.sizes, "sizes", nil, "make several widths from one decode, e.g. 320,640,1280 (named {name}-{w}w.{ext}; widths wider than an image are left out)")

@@ -424,6 +424,48 @@ watch: {settle: 5s, ignore: ["x"]}
 	}
 }
 
+// --keep-metadata: bare means all (old scripts), =word picks, the config
+// file takes the words and the old booleans, and a flag wins over it.
+func TestKeepMetadataFlag(t *testing.T) {
+	for _, tc := range []struct {
+		file string
+		args []string
+		want string
+	}{
+		{"", []string{"dir"}, "none"},
+		{"", []string{"--keep-metadata", "dir"}, "all"},
+		{"", []string{"--keep-metadata=copyright", "dir"}, "copyright"},
+		{"output: {keep_metadata: true}", []string{"dir"}, "all"},
+		{"output: {keep_metadata: false}", []string{"dir"}, "none"},
+		{"output: {keep_metadata: copyright}", []string{"dir"}, "copyright"},
+		{"output: {keep_metadata: copyright}", []string{"--keep-metadata", "dir"}, "all"},
+		{"output: {colorspace: srgb}", []string{"dir"}, "none"},
+	} {
+		var cfg pipeline.Config
+		var o options
+		f := pflag.NewFlagSet("t", pflag.ContinueOnError)
+		addFlags(f, &cfg, &o)
+		args := append([]string{"-o", "out"}, tc.args...)
+		if tc.file != "" {
+			file := filepath.Join(t.TempDir(), "c.yaml")
+			os.WriteFile(file, []byte(tc.file+"\n"), 0o644)
+			args = append([]string{"-c", file}, args...)
+		}
+		if err := f.Parse(args); err != nil {
+			t.Fatal(err)
+		}
+		if err := applyConfig(f, &cfg, &o); err != nil {
+			t.Fatal(err)
+		}
+		if got := cfg.Output.WithDefaults().KeepMetadata; got != tc.want || f.Arg(0) != "dir" {
+			t.Errorf("%q %v: keep_metadata %q (args %v), want %q", tc.file, tc.args, got, f.Args(), tc.want)
+		}
+		if strings.Contains(tc.file, "srgb") && cfg.Output.Colorspace != "srgb" {
+			t.Errorf("%q: colorspace %q", tc.file, cfg.Output.Colorspace)
+		}
+	}
+}
+
 // A watch that cannot start exits 2 at once, saying which folder and what
 // to do: a typo in a service's unit must not watch nothing forever.
 func TestWatchNoFolder(t *testing.T) {

@@ -284,11 +284,12 @@ func (c *Config) baseRenditions() []stages.Output {
 		inherit(&o.Focal, d.Focal)
 		inherit(&o.Placeholder, d.Placeholder)
 		inherit(&o.MaxBytes, d.MaxBytes)
+		inherit(&o.Colorspace, d.Colorspace)
 		o.Trim = o.Trim || d.Trim
 		o.Linear = o.Linear || d.Linear
 		o.Lossless = o.Lossless || d.Lossless
 		o.Enlarge = o.Enlarge || d.Enlarge
-		o.KeepMetadata = o.KeepMetadata || d.KeepMetadata
+		inherit(&o.KeepMetadata, d.KeepMetadata)
 		o.Progressive = o.Progressive || d.Progressive
 		o.DropWider = o.DropWider || d.DropWider
 		out[i] = o

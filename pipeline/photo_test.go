@@ -7,7 +7,9 @@ import (
 	"image/color"
 	"image/jpeg"
 	"image/png"
+	"math"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -68,11 +70,126 @@ func TestICCProfileKept(t *testing.T) {
 			t.Errorf("%s: notes %v", format, res.Notes)
 		}
 	}
-	// Formats that cannot hold a profile say so in the result.
-	_, res := encodeOne(t, "../testdata/formats/display_p3.jpg", stages.Output{Width: 20, Format: "bmp"})
+	// With --colorspace keep, formats that cannot hold a profile say so in
+	// the result (auto converts the pixels instead: TestColorspace).
+	_, res := encodeOne(t, "../testdata/formats/display_p3.jpg", stages.Output{Width: 20, Format: "bmp", Colorspace: "keep"})
 	if len(res.Notes) != 1 || !strings.Contains(res.Notes[0], "colour profile") {
 		t.Errorf("bmp output: notes %v, want one about the colour profile", res.Notes)
 	}
+}
+
+// A Display P3 photo comes out in sRGB where its profile cannot go along
+// (auto) or when asked (srgb), with the colours of libvips' conversion
+// (display_p3.srgb.ref.png: vips icc_transform ... srgb --embedded), and
+// unconverted with its profile otherwise.
+func TestColorspace(t *testing.T) {
+	const src = "../testdata/formats/display_p3.jpg"
+	ref := decodeFile(t, "../testdata/formats/display_p3.srgb.ref.png")
+	for _, tc := range []struct {
+		colorspace, format string
+		converted          bool // pixels in sRGB, no profile written
+		minPSNR            float64
+	}{
+		{"", "bmp", true, 40}, // auto is the default
+		{"auto", "tiff", true, 40},
+		{"auto", "png", false, 0},
+		{"auto", "jpeg", false, 0},
+		{"srgb", "png", true, 40},
+		{"srgb", "jpeg", true, 38}, // quality 100, 4:4:4
+		{"srgb", "webp", true, 30},
+		{"keep", "bmp", false, 0},
+		{"keep", "png", false, 0},
+	} {
+		t.Run(tc.colorspace+"/"+tc.format, func(t *testing.T) {
+			out, res := encodeOne(t, src, stages.Output{Format: tc.format, Colorspace: tc.colorspace, Quality: 100})
+			got, _, err := image.Decode(bytes.NewReader(out))
+			if err != nil {
+				t.Fatal(err)
+			}
+			info := readMeta(t, out, tc.format)
+			p := psnrOf(got, ref)
+			if tc.converted {
+				if p < tc.minPSNR {
+					t.Errorf("%.1f dB from libvips' sRGB conversion, want >= %.0f", p, tc.minPSNR)
+				}
+				if info.ICC != nil {
+					t.Errorf("converted to sRGB but the output carries a %d-byte profile", len(info.ICC))
+				}
+				if len(res.Notes) != 0 {
+					t.Errorf("notes %v", res.Notes)
+				}
+				return
+			}
+			if p > 40 {
+				t.Errorf("%.1f dB from the sRGB conversion: converted, want the P3 pixels as they are", p)
+			}
+			if f := tc.format; (f == "png" || f == "jpeg") && info.ICC == nil {
+				t.Errorf("%s output lost the profile", f)
+			}
+		})
+	}
+	// GIF's generic palette adds more error than the colour shift (23 dB
+	// either way): the converted GIF must differ from the unconverted one,
+	// which alone gets the note.
+	autoGIF, res := encodeOne(t, src, stages.Output{Format: "gif"})
+	keepGIF, keepRes := encodeOne(t, src, stages.Output{Format: "gif", Colorspace: "keep"})
+	if bytes.Equal(autoGIF, keepGIF) || len(res.Notes) != 0 || len(keepRes.Notes) != 1 {
+		t.Errorf("GIF: auto and keep give the same file (%v), notes %v and %v", bytes.Equal(autoGIF, keepGIF), res.Notes, keepRes.Notes)
+	}
+	// 16 bits stay 16 bits through the conversion (ProPhoto, libvips'
+	// reference at --depth 16).
+	out, _ := encodeOne(t, "../internal/icc/testdata/prophoto16.png", stages.Output{Format: "png", Colorspace: "srgb"})
+	img, err := png.Decode(bytes.NewReader(out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := img.(*image.RGBA64); !ok {
+		t.Errorf("16-bit ProPhoto to sRGB PNG: %T, want *image.RGBA64", img)
+	}
+	if p := psnrOf(img, decodeFile(t, "../internal/icc/testdata/prophoto16_ref.png")); p < 40 {
+		t.Errorf("16-bit ProPhoto: %.1f dB from libvips' conversion, want >= 40", p)
+	}
+	// An sRGB profile is never converted, and auto drops it silently from
+	// formats that cannot carry it: nothing shifts.
+	_, res = encodeOne(t, "../testdata/photos/Painting-Colors_by__herobrine7gamer.jpg", stages.Output{Width: 64, Format: "bmp"})
+	if len(res.Notes) != 0 {
+		t.Errorf("sRGB input to BMP: notes %v", res.Notes)
+	}
+}
+
+func decodeFile(t *testing.T, name string) image.Image {
+	t.Helper()
+	f, err := os.Open(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, _, err := image.Decode(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return img
+}
+
+// psnrOf compares the RGB of two images of the same size, in dB.
+func psnrOf(a, b image.Image) float64 {
+	var sum float64
+	n := 0
+	ra, rb := a.Bounds(), b.Bounds()
+	for y := 0; y < ra.Dy(); y++ {
+		for x := 0; x < ra.Dx(); x++ {
+			r1, g1, b1, _ := a.At(ra.Min.X+x, ra.Min.Y+y).RGBA()
+			r2, g2, b2, _ := b.At(rb.Min.X+x, rb.Min.Y+y).RGBA()
+			for _, d := range []float64{float64(r1) - float64(r2), float64(g1) - float64(g2), float64(b1) - float64(b2)} {
+				sum += d * d
+				n++
+			}
+		}
+	}
+	if sum == 0 {
+		return 99
+	}
+	return 10 * math.Log10(65535*65535*float64(n)/sum)
 }
 
 // EXIF holds GPS positions: stripped by default, copied with
@@ -87,10 +204,85 @@ func TestEXIFPolicy(t *testing.T) {
 	if info := readMeta(t, out, "jpeg"); info.EXIF != nil {
 		t.Errorf("EXIF kept by default (%d bytes)", len(info.EXIF))
 	}
-	out, _ = encodeOne(t, "../testdata/orientation/Landscape_6.jpg", stages.Output{Width: 20, KeepMetadata: true})
+	out, _ = encodeOne(t, "../testdata/orientation/Landscape_6.jpg", stages.Output{Width: 20, KeepMetadata: "all"})
 	info := readMeta(t, out, "jpeg")
 	if info.EXIF == nil || info.Orientation != 1 {
 		t.Errorf("--keep-metadata: EXIF %d bytes, orientation %d; want EXIF with orientation 1", len(info.EXIF), info.Orientation)
+	}
+}
+
+// --keep-metadata none|copyright|all into each format that carries
+// metadata, from a photo tagged with EXIF (GPS), XMP and IPTC.
+func TestKeepMetadata(t *testing.T) {
+	const src = "../internal/meta/testdata/rights.jpg"
+	for _, tc := range []struct {
+		keep, format string
+		exif, xmp    bool
+		iptc         bool
+	}{
+		{"", "jpeg", false, false, false},
+		{"none", "png", false, false, false},
+		{"all", "jpeg", true, true, true},
+		{"all", "png", true, true, false},
+		{"all", "webp", true, true, false},
+		{"true", "jpeg", true, true, true}, // the config file's old boolean
+		{"copyright", "jpeg", true, true, true},
+		{"copyright", "png", true, true, false},
+		{"copyright", "webp", true, true, false},
+	} {
+		t.Run(tc.keep+"/"+tc.format, func(t *testing.T) {
+			out, _ := encodeOne(t, src, stages.Output{Width: 16, Format: tc.format, KeepMetadata: tc.keep})
+			info := readMeta(t, out, tc.format)
+			if (info.EXIF != nil) != tc.exif || (info.XMP != nil) != tc.xmp || (info.IPTC != nil) != tc.iptc {
+				t.Fatalf("EXIF %d, XMP %d, IPTC %d bytes; want EXIF %v, XMP %v, IPTC %v",
+					len(info.EXIF), len(info.XMP), len(info.IPTC), tc.exif, tc.xmp, tc.iptc)
+			}
+			if info.EXIF != nil && info.Orientation > 1 {
+				t.Errorf("orientation %d kept on upright pixels", info.Orientation)
+			}
+			all := string(info.EXIF) + string(info.XMP) + string(info.IPTC)
+			if tc.exif && !strings.Contains(all, "Ada Lovelace") {
+				t.Errorf("the author is gone")
+			}
+			if tc.keep == "copyright" {
+				for _, gone := range []string{"TestCam", "Paris", "tower", "GPS"} {
+					if strings.Contains(all, gone) {
+						t.Errorf("copyright keeps %q", gone)
+					}
+				}
+				if meta.Orientation(info.EXIF) != 0 {
+					t.Errorf("copyright EXIF has an orientation")
+				}
+			}
+			if tc.keep == "all" && !strings.Contains(all, "TestCam") {
+				t.Errorf("all lost the camera make")
+			}
+		})
+	}
+}
+
+// XMP too big for a JPEG segment (a PNG can hold any size) is left out
+// with a note; the image is still written.
+func TestKeepMetadataTooBig(t *testing.T) {
+	src, err := os.ReadFile("../testdata/formats/alpha.png")
+	if err != nil {
+		t.Fatal(err)
+	}
+	xmp := []byte(`<x:xmpmeta xmlns:x="adobe:ns:meta/"><!--` + strings.Repeat("x", 70000) + `--></x:xmpmeta>`)
+	big, err := meta.EmbedPNGExtra(src, xmp, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "big-xmp.png")
+	if err := os.WriteFile(path, big, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, res := encodeOne(t, path, stages.Output{Width: 16, Format: "jpeg", KeepMetadata: "all"})
+	if info := readMeta(t, out, "jpeg"); info.XMP != nil {
+		t.Errorf("XMP of %d bytes in a JPEG", len(info.XMP))
+	}
+	if len(res.Notes) != 1 || !strings.Contains(res.Notes[0], "XMP and IPTC were not kept") {
+		t.Errorf("notes %v, want one saying the XMP was not kept", res.Notes)
 	}
 }
 

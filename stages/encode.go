@@ -13,7 +13,6 @@ import (
 	"strings"
 
 	"github.com/imgpipe/imgpipe/internal/format"
-	"github.com/imgpipe/imgpipe/internal/meta"
 )
 
 // Encoded is an input with one file's bytes per target, in target order.
@@ -25,8 +24,8 @@ type Encoded struct {
 
 // Encode returns the encode stage: images are flattened where the format
 // has no alpha, kept grey if the source was, and encoded with the colour
-// profile (and, with KeepMetadata, EXIF) where the format holds them; a
-// {hash} in a target's name is filled in.
+// profile (and, with KeepMetadata, EXIF, XMP and IPTC) where the format
+// holds them; a {hash} in a target's name is filled in.
 func Encode() func(context.Context, *Resized) (*Encoded, error) {
 	return func(ctx context.Context, r *Resized) (*Encoded, error) {
 		out := &Encoded{Decoded: r.Decoded, Files: make([][]byte, len(r.Images))}
@@ -34,6 +33,7 @@ func Encode() func(context.Context, *Resized) (*Encoded, error) {
 		if a := r.Decoded.anim; a != nil && a.Truncated != "" {
 			out.Notes = append(out.Notes, a.Truncated)
 		}
+		var ic inputColour
 		for i, img := range r.Images {
 			if err := ctx.Err(); err != nil {
 				return nil, err
@@ -43,7 +43,9 @@ func Encode() func(context.Context, *Resized) (*Encoded, error) {
 			if r.Anim != nil {
 				frames = r.Anim[i]
 			}
-			data, note, err := encodeOne(img, frames, t, r.Decoded)
+			c := ic.colourFor(t, r.Decoded)
+			img, frames = c.convert(img, frames)
+			data, note, err := encodeOne(img, frames, t, r.Decoded, c)
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", t.Name, err)
 			}
@@ -60,16 +62,17 @@ func Encode() func(context.Context, *Resized) (*Encoded, error) {
 	}
 }
 
-func encodeOne(img image.Image, frames []image.Image, t Target, d *Decoded) ([]byte, string, error) {
-	data, note, err := encodeAt(img, frames, t, d)
+func encodeOne(img image.Image, frames []image.Image, t Target, d *Decoded, c colour) ([]byte, string, error) {
+	data, note, err := encodeAt(img, frames, t, d, c)
 	if err != nil || t.Output.MaxBytes <= 0 || int64(len(data)) <= t.Output.MaxBytes || !hasQuality(t) {
 		return data, note, err
 	}
-	return fitBytes(img, frames, t, d)
+	return fitBytes(img, frames, t, d, c)
 }
 
-// encodeAt encodes img (or frames) for t at t.Output.Quality.
-func encodeAt(img image.Image, frames []image.Image, t Target, d *Decoded) ([]byte, string, error) {
+// encodeAt encodes img (or frames) for t at t.Output.Quality, with c's
+// profile and palette.
+func encodeAt(img image.Image, frames []image.Image, t Target, d *Decoded, c colour) ([]byte, string, error) {
 	f := format.ByName(t.Format)
 	if f == nil || !f.Writable() {
 		return nil, "", fmt.Errorf("%w: cannot write %s", ErrUnsupportedFormat, t.Format)
@@ -84,9 +87,15 @@ func encodeAt(img image.Image, frames []image.Image, t Target, d *Decoded) ([]by
 	var buf bytes.Buffer
 	var err error
 	o := format.EncodeOptions{Quality: t.Output.Quality, Progressive: t.Output.Progressive,
-		Lossless: t.Output.Lossless, Palette: d.palette}
+		Lossless: t.Output.Lossless, Palette: c.palette}
 	if len(frames) > 1 && f.EncodeFrames != nil {
-		err = f.EncodeFrames(&buf, frames, d.anim, o)
+		a := d.anim
+		if c.tr != nil && a != nil && a.Palette != nil { // frames in sRGB: so their palette
+			cp := *a
+			cp.Palette = convertPalette(a.Palette, c.tr)
+			a = &cp
+		}
+		err = f.EncodeFrames(&buf, frames, a, o)
 	} else {
 		err = f.Encode(&buf, img, o)
 	}
@@ -94,22 +103,29 @@ func encodeAt(img image.Image, frames []image.Image, t Target, d *Decoded) ([]by
 		return nil, "", err
 	}
 	data := buf.Bytes()
-	icc, exif, note := d.Meta.ICC, []byte(nil), ""
-	if t.Output.KeepMetadata && d.Meta.EXIF != nil {
-		exif = meta.ResetOrientation(d.Meta.EXIF)
-	}
+	icc, note := c.icc, ""
+	exif, xmp, iptc := metadataFor(t, d.Meta)
 	if space := iccSpace(icc); icc != nil && space != outputSpace(d) {
 		// A CMYK profile on RGB pixels would shift every colour: drop it.
 		note = fmt.Sprintf("the input's %s colour profile does not fit the %s output and was dropped; colours were converted without colour management",
 			strings.TrimSpace(space), strings.TrimSpace(outputSpace(d)))
 		icc = nil
 	}
+	if f.EmbedXMP != nil && (xmp != nil || iptc != nil) {
+		// Too big for the format (a JPEG segment holds 64 KiB): the image
+		// is still worth writing without them.
+		if withXMP, err := f.EmbedXMP(data, xmp, iptc); err == nil {
+			data = withXMP
+		} else {
+			note = strings.TrimPrefix(note+"; XMP and IPTC were not kept: "+err.Error(), "; ")
+		}
+	}
 	switch {
 	case f.Embed != nil:
 		if icc != nil || exif != nil {
 			data, err = f.Embed(data, icc, exif)
 		}
-	case icc != nil && note == "":
+	case icc != nil && note == "" && !c.srgb:
 		note = fmt.Sprintf("%s cannot carry the input's colour profile: colours may shift in colour-managed viewers", t.Format)
 	}
 	return data, note, err

@@ -22,7 +22,7 @@ func hasQuality(t Target) bool {
 // metadata included, fits in t.Output.MaxBytes: about log2(quality)
 // encodes of the output-sized image, 7 from 85. When even quality 1 does
 // not fit, that smallest file is kept and the note says so.
-func fitBytes(img image.Image, frames []image.Image, t Target, d *Decoded) ([]byte, string, error) {
+func fitBytes(img image.Image, frames []image.Image, t Target, d *Decoded, c colour) ([]byte, string, error) {
 	limit := t.Output.MaxBytes
 	var best []byte
 	var bestNote string
@@ -34,7 +34,7 @@ func fitBytes(img image.Image, frames []image.Image, t Target, d *Decoded) ([]by
 		q := (lo + hi) / 2
 		tq := t
 		tq.Output.Quality = q
-		data, note, err := encodeAt(img, frames, tq, d)
+		data, note, err := encodeAt(img, frames, tq, d, c)
 		if err != nil {
 			return nil, "", err
 		}

@@ -54,9 +54,15 @@ type Output struct {
 	// {name} {ext} {format}, {width} {height} (the output's size), {w} {h}
 	// (the size asked for), {hash} (of the bytes). Default "{name}.{ext}".
 	Name string `yaml:"name"`
-	// KeepMetadata keeps EXIF (orientation reset); by default it is
-	// stripped (it can hold GPS positions) and the colour profile kept.
-	KeepMetadata bool `yaml:"keep_metadata"`
+	// Colorspace is auto (default: pixels converted to sRGB when the
+	// format cannot carry the input's profile), srgb (always converted,
+	// written without a profile) or keep (never converted).
+	Colorspace string `yaml:"colorspace"`
+	// KeepMetadata is none (default: EXIF, XMP and IPTC stripped, as they
+	// can hold GPS positions), copyright (only the author and rights
+	// fields) or all (EXIF with the orientation reset, XMP, IPTC). In
+	// config files true and false mean all and none.
+	KeepMetadata string `yaml:"keep_metadata"`
 	// Placeholder is blurhash, thumbhash or lqip: a stand-in for the page.
 	Placeholder string `yaml:"placeholder"`
 	// DropWider leaves the rendition out for an image narrower than Width.
@@ -86,6 +92,8 @@ func (o Output) WithDefaults() Output {
 	set(&o.Format, defaultFormat)
 	set(&o.Background, "white")
 	set(&o.Name, defaultName)
+	set(&o.Colorspace, colorAuto)
+	o.KeepMetadata = metadataPolicy(o.KeepMetadata)
 	if o.Quality == 0 {
 		o.Quality = defaultQuality
 	}
@@ -132,6 +140,12 @@ func (o Output) Validate(prefix string) error {
 	}
 	if !oneOf(o.Placeholder, "", PlaceholderBlurHash, PlaceholderLQIP, PlaceholderThumbHash) {
 		return bad("placeholder", "must be blurhash, thumbhash or lqip, got %q", o.Placeholder)
+	}
+	if !oneOf(o.KeepMetadata, metaNone, metaCopyright, metaAll) {
+		return bad("keep_metadata", "must be none, copyright or all (true: all, false: none), got %q", o.KeepMetadata)
+	}
+	if !oneOf(o.Colorspace, colorAuto, colorSRGB, colorKeep) {
+		return bad("colorspace", "must be auto, srgb or keep, got %q", o.Colorspace)
 	}
 	if _, err := parseColor(o.Background); err != nil {
 		return bad("background", "%v", err)

@@ -116,7 +116,7 @@ func sameResize(done []Target, t Target) int {
 	key := func(t Target) (Target, bool, bool) {
 		o := t.Output
 		o.Format, o.Quality, o.Progressive, o.Lossless, o.MaxBytes = "", 0, false, false, 0
-		o.Name, o.KeepMetadata, o.Placeholder, o.DropWider, o.Focal = "", false, "", false, nil
+		o.Name, o.KeepMetadata, o.Placeholder, o.DropWider, o.Focal = "", "", "", false, nil
 		k := Target{Output: o, Width: t.Width, Height: t.Height, Crop: t.Crop, Place: t.Place}
 		f := format.ByName(t.Format)
 		if f == nil {

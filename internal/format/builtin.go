@@ -36,7 +36,7 @@ func init() {
 		Encode: func(w io.Writer, img image.Image, o EncodeOptions) error {
 			return ijpeg.Encode(w, img, &ijpeg.EncodeOptions{Quality: o.Quality, Progressive: o.Progressive})
 		},
-		Embed: meta.EmbedJPEG, YCbCr: true,
+		Embed: meta.EmbedJPEG, EmbedXMP: meta.EmbedJPEGExtra, YCbCr: true,
 		FallbackHolds: jpegFallbackHolds,
 		// The encoder's coefficients (up to 6.4 bytes a pixel, at most 32
 		// MB) and, from RGB, its YCbCr planes (3 bytes).
@@ -49,7 +49,7 @@ func init() {
 		Encode: func(w io.Writer, img image.Image, _ EncodeOptions) error {
 			return (&png.Encoder{CompressionLevel: png.DefaultCompression}).Encode(w, img)
 		},
-		Embed: meta.EmbedPNG,
+		Embed: meta.EmbedPNG, EmbedXMP: meta.EmbedPNGExtra,
 		Alpha: true, Deep: true,
 	})
 	register(&Format{
@@ -89,7 +89,7 @@ func init() {
 		Encode: func(w io.Writer, img image.Image, o EncodeOptions) error {
 			return iwebp.Encode(w, img, &iwebp.Options{Quality: o.Quality, Lossless: o.Lossless})
 		},
-		Embed: iwebp.Embed, Alpha: true, YCbCr: true,
+		Embed: iwebp.Embed, EmbedXMP: iwebp.EmbedXMP, Alpha: true, YCbCr: true,
 		EncodeFrames: encodeWebPFrames, // animated WebP is read as webp-anim
 		// Measured peaks (heap in use, 1600x1000 photo): lossy 7-8 bytes
 		// a pixel (planes, reconstruction, quantised coefficients), lossless

@@ -53,6 +53,10 @@ type Format struct {
 	// Embed adds a colour profile and EXIF to an encoded file; nil when the
 	// format cannot carry them (they are then dropped, with a note).
 	Embed func(file, icc, exif []byte) ([]byte, error)
+	// EmbedXMP adds an XMP packet and IPTC records to an encoded file (the
+	// formats that have no place for IPTC ignore it); nil when the format
+	// carries neither. Called before Embed.
+	EmbedXMP func(file, xmp, iptc []byte) ([]byte, error)
 
 	// Alpha: the format stores transparency. Outputs in formats without it
 	// are flattened onto a background.

@@ -33,7 +33,8 @@ func FuzzRead(f *testing.F) {
 			if err != nil {
 				t.Fatalf("%s plain: %v", format, err)
 			}
-			if a.Orientation != b.Orientation || !bytes.Equal(a.ICC, b.ICC) || !bytes.Equal(a.EXIF, b.EXIF) || a.AdobeTransform != b.AdobeTransform {
+			if a.Orientation != b.Orientation || !bytes.Equal(a.ICC, b.ICC) || !bytes.Equal(a.EXIF, b.EXIF) || a.AdobeTransform != b.AdobeTransform ||
+				!bytes.Equal(a.XMP, b.XMP) || !bytes.Equal(a.IPTC, b.IPTC) {
 				t.Fatalf("%s: seekable and plain readers disagree", format)
 			}
 			if a.Orientation < 0 || a.Orientation > 8 {
@@ -98,6 +99,47 @@ func FuzzOrientation(f *testing.F) {
 		// Reset is idempotent.
 		if !bytes.Equal(ResetOrientation(r), r) {
 			t.Fatal("ResetOrientation not idempotent")
+		}
+	})
+}
+
+// FuzzCopyright feeds arbitrary blocks to the copyright filters: they
+// never panic, and what they make holds only what they promise.
+func FuzzCopyright(f *testing.F) {
+	for _, ext := range []string{"jpg", "png", "webp"} {
+		b, _ := os.ReadFile("testdata/rights." + ext)
+		info, _ := Read(bytes.NewReader(b), ext)
+		f.Add(info.EXIF, info.XMP, info.IPTC)
+	}
+	f.Fuzz(func(t *testing.T, exif, xmp, iptc []byte) {
+		if e := CopyrightEXIF(exif); e != nil {
+			r, ok := newTIFFReader(byteSource(e))
+			if !ok {
+				t.Fatalf("CopyrightEXIF made no TIFF: %q", e)
+			}
+			entries, next := r.ifd(r.ifd0)
+			if len(entries) == 0 || len(entries) > 2 || next < 0 {
+				t.Fatalf("CopyrightEXIF: %d entries", len(entries))
+			}
+			for _, en := range entries {
+				if en.tag != tagArtist && en.tag != tagCopyright {
+					t.Fatalf("CopyrightEXIF kept tag %x", en.tag)
+				}
+			}
+		}
+		if x := CopyrightXMP(xmp); x != nil && !bytes.Contains(x, []byte("<?xpacket end")) {
+			t.Fatalf("CopyrightXMP: no packet: %q", x)
+		}
+		out := CopyrightIPTC(iptc)
+		for len(out) >= 5 {
+			rec, ds, n := out[1], out[2], int(out[3])<<8|int(out[4])
+			if !(rec == 1 && ds == 90 || rec == 2 && (ds == 0 || ds == 80 || ds == 110 || ds == 116)) {
+				t.Fatalf("CopyrightIPTC kept %d:%d", rec, ds)
+			}
+			out = out[5+n:]
+		}
+		if len(out) != 0 {
+			t.Fatalf("CopyrightIPTC: %d bytes left over", len(out))
 		}
 	})
 }

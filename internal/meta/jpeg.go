@@ -15,6 +15,7 @@ const (
 	mAPP0  = 0xE0
 	mAPP1  = 0xE1
 	mAPP2  = 0xE2
+	mAPP13 = 0xED
 	mAPP14 = 0xEE
 )
 
@@ -79,7 +80,7 @@ func readJPEG(r io.Reader, info *Info) error {
 		}
 		n -= 2
 		switch m {
-		case mAPP1, mAPP2, mAPP14:
+		case mAPP1, mAPP2, mAPP13, mAPP14:
 		default:
 			if err := skip(r, int64(n)); err != nil {
 				return err
@@ -92,9 +93,16 @@ func readJPEG(r io.Reader, info *Info) error {
 		}
 		switch m {
 		case mAPP1:
-			if info.EXIF == nil && bytes.HasPrefix(p, exifHeader) {
+			switch {
+			case info.EXIF == nil && bytes.HasPrefix(p, exifHeader):
 				info.EXIF = p[len(exifHeader):]
 				info.Orientation = Orientation(info.EXIF)
+			case info.XMP == nil && bytes.HasPrefix(p, xmpHeader):
+				info.XMP = p[len(xmpHeader):]
+			}
+		case mAPP13:
+			if info.IPTC == nil && bytes.HasPrefix(p, photoshopHeader) {
+				info.IPTC = iptcFromIRB(p[len(photoshopHeader):])
 			}
 		case mAPP2:
 			// A valid profile has at most 255 chunks; ignore anything

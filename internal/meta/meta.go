@@ -37,6 +37,11 @@ type Info struct {
 	// for TIFF files (whose metadata is the file structure itself) and for
 	// formats that carry no EXIF.
 	EXIF []byte
+	// XMP is the XMP packet (JPEG APP1, PNG iTXt XML:com.adobe.xmp, WebP
+	// XMP chunk, TIFF tag 700); IPTC the IPTC-NAA records (JPEG APP13
+	// Photoshop resource 0x0404, TIFF tag 33723). Nil when absent (the
+	// extended XMP of a JPEG's further APP1 segments is not read).
+	XMP, IPTC []byte
 	// AdobeTransform is the JPEG APP14 Adobe transform byte (0 = RGB/CMYK,
 	// 1 = YCbCr, 2 = YCCK), or -1 when there is no Adobe segment (always -1
 	// for formats other than JPEG).

@@ -19,7 +19,7 @@ func readWebP(r io.Reader, info *Info) error {
 	}
 	end := int64(binary.LittleEndian.Uint32(hdr[4:8])) + 8
 	pos := int64(12)
-	wantEXIF, wantICC := false, false
+	wantEXIF, wantICC, wantXMP := false, false, false
 	first := true
 	var ch [8]byte
 	for pos+8 <= end {
@@ -45,6 +45,7 @@ func readWebP(r io.Reader, info *Info) error {
 			pos += padded
 			wantICC = flags[0]&0x20 != 0
 			wantEXIF = flags[0]&0x08 != 0
+			wantXMP = flags[0]&0x04 != 0
 			continue
 		}
 		switch {
@@ -70,13 +71,23 @@ func readWebP(r io.Reader, info *Info) error {
 			if err := skip(r, n&1); err != nil {
 				return err
 			}
+		case fourcc == "XMP " && info.XMP == nil && n <= maxXMP:
+			b, err := readN(r, n)
+			if err != nil {
+				return err
+			}
+			info.XMP = b
+			wantXMP = false
+			if err := skip(r, n&1); err != nil {
+				return err
+			}
 		default:
 			if err := skip(r, padded); err != nil {
 				return err
 			}
 		}
 		pos += padded
-		if !wantEXIF {
+		if !wantEXIF && !wantXMP {
 			switch fourcc {
 			case "VP8 ", "VP8L", "ANMF", "ALPH", "ANIM":
 				// Image data reached and no EXIF expected after it.

@@ -36,7 +36,7 @@ func readPNG(r io.Reader, info *Info) error {
 		switch typ {
 		case "IDAT", "IEND":
 			return nil
-		case "iCCP", "eXIf":
+		case "iCCP", "eXIf", "iTXt":
 		default:
 			if err := skip(r, n+4); err != nil { // data + CRC
 				return err
@@ -47,7 +47,7 @@ func readPNG(r io.Reader, info *Info) error {
 		if typ == "eXIf" {
 			limit = maxEXIF
 		}
-		if n > limit || (typ == "iCCP" && haveICC) || (typ == "eXIf" && haveEXIF) {
+		if n > limit || (typ == "iCCP" && haveICC) || (typ == "eXIf" && haveEXIF) || (typ == "iTXt" && info.XMP != nil) {
 			if err := skip(r, n+4); err != nil {
 				return err
 			}
@@ -72,6 +72,8 @@ func readPNG(r io.Reader, info *Info) error {
 			haveEXIF = true
 			info.EXIF = data
 			info.Orientation = Orientation(data)
+		case "iTXt":
+			info.XMP = xmpFromITXt(data)
 		}
 	}
 }

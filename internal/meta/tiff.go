@@ -317,11 +317,23 @@ func readTIFF(r io.Reader, info *Info) error {
 		entries, nextPos := t.ifd(t.ifd0)
 		info.Orientation = t.orientation(entries, nextPos)
 		for _, e := range entries {
-			if e.tag == tagICC && (e.typ == 1 || e.typ == 7) && e.valPos >= 0 && e.count <= maxICC {
+			if e.valPos < 0 {
+				continue
+			}
+			size := e.count * typeSize(e.typ) // IPTC is often written as LONGs
+			switch {
+			case e.tag == tagICC && (e.typ == 1 || e.typ == 7) && e.count <= maxICC:
 				if icc := src.at(e.valPos, int64(e.count)); uint64(len(icc)) == e.count {
 					info.ICC = icc
 				}
-				break
+			case e.tag == tagXMP && (e.typ == 1 || e.typ == 7) && e.count <= maxXMP:
+				if b := src.at(e.valPos, int64(e.count)); uint64(len(b)) == e.count {
+					info.XMP = b
+				}
+			case e.tag == tagIPTC && (e.typ == 1 || e.typ == 4 || e.typ == 7) && size <= maxXMP:
+				if b := src.at(e.valPos, int64(size)); uint64(len(b)) == size {
+					info.IPTC = b
+				}
 			}
 		}
 	}

@@ -507,7 +507,7 @@ func SettingsOf(o stages.Output, d stages.DecodeOptions) Settings {
 		"enlarge", strconv.FormatBool(o.Enlarge), "format", o.Format, "quality", strconv.Itoa(o.Quality),
 		"progressive", strconv.FormatBool(o.Progressive), "lossless", strconv.FormatBool(o.Lossless),
 		"filter", o.Filter, "sharpen", strconv.FormatFloat(o.Sharpen, 'g', -1, 64),
-		"linear", strconv.FormatBool(o.Linear), "keep_metadata", strconv.FormatBool(o.KeepMetadata),
+		"linear", strconv.FormatBool(o.Linear), "keep_metadata", keepMetadata(o.KeepMetadata),
 		"background", o.Background, "name", o.Name, "frames", frames,
 		"full_decode", strconv.FormatBool(d.FullDecode), "ignore_orientation", strconv.FormatBool(d.IgnoreOrientation),
 		"codec", CodecVersion,
@@ -519,6 +519,9 @@ func SettingsOf(o stages.Output, d stages.DecodeOptions) Settings {
 	}
 	if o.Trim {
 		kv = append(kv, "trim", "true")
+	}
+	if o.Colorspace != "auto" { // auto, the default, came with it: recorded when not
+		kv = append(kv, "colorspace", o.Colorspace)
 	}
 	if o.MaxBytes > 0 {
 		kv = append(kv, "max_bytes", strconv.FormatInt(o.MaxBytes, 10))
@@ -535,6 +538,18 @@ func SettingsOf(o stages.Output, d stages.DecodeOptions) Settings {
 	sum := sha256.Sum256(s.js)
 	s.Hash = hex.EncodeToString(sum[:8])
 	return s
+}
+
+// keepMetadata records KeepMetadata as the boolean it was (none: false,
+// all: true), so outputs made before it took words stay up to date.
+func keepMetadata(policy string) string {
+	switch policy {
+	case "none":
+		return "false"
+	case "all":
+		return "true"
+	}
+	return policy
 }
 
 // diff says what changed from old to s: "width 300 -> 800, quality 85 -> 70".

@@ -11,12 +11,27 @@ var errNotWebP = errors.New("webp: not a WebP file")
 // Embed returns file (a WebP, still or animated, as Encode or EncodeAll
 // writes) with icc and exif
 // (either may be nil) in ICCP and EXIF chunks of an extended (VP8X)
-// container, replacing any the file had. It copies the file once.
+// container, replacing any the file had, and keeps its XMP chunk. It
+// copies the file once.
 func Embed(file, icc, exif []byte) ([]byte, error) {
+	return embed(file, container{icc: icc, exif: exif}, false)
+}
+
+// EmbedXMP returns file (a WebP, still or animated) with xmp in an XMP chunk, keeping
+// its ICCP and EXIF chunks. WebP has no place for IPTC: iptc is ignored.
+func EmbedXMP(file, xmp, _ []byte) ([]byte, error) {
+	if len(xmp) == 0 {
+		return file, nil
+	}
+	return embed(file, container{xmp: xmp}, true)
+}
+
+// embed lays file's image out again with c's metadata; keep: the file's
+// own ICCP and EXIF chunks are kept.
+func embed(file []byte, c container, keep bool) ([]byte, error) {
 	if len(file) < 12 || string(file[0:4]) != "RIFF" || string(file[8:12]) != "WEBP" {
 		return nil, errNotWebP
 	}
-	c := container{icc: icc, exif: exif}
 	var vp8x []byte
 	for rest := file[12:]; len(rest) >= 8; {
 		size := int(binary.LittleEndian.Uint32(rest[4:]))
@@ -36,6 +51,18 @@ func Embed(file, icc, exif []byte) ([]byte, error) {
 			c.anim = data
 		case "ANMF":
 			c.frames = append(c.frames, data)
+		case "ICCP":
+			if keep {
+				c.icc = data
+			}
+		case "EXIF":
+			if keep {
+				c.exif = data
+			}
+		case "XMP ":
+			if c.xmp == nil {
+				c.xmp = data
+			}
 		}
 	}
 	if (c.anim == nil) != (c.frames == nil) {

@@ -137,16 +137,17 @@ type container struct {
 	icc, exif []byte
 	anim      []byte   // ANIM chunk payload, for an animation
 	frames    [][]byte // ANMF chunk payloads, for an animation
+	xmp       []byte
 }
 
 // bytes lays the file out: the simple format (RIFF, WEBP, one image chunk)
 // when nothing else is needed, else VP8X, ICCP, ALPH and the image (or
 // ANIM and the ANMF frames), EXIF, in the order the container spec (RFC
-// 9649) requires.
+// 9649) requires, then XMP.
 func (c *container) bytes() []byte {
 	var body bytes.Buffer
 	body.WriteString("WEBP")
-	if c.alph != nil || len(c.icc) > 0 || len(c.exif) > 0 || c.anim != nil {
+	if c.alph != nil || len(c.icc) > 0 || len(c.exif) > 0 || c.anim != nil || len(c.xmp) > 0 {
 		var x [10]byte
 		if len(c.icc) > 0 {
 			x[0] |= 0x20
@@ -156,6 +157,9 @@ func (c *container) bytes() []byte {
 		}
 		if len(c.exif) > 0 {
 			x[0] |= 0x08
+		}
+		if len(c.xmp) > 0 {
+			x[0] |= 0x04
 		}
 		if c.anim != nil {
 			x[0] |= 0x02
@@ -179,6 +183,9 @@ func (c *container) bytes() []byte {
 		}
 		if len(c.exif) > 0 {
 			chunk(&body, "EXIF", c.exif)
+		}
+		if len(c.xmp) > 0 {
+			chunk(&body, "XMP ", c.xmp)
 		}
 	} else {
 		chunk(&body, c.fourCC, c.image)
