@@ -2,10 +2,10 @@ package band
 
 import (
 	"bufio"
-	"compress/zlib"
 	"context"
 	"encoding/binary"
 	"fmt"
+	"github.com/klauspost/compress/zlib"
 	"hash"
 	"hash/crc32"
 	"image/color"
