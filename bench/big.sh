@@ -28,7 +28,6 @@ mapfile -t files < <(cd "$dir" && ls big-* 2>/dev/null | grep -v '\.v$' || true)
 
 printf '%-24s %-9s %8s %8s %8s %8s  %s\n' file tool wall_s cpu_s rss_MB luma_dB note
 for f in "${files[@]}"; do
-  stem=${f%.*}
   : >"$tmp/t.imgpipe"
   : >"$tmp/t.vips"
   note_i="" note_v=""
@@ -45,11 +44,11 @@ for f in "${files[@]}"; do
   done
   for tool in imgpipe vips; do
     out=$tmp/vips.png note=$note_v
-    if [ $tool = imgpipe ]; then out=$tmp/out/$stem.png note=$note_i; fi
+    if [ $tool = imgpipe ]; then out=$(ls "$tmp"/out/*.png 2>/dev/null | head -1) note=$note_i; fi
     db=-
     if [ -f "$out" ] && [ -z "$note" ]; then
       w=$(vipsheader -f width "$out") h=$(vipsheader -f height "$out")
-      ref=$tmp/ref-${stem}-${w}x${h}.png
+      ref=$tmp/ref-${f}-${w}x${h}.png
       if [ ! -f "$ref" ]; then
         W=$(vipsheader -f width "$dir/$f") H=$(vipsheader -f height "$dir/$f")
         vips reduce "$dir/$f" "$ref" "$(awk -v a="$W" -v b="$w" 'BEGIN { print a / b }')" \
