@@ -216,3 +216,38 @@ func TestStreamedTruncatedAndCancelled(t *testing.T) {
 		})
 	}
 }
+
+// An image read in bands allocates its window and outputs, not its
+// pixels: a 3000x2000 PNG (24 MB as RGBA) resized to 300 px wide
+// allocates under 4 MiB, where the whole decode allocates its 24 MB.
+func TestStreamedAllocatesLittle(t *testing.T) {
+	img := image.NewRGBA(image.Rect(0, 0, 3000, 2000))
+	for y := 0; y < 2000; y++ {
+		for x := 0; x < 3000; x++ {
+			i := img.PixOffset(x, y)
+			img.Pix[i], img.Pix[i+1], img.Pix[i+2], img.Pix[i+3] = uint8(x), uint8(y), uint8(x^y), 255
+		}
+	}
+	var b bytes.Buffer
+	if err := (&png.Encoder{CompressionLevel: png.BestSpeed}).Encode(&b, img); err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(t.TempDir(), "big.png")
+	if err := os.WriteFile(p, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		above    int64
+		min, max uint64
+	}{{0, 0, 4 << 20}, {math.MaxInt64, 24_000_000, math.MaxUint64}} {
+		streamAll(t, tc.above)
+		var err error
+		_, alloc := cost(func() { _, err = decodeFile(t, p, decodeOpts{Outputs: []Output{{Width: 300}}}) })
+		if err != nil {
+			t.Fatal(err)
+		}
+		if alloc < tc.min || alloc > tc.max {
+			t.Errorf("streamAbove %d: allocated %d bytes, want %d to %d", tc.above, alloc, tc.min, tc.max)
+		}
+	}
+}
