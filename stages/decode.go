@@ -105,7 +105,7 @@ func Decode(opts DecodeOptions,
 		reserve = func(context.Context, int64) (func(), error) { return func() {}, nil }
 	}
 	return func(ctx context.Context, f File) (*Decoded, error) {
-		in, err := read(ctx, f, opts.MaxFileSize, band.file)
+		in, err := read(ctx, f, opts.MaxFileSize, band.file, opts.MaxPixels)
 		if err != nil {
 			return nil, err
 		}
@@ -170,8 +170,9 @@ type input struct {
 
 // read opens the input, sniffs its format from its first bytes and checks
 // its size against limit (bandLimit for a file on disk in a format read in
-// bands), reading nothing more.
-func read(ctx context.Context, f File, limit, bandLimit int64) (*input, error) {
+// bands), reading nothing more; a stream (no positioned reads) is read
+// whole, unless the header in its first 64 KiB says it is over maxPixels.
+func read(ctx context.Context, f File, limit, bandLimit, maxPixels int64) (*input, error) {
 	src, err := f.openOnce(ctx, limit)
 	if err != nil {
 		return nil, err
@@ -189,6 +190,9 @@ func read(ctx context.Context, f File, limit, bandLimit int64) (*input, error) {
 		err = unreadable(fm)
 	case src.size > limit:
 		err = fmt.Errorf("%w: file is %d bytes, over the %d byte limit (max_file_size)", ErrTooLarge, src.size, limit)
+	}
+	if err == nil && src.stream != nil {
+		err = src.headerFirst(fm, maxPixels)
 	}
 	if err == nil {
 		err = src.buffer(ctx, limit) // a stream without positioned reads
