@@ -58,7 +58,7 @@ func wantRow(img image.Image, y int) []byte {
 }
 
 // photo is a 67x45 crop of a real photo, with an alpha ramp when alpha.
-func photo(t *testing.T, alpha bool) *image.NRGBA {
+func photo(t testing.TB, alpha bool) *image.NRGBA {
 	t.Helper()
 	f, err := os.Open("testdata/rgb-none.tif")
 	if err != nil {
@@ -83,7 +83,7 @@ func photo(t *testing.T, alpha bool) *image.NRGBA {
 
 // files are the test inputs: files made by libvips (testdata/README.md)
 // and files encoded here by the Go encoders, one per variant.
-func files(t *testing.T) map[string][]byte {
+func files(t testing.TB) map[string][]byte {
 	t.Helper()
 	out := map[string][]byte{}
 	names, _ := filepath.Glob("testdata/*")

@@ -178,6 +178,11 @@ func readIFD(r io.ReaderAt, size int64) (*tiffFile, error) {
 	if t.blockW <= 0 || t.blockH <= 0 || t.blockW > maxWidth {
 		return nil, FormatError(fmt.Sprintf("blocks of %dx%d", t.blockW, t.blockH))
 	}
+	if t.tiled && (t.blockW%16 != 0 || t.blockH%16 != 0) {
+		// The specification asks for multiples of 16; tiny tiles would cost
+		// a decompressor each, millions of them for a big image.
+		return nil, fmt.Errorf("%w: tiles of %dx%d", ErrUnsupported, t.blockW, t.blockH)
+	}
 	across := (t.w + t.blockW - 1) / t.blockW
 	down := (t.h + t.blockH - 1) / t.blockH
 	if len(t.offsets) < across*down || len(t.counts) < across*down {
