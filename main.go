@@ -163,7 +163,7 @@ func addFlags(f *pflag.FlagSet, cfg *pipeline.Config, o *options) {
 	f.BoolVar(&cfg.Force, "force", false, "rewrite outputs even when they are up to date")
 	f.BoolVarP(&cfg.DryRun, "dry-run", "n", false, "print what would be written and why, to stdout; write nothing")
 	f.BoolVar(&cfg.FailFast, "fail-fast", false, "stop at the first input that fails")
-	f.Int64Var(&cfg.Decode.MaxPixels, "max-pixels", stages.DefaultMaxPixels, "refuse images with more pixels than this, from their header")
+	f.Int64Var(&cfg.Decode.MaxPixels, "max-pixels", 0, "refuse images with more pixels than this, from their header; 0 = 100000000, 4000000000 for images read in bands (see README)")
 	f.Var(&cfg.Decode.MaxFileSize, "max-file-size", "refuse input files larger than this `size` (e.g. 200MB); 0 = 8 bytes a pixel of --max-pixels + 16MiB")
 	f.BoolVar(&cfg.Decode.FullDecode, "full-decode", false, "decode JPEGs at full size even when the output is much smaller (slower)")
 	f.Var(&cfg.MaxMemory, "max-memory", "memory budget for images in flight (e.g. 1GiB); default a quarter of RAM, at most 2GiB")

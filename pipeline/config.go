@@ -98,8 +98,9 @@ type DecodeConfig struct {
 	StageConfig          `yaml:",inline"`
 	stages.DecodeOptions `yaml:",inline"`
 	// MaxFileSize refuses input files larger than this, before reading
-	// them. Default 0: 8 bytes a pixel of max_pixels plus 16 MiB, enough
-	// for any uncompressed image within it.
+	// them. Default 0: 8 bytes a pixel of max_pixels (of its default for
+	// the format, when 0) plus 16 MiB, enough for any uncompressed image
+	// within it.
 	MaxFileSize ByteSize `yaml:"max_file_size"`
 }
 

@@ -16,6 +16,7 @@ import (
 	"golang.org/x/image/bmp"
 	"golang.org/x/image/tiff"
 
+	"github.com/imgpipe/imgpipe/internal/band"
 	"github.com/imgpipe/imgpipe/internal/format"
 	"github.com/imgpipe/imgpipe/internal/meta"
 )
@@ -23,10 +24,10 @@ import (
 // DecodeOptions controls the decode stage. The zero value is the default.
 type DecodeOptions struct {
 	// MaxPixels refuses images (and outputs) with more pixels, from the
-	// header. Default 100 megapixels: above any camera of today.
+	// header. Default 100 MP, above any camera; 4 GP read in bands (README).
 	MaxPixels int64 `yaml:"max_pixels"`
 	// MaxFileSize refuses larger files before reading them. Default: 8
-	// bytes a pixel of MaxPixels plus 16 MiB (an uncompressed 16-bit image).
+	// bytes a pixel of MaxPixels' default (by format) plus 16 MiB.
 	MaxFileSize int64 `yaml:"-"`
 	// MaxPixelsPerByte refuses images over 16 megapixels with more pixels
 	// than this per byte of file (a 34-byte WebP can declare 100 MP).
@@ -43,6 +44,11 @@ type DecodeOptions struct {
 
 // DefaultMaxPixels is the default of DecodeOptions.MaxPixels.
 const DefaultMaxPixels = 100_000_000
+
+// defaultMaxBandPixels is the default of DecodeOptions.MaxPixels for an
+// image decoded in bands: it holds a window of rows, not its pixels, so
+// only time bounds it (about 2 minutes of CPU for 4 gigapixels).
+const defaultMaxBandPixels = 4_000_000_000
 
 // defaultMaxPixelsPerByte is the default of DecodeOptions.MaxPixelsPerByte.
 const defaultMaxPixelsPerByte = 100
@@ -61,7 +67,7 @@ type Decoded struct {
 	File   File
 	Format string // the sniffed source format
 	// Width and Height are the upright full size; Image, the upright
-	// pixels, may be smaller (shrink-on-load). Resize drops Image.
+	// pixels, may be smaller (shrink-on-load); Resize drops it; nil if banded.
 	Width, Height int
 	Image         image.Image
 	Meta          meta.Info // colour profile and EXIF of the source
@@ -69,6 +75,7 @@ type Decoded struct {
 	Targets       []Target  // the outputs to make, in the configured order
 
 	anim    *format.Animation // every frame, when a target writes an animation
+	resized []image.Image     // one per target, when resized as decoded in bands
 	palette color.Palette     // the source's palette (GIF, PNG-8), for GIF outputs
 	notes   []string          // what decode left out without failing the input
 }
@@ -81,11 +88,12 @@ func Decode(opts DecodeOptions,
 	plan func(f File, format string, w, h int) ([]Target, error),
 	reserve func(ctx context.Context, bytes int64) (release func(), err error),
 ) func(context.Context, File) (*Decoded, error) {
+	band := limits{pixels: opts.MaxPixels, file: opts.MaxFileSize}
 	if opts.MaxPixels == 0 {
-		opts.MaxPixels = DefaultMaxPixels
+		opts.MaxPixels, band.pixels = DefaultMaxPixels, defaultMaxBandPixels
 	}
 	if opts.MaxFileSize == 0 {
-		opts.MaxFileSize = defaultMaxFileSize(opts.MaxPixels)
+		opts.MaxFileSize, band.file = defaultMaxFileSize(opts.MaxPixels), defaultMaxFileSize(band.pixels)
 	}
 	if opts.MaxPixelsPerByte == 0 {
 		opts.MaxPixelsPerByte = defaultMaxPixelsPerByte
@@ -97,13 +105,13 @@ func Decode(opts DecodeOptions,
 		reserve = func(context.Context, int64) (func(), error) { return func() {}, nil }
 	}
 	return func(ctx context.Context, f File) (*Decoded, error) {
-		in, err := read(ctx, f, opts.MaxFileSize)
+		in, err := read(ctx, f, opts.MaxFileSize, band.file, opts.MaxPixels)
 		if err != nil {
 			return nil, err
 		}
 		defer in.src.Close()
 		defer in.putData()
-		if err := in.header(&opts); err != nil {
+		if err := in.header(&opts, band.pixels); err != nil {
 			return nil, err
 		}
 		if in.targets, err = plan(f, in.format.Name, in.w, in.h); err != nil {
@@ -112,9 +120,22 @@ func Decode(opts DecodeOptions,
 		if err := checkTargets(in.targets, opts.MaxPixels); err != nil {
 			return nil, err
 		}
+		if in.band != nil {
+			if streams(in.targets) {
+				return in.stream(ctx, reserve)
+			}
+			in.band = nil // decoded whole after all: under the limit for that
+			if err := checkPixels(in.w, in.h, opts.MaxPixels); err != nil {
+				return nil, err
+			}
+		}
 		return in.decode(ctx, &opts, reserve)
 	}
 }
+
+// limits are the defaults of MaxPixels and MaxFileSize for an image
+// decoded in bands (the options themselves when set).
+type limits struct{ pixels, file int64 }
 
 // checkTargets refuses outputs over maxPixels: a 1x1 PNG enlarged to
 // 200000 pixels wide would need 160 GB.
@@ -144,17 +165,23 @@ type input struct {
 	info    meta.Info
 	w, h    int // upright
 	targets []Target
-	frames  int // frames to decode: more than 1 only for an animation kept whole
+	frames  int         // frames to decode: more than 1 only for an animation kept whole
+	band    *band.Image // the image opened for reading in bands, when it is read so
 }
 
 // read opens the input, sniffs its format from its first bytes and checks
-// its size against limit, reading nothing more.
-func read(ctx context.Context, f File, limit int64) (*input, error) {
+// its size against limit (bandLimit for a file on disk in a format read in
+// bands), reading nothing more; a stream (no positioned reads) is read
+// whole, unless the header in its first 64 KiB says it is over maxPixels.
+func read(ctx context.Context, f File, limit, bandLimit, maxPixels int64) (*input, error) {
 	src, err := f.openOnce(ctx, limit)
 	if err != nil {
 		return nil, err
 	}
 	fm := format.Sniff(src.head)
+	if fm != nil && fm.Bands != nil && src.stream == nil {
+		limit = bandLimit
+	}
 	switch {
 	case fm == nil && src.size == 0:
 		err = fmt.Errorf("%w: the file is empty", ErrNotImage)
@@ -164,6 +191,9 @@ func read(ctx context.Context, f File, limit int64) (*input, error) {
 		err = unreadable(fm)
 	case src.size > limit:
 		err = fmt.Errorf("%w: file is %d bytes, over the %d byte limit (max_file_size)", ErrTooLarge, src.size, limit)
+	}
+	if err == nil && src.stream != nil {
+		err = src.headerFirst(fm, maxPixels)
 	}
 	if err == nil {
 		err = src.buffer(ctx, limit) // a stream without positioned reads
@@ -184,8 +214,10 @@ func unreadable(f *format.Format) error {
 }
 
 // header reads the size and metadata, turns the size upright and checks it
-// against MaxPixels and MaxPixelsPerByte.
-func (in *input) header(opts *DecodeOptions) error {
+// against MaxPixels (bandPixels for an image to be read in bands: one over
+// streamAbove pixels, upright as stored, whose variant internal/band
+// reads) and MaxPixelsPerByte.
+func (in *input) header(opts *DecodeOptions, bandPixels int64) error {
 	cfg, err := in.format.DecodeConfig(in.src.section())
 	if err != nil {
 		return classify(err)
@@ -203,13 +235,27 @@ func (in *input) header(opts *DecodeOptions) error {
 		return corrupt(fmt.Errorf("header says %dx%d", in.w, in.h))
 	}
 	px := int64(in.w) * int64(in.h)
-	if px > opts.MaxPixels {
-		return fmt.Errorf("%w: %dx%d is %.1f megapixels, over the %.1f megapixel limit (max_pixels)",
-			ErrTooLarge, in.w, in.h, float64(px)/1e6, float64(opts.MaxPixels)/1e6)
+	limit := opts.MaxPixels
+	if px > streamAbove && in.format.Bands != nil && in.info.Orientation <= 1 && in.src.stream == nil {
+		if m, err := in.format.Bands(in.src, in.src.size); err == nil {
+			in.band, limit = m, bandPixels
+		}
+	}
+	if err := checkPixels(in.w, in.h, limit); err != nil {
+		return err
 	}
 	if r := opts.MaxPixelsPerByte; r > 0 && px > minPixelsPerByteCheck && px/max(in.src.size, 1) > r {
 		return fmt.Errorf("%w: %dx%d from a %d byte file is %d pixels a byte, over the %d limit (max_pixels_per_byte) for images over %d megapixels",
 			ErrTooLarge, in.w, in.h, in.src.size, px/max(in.src.size, 1), r, minPixelsPerByteCheck/1_000_000)
+	}
+	return nil
+}
+
+// checkPixels refuses a w x h image over limit pixels.
+func checkPixels(w, h int, limit int64) error {
+	if px := int64(w) * int64(h); px > limit {
+		return fmt.Errorf("%w: %dx%d is %.1f megapixels, over the %.1f megapixel limit (max_pixels)",
+			ErrTooLarge, w, h, float64(px)/1e6, float64(limit)/1e6)
 	}
 	return nil
 }

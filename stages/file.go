@@ -134,6 +134,34 @@ func (o *opened) readSmall() error {
 	return nil
 }
 
+// streamHead is how much of a stream headerFirst reads for its header.
+const streamHead = 64 << 10
+
+// headerFirst refuses a stream whose header, in its first streamHead
+// bytes, gives more than maxPixels pixels, before buffer reads it whole.
+// A header it cannot read there is checked after buffer, as a file's is.
+func (o *opened) headerFirst(fm *format.Format, maxPixels int64) error {
+	if len(o.head) < format.HeadLen {
+		return nil // the whole stream is in head already
+	}
+	more := make([]byte, streamHead)
+	n := copy(more, o.head)
+	k, err := io.ReadFull(o.stream, more[n:])
+	o.head = more[:n+k]
+	if err == io.EOF || err == io.ErrUnexpectedEOF {
+		o.size = int64(len(o.head))
+		err = nil
+	}
+	if err != nil {
+		return err
+	}
+	cfg, err := fm.DecodeConfig(bytes.NewReader(o.head))
+	if err != nil {
+		return nil
+	}
+	return checkPixels(cfg.Width, cfg.Height, maxPixels)
+}
+
 // buffer reads the rest of a stream into memory, through the size seen at
 // open (or limit, when unknown), and turns it into positioned reads. It
 // does nothing for a file opened for positioned reads.

@@ -76,6 +76,9 @@ func TestDecodeHugeFilesRefusedCheaply(t *testing.T) {
 	}
 }
 
+func pngHead(w, h uint32) []byte  { head, _, _ := bigHeader("png", w, h, 0); return head }
+func jpegHead(w, h uint32) []byte { head, _, _ := bigHeader("jpeg", w, h, 0); return head }
+
 // endless is a reader that never ends: prefix, then zeros.
 type endless struct{ prefix []byte }
 
@@ -99,6 +102,10 @@ func TestDecodeEndlessInput(t *testing.T) {
 		{"zeros", nil, 0, 0, ErrNotImage},
 		{"jpeg then zeros, size known", []byte("\xff\xd8\xff\xe0"), 100 << 10, 0, ErrTooLarge},
 		{"jpeg then zeros, max_file_size", []byte("\xff\xd8\xff\xe0"), 0, 1 << 20, ErrTooLarge},
+		// Over max_pixels from the header in its first 64 KiB: before, the
+		// stream was read to max_file_size (816 MB) before the header.
+		{"png header over max_pixels", pngHead(20000, 20000), 0, 0, ErrTooLarge},
+		{"jpeg header over max_pixels", jpegHead(20000, 20000), 0, 0, ErrTooLarge},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := File{Path: "zero.jpg", Rel: "zero.jpg", Size: tc.size, Open: func() (io.ReadCloser, error) {

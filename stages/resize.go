@@ -22,6 +22,14 @@ type Resized struct {
 // Memory: the outputs plus an output-width x source-height intermediate.
 func Resize() func(context.Context, *Decoded) (*Resized, error) {
 	return func(ctx context.Context, d *Decoded) (*Resized, error) {
+		if d.resized != nil { // resampled as it was decoded, in bands
+			out := &Resized{Decoded: d, Images: make([]image.Image, len(d.Targets))}
+			for i, t := range d.Targets {
+				out.Images[i] = finishStreamed(d.resized[i], t)
+			}
+			d.resized = nil
+			return out, nil
+		}
 		src := d.Image
 		b := src.Bounds()
 		out := &Resized{Decoded: d, Images: make([]image.Image, len(d.Targets))}

@@ -9,6 +9,8 @@
 //	                  two were scaled by slightly different factors, so their
 //	                  pixels drift apart: a small image loses many dB to it);
 //	                  a larger difference is an error.
+//	psnr -luma A B    the same over luma (BT.601: 0.299 R + 0.587 G +
+//	                  0.114 B), as bench/big.sh reports it.
 //	psnr -mp FILE...  prints the total megapixels of the images (from their
 //	                  headers) and how many there are: "241.6 36".
 //
@@ -41,8 +43,11 @@ func main() {
 		}
 		return
 	}
+	if len(args) == 3 && args[0] == "-luma" {
+		luma, args = true, args[1:]
+	}
 	if len(args) != 2 {
-		fmt.Fprintln(os.Stderr, "usage: psnr A B | psnr -mp FILE...")
+		fmt.Fprintln(os.Stderr, "usage: psnr [-luma] A B | psnr -mp FILE...")
 		os.Exit(2)
 	}
 	a, err := load(args[0])
@@ -97,6 +102,9 @@ func sniff(path string) (*format.Format, []byte, error) {
 	return f, data, nil
 }
 
+// luma: psnr compares luma, not R, G and B.
+var luma bool
+
 // psnr compares the common top-left part of a and b.
 func psnr(a, b image.Image) (float64, error) {
 	ab, bb := a.Bounds(), b.Bounds()
@@ -115,6 +123,12 @@ func psnr(a, b image.Image) (float64, error) {
 		for x := 0; x < w; x++ {
 			r1, g1, b1, _ := a.At(ab.Min.X+x, ab.Min.Y+y).RGBA()
 			r2, g2, b2, _ := b.At(bb.Min.X+x, bb.Min.Y+y).RGBA()
+			if luma {
+				d := (0.299*float64(r1>>8) + 0.587*float64(g1>>8) + 0.114*float64(b1>>8)) -
+					(0.299*float64(r2>>8) + 0.587*float64(g2>>8) + 0.114*float64(b2>>8))
+				sum += 3 * d * d
+				continue
+			}
 			sum += sq(r1, r2) + sq(g1, g2) + sq(b1, b2)
 		}
 	}

@@ -11,6 +11,7 @@ import (
 	"golang.org/x/image/tiff"
 	"golang.org/x/image/webp"
 
+	"github.com/imgpipe/imgpipe/internal/band"
 	ijpeg "github.com/imgpipe/imgpipe/internal/jpeg"
 	"github.com/imgpipe/imgpipe/internal/meta"
 	iwebp "github.com/imgpipe/imgpipe/internal/webp"
@@ -45,7 +46,7 @@ func init() {
 	register(&Format{
 		Name: "png", Title: "PNG", Exts: []string{"png"},
 		Magic:        prefix("\x89PNG\r\n\x1a\n"),
-		DecodeConfig: png.DecodeConfig, Decode: unscaled(png.Decode), Holds: pngHolds,
+		DecodeConfig: png.DecodeConfig, Decode: unscaled(png.Decode), Holds: pngHolds, Bands: band.PNG,
 		Encode: func(w io.Writer, img image.Image, _ EncodeOptions) error {
 			return (&png.Encoder{CompressionLevel: png.DefaultCompression}).Encode(w, img)
 		},
@@ -65,13 +66,13 @@ func init() {
 	register(&Format{
 		Name: "bmp", Title: "BMP", Exts: []string{"bmp"},
 		Magic:        func(h []byte) bool { return prefix("BM")(h) && len(h) >= 18 },
-		DecodeConfig: bmp.DecodeConfig, Decode: unscaled(bmp.Decode),
+		DecodeConfig: bmp.DecodeConfig, Decode: unscaled(bmp.Decode), Bands: band.BMP,
 		Encode: func(w io.Writer, img image.Image, _ EncodeOptions) error { return bmp.Encode(w, img) },
 	})
 	register(&Format{
 		Name: "tiff", Title: "TIFF", Exts: []string{"tif", "tiff"},
 		Magic:        func(h []byte) bool { return prefix("II*\x00")(h) || prefix("MM\x00*")(h) },
-		DecodeConfig: tiff.DecodeConfig, Decode: unscaled(tiff.Decode), Encode: encodeTIFF,
+		DecodeConfig: tiff.DecodeConfig, Decode: unscaled(tiff.Decode), Encode: encodeTIFF, Bands: band.TIFF,
 		Alpha: true,
 		Holds: tiffHolds,
 	})

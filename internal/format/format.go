@@ -13,6 +13,8 @@ import (
 	"io"
 	"slices"
 	"strings"
+
+	"github.com/imgpipe/imgpipe/internal/band"
 )
 
 // Format describes one image format.
@@ -31,6 +33,11 @@ type Format struct {
 	// when this build cannot read the format (Needs says why).
 	DecodeConfig func(r io.Reader) (image.Config, error)
 	Decode       func(r io.Reader, scale int) (image.Image, error)
+	// Bands opens the file for reading a band of rows at a time
+	// (internal/band), so that an image too big to hold whole is resized as
+	// its rows arrive; it refuses the variants it does not read with
+	// band.ErrUnsupported. Nil: the format is always decoded whole.
+	Bands func(r io.ReaderAt, size int64) (*band.Image, error)
 	// Scales: Decode can decode at 1/2, 1/4 and 1/8 of the size straight
 	// from the compressed data (JPEG's DCT), far cheaper than a full decode.
 	Scales bool

@@ -1,0 +1,84 @@
+// Package band decodes images a band of rows at a time, so that an image
+// far larger than memory can be resized as its rows arrive: TIFF strips and
+// tiles (uncompressed, Deflate, LZW, PackBits), non-interlaced PNG and
+// uncompressed BMP, 8 bits a sample. Rows come in order, top to bottom, as
+// premultiplied 8-bit RGBA: exactly the bytes the resizer reads from the
+// image the full decoder (image/png, golang.org/x/image/tiff and bmp)
+// returns for the same file. Variants it does not read are refused with
+// ErrUnsupported before any pixel is read: the caller decodes them whole.
+package band
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// ErrUnsupported is returned by the openers for a file this package does
+// not decode in bands (16-bit samples, an interlaced PNG, a paletted
+// TIFF...). It says nothing of whether the file is valid.
+var ErrUnsupported = errors.New("band: variant not decoded in bands")
+
+// FormatError reports a file that is not valid, or cut short.
+type FormatError string
+
+func (e FormatError) Error() string { return "band: invalid format: " + string(e) }
+
+// Image is an image opened for reading in bands.
+type Image struct {
+	Width, Height int
+	// Gray: the full decoder returns a greyscale image.
+	Gray bool
+	// Holds is the most bytes Rows holds at once: its row buffers and the
+	// decompressors' state (a band of tiles: one decompressor a tile
+	// across).
+	Holds int64
+	rows  func(ctx context.Context, fn func(y int, row []byte) error) error
+}
+
+// Rows calls fn for every row, y from 0 to Height-1 in order, with the
+// row's 4*Width bytes of premultiplied RGBA, valid until fn returns. It
+// stops at the first error of fn, of the file (io.ErrUnexpectedEOF for a
+// file cut short) or of ctx, which it checks between rows. It starts no
+// goroutine and may be called once.
+func (m *Image) Rows(ctx context.Context, fn func(y int, row []byte) error) error {
+	return m.rows(ctx, fn)
+}
+
+// maxWidth bounds the row length this package accepts: a header may
+// declare any width, and a row buffer is allocated from it.
+const maxWidth = 1 << 24
+
+// check refuses sizes no row buffer should be made for.
+func check(w, h int) error {
+	if w <= 0 || h <= 0 {
+		return FormatError(fmt.Sprintf("size %dx%d", w, h))
+	}
+	if w > maxWidth || h > 1<<30 {
+		return fmt.Errorf("%w: %dx%d", ErrUnsupported, w, h)
+	}
+	return nil
+}
+
+// unexpected turns io.EOF, met inside a row, into io.ErrUnexpectedEOF.
+func unexpected(err error) error {
+	if err == io.EOF {
+		return io.ErrUnexpectedEOF
+	}
+	return err
+}
+
+// premultiply turns non-premultiplied RGBA into premultiplied in place,
+// rounding as the resizer does for an *image.NRGBA.
+func premultiply(px []byte) {
+	for i := 0; i+3 < len(px); i += 4 {
+		a := uint32(px[i+3])
+		if a == 255 {
+			continue
+		}
+		px[i] = uint8((uint32(px[i])*a + 127) / 255)
+		px[i+1] = uint8((uint32(px[i+1])*a + 127) / 255)
+		px[i+2] = uint8((uint32(px[i+2])*a + 127) / 255)
+	}
+}

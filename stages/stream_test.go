@@ -1,0 +1,276 @@
+package stages
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"image"
+	"image/draw"
+	"image/png"
+	"math"
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+
+	"golang.org/x/image/tiff"
+)
+
+// streamAll makes every image in a format read in bands stream, whatever
+// its size, until the test ends.
+func streamAll(t *testing.T, above int64) {
+	old := streamAbove
+	streamAbove = above
+	t.Cleanup(func() { streamAbove = old })
+}
+
+// psnrRGBA is the PSNR in dB of b against a over R, G, B and A (+Inf: identical).
+func psnrRGBA(t *testing.T, a, b image.Image) float64 {
+	t.Helper()
+	if a.Bounds().Size() != b.Bounds().Size() {
+		t.Fatalf("sizes %v and %v", a.Bounds(), b.Bounds())
+	}
+	ra, rb := image.NewRGBA(a.Bounds()), image.NewRGBA(b.Bounds())
+	draw.Draw(ra, ra.Rect, a, a.Bounds().Min, draw.Src)
+	draw.Draw(rb, rb.Rect, b, b.Bounds().Min, draw.Src)
+	var se float64
+	for i := range ra.Pix {
+		d := float64(ra.Pix[i]) - float64(rb.Pix[i])
+		se += d * d
+	}
+	if se == 0 {
+		return math.Inf(1)
+	}
+	return 10 * math.Log10(255*255/(se/float64(len(ra.Pix))))
+}
+
+// bigInputs writes a real photo (640x480) as PNG, Deflate TIFF and
+// translucent PNG into a folder, for the streamed path to read.
+func bigInputs(t *testing.T) []string {
+	t.Helper()
+	f, err := os.Open(filepath.Join("..", "testdata", "photos", "camera_Nikon_P6000_GPS.jpg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	src, _, err := image.Decode(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rgba := image.NewRGBA(src.Bounds())
+	draw.Draw(rgba, rgba.Rect, src, image.Point{}, draw.Src)
+	nrgba := image.NewNRGBA(src.Bounds())
+	draw.Draw(nrgba, nrgba.Rect, src, image.Point{}, draw.Src)
+	for i := 3; i < len(nrgba.Pix); i += 4 {
+		nrgba.Pix[i] = uint8(i / 4 % 640 * 255 / 639)
+	}
+	dir := t.TempDir()
+	var paths []string
+	write := func(name string, enc func(*bytes.Buffer) error) {
+		var b bytes.Buffer
+		if err := enc(&b); err != nil {
+			t.Fatal(err)
+		}
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, b.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, p)
+	}
+	write("photo.png", func(b *bytes.Buffer) error { return png.Encode(b, rgba) })
+	write("photo.tif", func(b *bytes.Buffer) error {
+		return tiff.Encode(b, rgba, &tiff.Options{Compression: tiff.Deflate, Predictor: true})
+	})
+	write("alpha.png", func(b *bytes.Buffer) error { return png.Encode(b, nrgba) })
+	paths = append(paths, filepath.Join("..", "internal", "band", "testdata", "rgb-tiled-lzw.tif"),
+		filepath.Join("..", "testdata", "formats", "8bpp.bmp"),
+		filepath.Join("..", "internal", "band", "testdata", "gray-deflate.tif"))
+	return paths
+}
+
+// An image decoded in bands and resized as its rows arrive comes out with
+// exactly the pixels of a whole decode and resize, for every kind of
+// output the streamed path takes: fit, fill (a crop), pad, sharpened,
+// several at once, another filter.
+func TestStreamedMatchesWholeDecode(t *testing.T) {
+	outputs := []Output{
+		{Width: 200, Height: 200},
+		{Width: 50, Height: 50, Fit: "fill", Anchor: "top-left", Format: "png"},
+		{Width: 120, Height: 40, Fit: "pad", Filter: "mitchell"},
+		{Width: 33, Sharpen: 1, Filter: "box"},
+		{Width: 90, Height: 80, Fit: "stretch", Filter: "nearest"},
+	}
+	for _, p := range bigInputs(t) {
+		t.Run(filepath.Base(p), func(t *testing.T) {
+			run := func(above int64) (*Resized, int64) {
+				streamAll(t, above)
+				var charged int64
+				d, err := decodeFile(t, p, decodeOpts{Outputs: outputs, Reserve: func(_ context.Context, n int64) (func(), error) {
+					charged += n
+					return func() {}, nil
+				}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if (d.resized != nil) != (above == 0) {
+					t.Fatalf("streamed %v with streamAbove %d", d.resized != nil, above)
+				}
+				r, err := Resize()(context.Background(), d)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return r, charged
+			}
+			whole, wholeCharge := run(math.MaxInt64)
+			streamed, streamCharge := run(0)
+
+			for i := range outputs {
+				if db := psnrRGBA(t, whole.Images[i], streamed.Images[i]); !math.IsInf(db, 1) {
+					t.Errorf("output %d: %.1f dB from the whole decode's, want identical", i, db)
+				}
+			}
+			// Encoded, the files are the same bytes too (grey kept grey...),
+			// but where the whole path hands on the source itself, unscaled
+			// (a paletted BMP of the output's size stays paletted).
+			same := make([]bool, len(outputs))
+			for i := range outputs {
+				same[i] = reflect.TypeOf(whole.Images[i]) == reflect.TypeOf(streamed.Images[i])
+			}
+			wholeFiles, err := Encode()(context.Background(), whole)
+			if err != nil {
+				t.Fatal(err)
+			}
+			streamedFiles, err := Encode()(context.Background(), streamed)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range outputs {
+				if same[i] && !bytes.Equal(wholeFiles.Files[i], streamedFiles.Files[i]) {
+					t.Errorf("output %d: encoded files differ", i)
+				}
+			}
+			if streamed.Gray != whole.Gray {
+				t.Errorf("Gray %v, whole decode %v", streamed.Gray, whole.Gray)
+			}
+			if big := whole.Width*whole.Height >= 640*480; big && streamCharge >= wholeCharge {
+				t.Errorf("streamed charged %d bytes, whole %d: want less", streamCharge, wholeCharge)
+			}
+		})
+	}
+}
+
+// Outputs that need the whole image (trim, a smart anchor, a placeholder,
+// linear light), a rotated photo or a variant internal/band does not read
+// (interlaced PNG) are decoded whole, as before; so is any image under
+// streamAbove pixels.
+func TestStreamedOnlyWhereItCan(t *testing.T) {
+	photo := bigInputs(t)[0]
+	for _, tc := range []struct {
+		name   string
+		path   string
+		out    Output
+		above  int64
+		stream bool
+	}{
+		{"fit", photo, Output{Width: 100}, 0, true},
+		{"small", photo, Output{Width: 100}, 640 * 480, false},
+		{"trim", photo, Output{Width: 100, Trim: true}, 0, false},
+		{"attention", photo, Output{Width: 100, Height: 100, Fit: "fill", Anchor: "attention"}, 0, false},
+		{"placeholder", photo, Output{Width: 100, Placeholder: "blurhash"}, 0, false},
+		{"linear", photo, Output{Width: 100, Linear: true}, 0, false},
+		{"interlaced", filepath.Join("..", "internal", "band", "testdata", "rgb-interlaced.png"), Output{Width: 10}, 0, false},
+		{"jpeg", filepath.Join("..", "testdata", "photos", "camera_Nikon_P6000_GPS.jpg"), Output{Width: 100}, 0, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			streamAll(t, tc.above)
+			d, err := decodeFile(t, tc.path, decodeOpts{Outputs: []Output{tc.out}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := d.resized != nil; got != tc.stream {
+				t.Errorf("streamed %v, want %v", got, tc.stream)
+			}
+			if _, err := Resize()(context.Background(), d); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+// A streamed file cut short fails as corrupt; a cancel while its bands
+// are read returns the context's error, with the memory given back.
+func TestStreamedTruncatedAndCancelled(t *testing.T) {
+	streamAll(t, 0)
+	for _, p := range bigInputs(t)[:2] {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Run("truncated/"+filepath.Base(p), func(t *testing.T) {
+			short := filepath.Join(t.TempDir(), filepath.Base(p))
+			cut := len(data) * 3 / 4
+			if filepath.Ext(p) == ".tif" {
+				cut = len(data) / 4 // past the IFD, which x/image/tiff writes first... or last
+			}
+			if err := os.WriteFile(short, data[:cut], 0o644); err != nil {
+				t.Fatal(err)
+			}
+			_, err := decodeFile(t, short, decodeOpts{Outputs: []Output{{Width: 100}}})
+			if !errors.Is(err, ErrCorrupt) {
+				t.Errorf("error %v, want ErrCorrupt", err)
+			}
+		})
+		t.Run("cancelled/"+filepath.Base(p), func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			held := 0
+			stage := decodeOpts{Outputs: []Output{{Width: 100}}, Reserve: func(context.Context, int64) (func(), error) {
+				held++
+				cancel() // the run is cancelled as the bands start
+				return func() { held-- }, nil
+			}}.stage()
+			d, err := stage(ctx, File{Path: p, Rel: filepath.Base(p)})
+			if !errors.Is(err, context.Canceled) || d != nil {
+				t.Errorf("error %v, want context.Canceled", err)
+			}
+			if held != 0 {
+				t.Errorf("%d reservations held after the cancel", held)
+			}
+		})
+	}
+}
+
+// An image read in bands allocates its window and outputs, not its
+// pixels: a 3000x2000 PNG (24 MB as RGBA) resized to 300 px wide
+// allocates under 4 MiB, where the whole decode allocates its 24 MB.
+func TestStreamedAllocatesLittle(t *testing.T) {
+	img := image.NewRGBA(image.Rect(0, 0, 3000, 2000))
+	for y := 0; y < 2000; y++ {
+		for x := 0; x < 3000; x++ {
+			i := img.PixOffset(x, y)
+			img.Pix[i], img.Pix[i+1], img.Pix[i+2], img.Pix[i+3] = uint8(x), uint8(y), uint8(x^y), 255
+		}
+	}
+	var b bytes.Buffer
+	if err := (&png.Encoder{CompressionLevel: png.BestSpeed}).Encode(&b, img); err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(t.TempDir(), "big.png")
+	if err := os.WriteFile(p, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		above    int64
+		min, max uint64
+	}{{0, 0, 4 << 20}, {math.MaxInt64, 24_000_000, math.MaxUint64}} {
+		streamAll(t, tc.above)
+		var err error
+		_, alloc := cost(func() { _, err = decodeFile(t, p, decodeOpts{Outputs: []Output{{Width: 300}}}) })
+		if err != nil {
+			t.Fatal(err)
+		}
+		if alloc < tc.min || alloc > tc.max {
+			t.Errorf("streamAbove %d: allocated %d bytes, want %d to %d", tc.above, alloc, tc.min, tc.max)
+		}
+	}
+}
