@@ -107,7 +107,7 @@ func parseWebPAnim(data []byte, first bool) (*webpAnim, error) {
 
 func get24(b []byte) uint32 { return uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 }
 
-// decodeFrame decodes one frame's image from its chunks: it makes the still
+// decode decodes one frame's image from its chunks: it makes the still
 // WebP file they would be (a VP8X container when there is an ALPH chunk)
 // and decodes that.
 func (f *webpFrame) decode() (image.Image, error) {
@@ -134,19 +134,7 @@ func (f *webpFrame) decode() (image.Image, error) {
 	if fourCC == "" {
 		return nil, fmt.Errorf("%w: a frame has no image", errWebPAnim)
 	}
-	var file bytes.Buffer
-	file.WriteString("RIFF\x00\x00\x00\x00WEBP")
-	if alph != nil && fourCC == "VP8 " {
-		var x [10]byte
-		x[0] = 0x10
-		put24le(x[4:], f.rect.Dx()-1)
-		put24le(x[7:], f.rect.Dy()-1)
-		riffChunk(&file, "VP8X", x[:])
-		riffChunk(&file, "ALPH", alph)
-	}
-	riffChunk(&file, fourCC, img)
-	b := file.Bytes()
-	binary.LittleEndian.PutUint32(b[4:], uint32(len(b)-8))
+	b := iwebp.Still(f.rect.Dx(), f.rect.Dy(), fourCC, img, alph)
 	m, err := decodeWebP(bytes.NewReader(b), 1)
 	if err != nil {
 		return nil, err
@@ -155,19 +143,6 @@ func (f *webpFrame) decode() (image.Image, error) {
 		return nil, fmt.Errorf("%w: a frame's image is %v, its ANMF chunk says %v", errWebPAnim, m.Bounds().Size(), f.rect.Size())
 	}
 	return m, nil
-}
-
-func put24le(b []byte, v int) { b[0], b[1], b[2] = byte(v), byte(v>>8), byte(v>>16) }
-
-func riffChunk(w *bytes.Buffer, fourCC string, data []byte) {
-	var h [8]byte
-	copy(h[:], fourCC)
-	binary.LittleEndian.PutUint32(h[4:], uint32(len(data)))
-	w.Write(h[:])
-	w.Write(data)
-	if len(data)&1 == 1 {
-		w.WriteByte(0)
-	}
 }
 
 // compose decodes a's frames and composes them, calling shot with the

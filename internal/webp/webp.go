@@ -140,6 +140,18 @@ type container struct {
 	xmp       []byte
 }
 
+// Still returns the still WebP file that holds a w x h image coded as
+// fourCC ("VP8 " or "VP8L") with body img, and alph, an ALPH chunk's
+// payload (nil for none): the file an animation frame's chunks would be
+// on their own.
+func Still(w, h int, fourCC string, img, alph []byte) []byte {
+	c := container{w: w, h: h, fourCC: fourCC, image: img}
+	if alph != nil && fourCC == "VP8 " {
+		c.alph, c.alpha = alph, true
+	}
+	return c.bytes()
+}
+
 // bytes lays the file out: the simple format (RIFF, WEBP, one image chunk)
 // when nothing else is needed, else VP8X, ICCP, ALPH and the image (or
 // ANIM and the ANMF frames), EXIF, in the order the container spec (RFC
