@@ -62,6 +62,20 @@ func (n *natsOptions) connect(name string) (*nats.Conn, jetstream.JetStream, err
 	return queue.Connect(n.url, name, opts...)
 }
 
+// publisher connects as connect does and makes sure imgpipe's streams
+// exist, for the commands that publish jobs (enqueue, watch --nats).
+func (n *natsOptions) publisher(ctx context.Context, name string) (*nats.Conn, jetstream.JetStream, error) {
+	nc, js, err := n.connect(name)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := queue.EnsureStreams(ctx, js); err != nil {
+		nc.Close()
+		return nil, nil, err
+	}
+	return nc, js, nil
+}
+
 func serverCommand(code *int, stderr io.Writer) *cobra.Command {
 	var store, listen string
 	cmd := &cobra.Command{
@@ -206,16 +220,12 @@ func enqueue(ctx context.Context, cfg pipeline.Config, o options, n natsOptions,
 		return exitOK
 	}
 
-	nc, js, err := n.connect("imgpipe enqueue")
+	nc, js, err := n.publisher(ctx, "imgpipe enqueue")
 	if err != nil {
 		fmt.Fprintf(stderr, "imgpipe: %v\n", err)
 		return exitNoServer
 	}
 	defer nc.Close()
-	if err := queue.EnsureStreams(ctx, js); err != nil {
-		fmt.Fprintf(stderr, "imgpipe: %v\n", err)
-		return exitNoServer
-	}
 	jobs, err := queue.Enqueue(ctx, js, batch, s, src, count)
 	if err != nil {
 		fmt.Fprintf(stderr, "imgpipe: enqueue: %v (%d jobs published)\n", err, jobs)

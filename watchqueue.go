@@ -33,16 +33,12 @@ func watchQueue(ctx context.Context, cfg pipeline.Config, o options, n natsOptio
 		fmt.Fprintf(stderr, "imgpipe: %v\n", err)
 		return exitUsage
 	}
-	nc, js, err := n.connect("imgpipe watch")
+	nc, js, err := n.publisher(ctx, "imgpipe watch")
 	if err != nil {
 		fmt.Fprintf(stderr, "imgpipe: %v\n", err)
 		return exitNoServer
 	}
 	defer nc.Close()
-	if err := queue.EnsureStreams(ctx, js); err != nil {
-		fmt.Fprintf(stderr, "imgpipe: %v\n", err)
-		return exitNoServer
-	}
 	log.Info("watching", "folders", dirs, "out", cfg.OutDir, "nats", n.url, "batch", queue.WatchBatch(s, dirs, time.Now()))
 	var jobs, failed int
 	err = p.Watch(dirs)(ctx, func(f stages.File, err error) error {
