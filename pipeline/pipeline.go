@@ -5,14 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"image"
-	"image/draw"
 	"io/fs"
 	"log/slog"
 	"maps"
 	"os"
 	"reflect"
 	"runtime/debug"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -21,6 +19,7 @@ import (
 	"golang.org/x/sync/semaphore"
 
 	"github.com/imgpipe/imgpipe/internal/atomicfile"
+	"github.com/imgpipe/imgpipe/internal/clone"
 	"github.com/imgpipe/imgpipe/internal/plan"
 	"github.com/imgpipe/imgpipe/internal/save"
 	"github.com/imgpipe/imgpipe/stages"
@@ -741,7 +740,7 @@ func unshare(imgs []image.Image) {
 	for i := range imgs {
 		for j := range i {
 			if samePointer(imgs[i], imgs[j]) {
-				imgs[i] = cloneImage(imgs[i])
+				imgs[i] = clone.Image(imgs[i])
 				break
 			}
 		}
@@ -752,44 +751,6 @@ func unshare(imgs []image.Image) {
 func samePointer(a, b image.Image) bool {
 	va, vb := reflect.ValueOf(a), reflect.ValueOf(b)
 	return va.Kind() == reflect.Pointer && vb.Kind() == reflect.Pointer && va.Type() == vb.Type() && va.Pointer() == vb.Pointer()
-}
-
-// cloneImage copies img, keeping its type for the image types resize makes.
-func cloneImage(img image.Image) image.Image {
-	switch m := img.(type) {
-	case *image.RGBA:
-		c := *m
-		c.Pix = slices.Clone(m.Pix)
-		return &c
-	case *image.NRGBA:
-		c := *m
-		c.Pix = slices.Clone(m.Pix)
-		return &c
-	case *image.RGBA64:
-		c := *m
-		c.Pix = slices.Clone(m.Pix)
-		return &c
-	case *image.NRGBA64:
-		c := *m
-		c.Pix = slices.Clone(m.Pix)
-		return &c
-	case *image.Gray:
-		c := *m
-		c.Pix = slices.Clone(m.Pix)
-		return &c
-	case *image.Gray16:
-		c := *m
-		c.Pix = slices.Clone(m.Pix)
-		return &c
-	case *image.YCbCr:
-		c := *m
-		c.Y, c.Cb, c.Cr = slices.Clone(m.Y), slices.Clone(m.Cb), slices.Clone(m.Cr)
-		return &c
-	}
-	b := img.Bounds()
-	c := image.NewRGBA64(b)
-	draw.Draw(c, b, img, b.Min, draw.Src)
-	return c
 }
 
 // sinkStage adapts a Sink to a stage function.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/gen2brain/avif"
 	"github.com/gen2brain/heic"
+	"github.com/imgpipe/imgpipe/internal/clone"
 )
 
 // heifMinWidth is the narrowest HEIF image Decode accepts. gen2brain/heic v0.4.5 copies the
@@ -79,42 +80,8 @@ func Decode(format string, r io.Reader) (image.Image, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", format, err)
 	}
-	return own(m), nil
-}
-
-// own returns a copy of m in fresh Go memory. The libraries return images whose pixels are a
-// slice of the WebAssembly module's whole linear memory, which would otherwise stay alive
-// (several times the image size) for as long as the image does.
-func own(m image.Image) image.Image {
-	switch m := m.(type) {
-	case *image.RGBA:
-		c := *m
-		c.Pix = bytes.Clone(m.Pix)
-		return &c
-	case *image.NRGBA:
-		c := *m
-		c.Pix = bytes.Clone(m.Pix)
-		return &c
-	case *image.RGBA64:
-		c := *m
-		c.Pix = bytes.Clone(m.Pix)
-		return &c
-	case *image.NRGBA64:
-		c := *m
-		c.Pix = bytes.Clone(m.Pix)
-		return &c
-	case *image.Gray:
-		c := *m
-		c.Pix = bytes.Clone(m.Pix)
-		return &c
-	case *image.YCbCr:
-		c := *m
-		c.Y, c.Cb, c.Cr = bytes.Clone(m.Y), bytes.Clone(m.Cb), bytes.Clone(m.Cr)
-		return &c
-	case *image.NYCbCrA:
-		c := *m
-		c.Y, c.Cb, c.Cr, c.A = bytes.Clone(m.Y), bytes.Clone(m.Cb), bytes.Clone(m.Cr), bytes.Clone(m.A)
-		return &c
-	}
-	return m
+	// The libraries return images whose pixels are a slice of the
+	// WebAssembly module's whole linear memory, which would otherwise stay
+	// alive (several times the image size) as long as the image does.
+	return clone.Image(m), nil
 }

@@ -9,6 +9,7 @@ import (
 	"io"
 
 	"github.com/gen2brain/webp"
+	"github.com/imgpipe/imgpipe/internal/clone"
 )
 
 // webpMethod is libwebp's speed/size trade-off (0 fast … 6 slow). 4 is libwebp's and cwebp's
@@ -62,7 +63,7 @@ func decodeWebPAnim(r io.Reader) (image.Image, error) {
 	if err != nil {
 		return nil, err
 	}
-	return own(m), nil
+	return clone.Image(m), nil // out of the module's memory, as Decode does
 }
 
 func decodeConfigWebPAnim(r io.Reader) (image.Config, error) {
