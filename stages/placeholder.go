@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/imgpipe/imgpipe/internal/format"
+	"github.com/imgpipe/imgpipe/internal/icc"
 )
 
 // Placeholder kinds (Output.Placeholder).
@@ -26,18 +27,42 @@ const (
 )
 
 // placeholder computes the placeholder of the given kind from the scout
-// copy of a decoded image. Cost: a few thousand pixels' work, whatever
-// the image's size.
-func (s *scout) placeholder(kind string) string {
+// copy of a decoded image. A page shows a placeholder untagged, that is as
+// sRGB, whatever the image's own profile: tr, when not nil, converts the
+// shrunk pixels from that profile to sRGB first, so that a wide-gamut
+// photo's placeholder has the colours the photo is shown with. Cost: a
+// few thousand pixels' work, whatever the image's size.
+func (s *scout) placeholder(kind string, tr *icc.Transform) string {
+	shrunk := func(side int) *image.RGBA {
+		img := s.shrunk(side)
+		if tr != nil {
+			img = tr.Convert(img).(*image.RGBA) // Convert keeps *image.RGBA
+		}
+		return img
+	}
 	switch kind {
 	case PlaceholderBlurHash:
-		return blurHash(s.shrunk(32))
+		return blurHash(shrunk(32))
 	case PlaceholderLQIP:
-		return lqip(s.shrunk(16))
+		return lqip(shrunk(16))
 	case PlaceholderThumbHash:
-		return thumbHash(s.shrunk(100)) // the reference's largest input
+		return thumbHash(shrunk(100)) // the reference's largest input
 	}
 	return ""
+}
+
+// srgbTransform returns the conversion of d's pixels to sRGB, nil when they are
+// sRGB already or when the profile is not one internal/icc reads (grey,
+// CMYK, lookup tables: those are used as they are, as encode does).
+func srgbTransform(d *Decoded) *icc.Transform {
+	if d.Meta.ICC == nil || d.Gray || iccSpace(d.Meta.ICC) != "RGB " {
+		return nil
+	}
+	p, err := icc.Parse(d.Meta.ICC)
+	if err != nil || p.IsSRGB() {
+		return nil
+	}
+	return icc.NewTransform(p)
 }
 
 // shrunk returns the scout box-filtered to side pixels on its long side.

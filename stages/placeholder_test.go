@@ -6,6 +6,7 @@ import (
 	"image"
 	"image/color"
 	"image/jpeg"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -102,4 +103,47 @@ func near3(a, b [3]int, tol int) bool {
 		}
 	}
 	return true
+}
+
+// TestPlaceholderInSRGB: a page shows a placeholder untagged, so a wide-
+// gamut photo's placeholder must carry the photo's colours converted to
+// sRGB (libvips' conversion is the reference), not its Rec. 2020 values
+// read as sRGB.
+func TestPlaceholderInSRGB(t *testing.T) {
+	d, err := decodeFile(t, filepath.Join("..", "internal", "icc", "testdata", "rec2020.png"), decodeOpts{
+		Outputs: []Output{{Width: 64, Placeholder: "lqip", Format: "png"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw := d.Image
+	r, err := Resize()(t.Context(), d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, ok := strings.CutPrefix(r.Targets[0].Placeholder, "data:image/jpeg;base64,")
+	if !ok {
+		t.Fatalf("LQIP %.40q... is not a JPEG data: URI", r.Targets[0].Placeholder)
+	}
+	b, err := base64.StdEncoding.DecodeString(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lq, err := jpeg.Decode(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(filepath.Join("..", "internal", "icc", "testdata", "rec2020_ref.png"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	ref, _, err := image.Decode(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, want, unconverted := meanColor(lq), meanColor(ref), meanColor(raw)
+	if !near3(got, want, 8) || near3(got, unconverted, 8) {
+		t.Errorf("LQIP's average colour %v; want that of the sRGB conversion, %v, not that of the unconverted pixels, %v", got, want, unconverted)
+	}
 }

@@ -106,7 +106,7 @@ func (l *layout) arrange(d *Decoded, t Target) Target {
 	if kind := o.Placeholder; kind != "" {
 		p, ok := l.placeholders[kind]
 		if !ok {
-			p = l.scoutOf(d).placeholder(kind)
+			p = l.scoutOf(d).placeholder(kind, srgbTransform(d))
 			if l.placeholders == nil {
 				l.placeholders = map[string]string{}
 			}

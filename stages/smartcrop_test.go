@@ -230,7 +230,7 @@ func BenchmarkSmartCrop(b *testing.B) {
 			}
 			for b.Loop() {
 				for _, d := range ds {
-					newScout(d.Image, d.Width, d.Height).placeholder(kind)
+					newScout(d.Image, d.Width, d.Height).placeholder(kind, nil)
 				}
 			}
 		})
