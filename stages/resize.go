@@ -2,10 +2,13 @@ package stages
 
 import (
 	"context"
-	"github.com/imgpipe/imgpipe/internal/format"
 	"image"
 	"image/color"
 	"image/draw"
+	"slices"
+
+	"github.com/imgpipe/imgpipe/internal/format"
+	ijpeg "github.com/imgpipe/imgpipe/internal/jpeg"
 )
 
 // Resized is an input with one image per target, in target order; Anim
@@ -63,6 +66,11 @@ func Resize() func(context.Context, *Decoded) (*Resized, error) {
 			}
 		}
 		d.Image = nil
+		if d.anim == nil && !slices.Contains(out.Images, src) {
+			// Every output is new memory and nothing else holds the
+			// decoded pixels: the decoder may use them for the next input.
+			ijpeg.Recycle(src)
+		}
 		if d.anim != nil {
 			d.anim.Frames = nil
 		} // the largest buffer of the run: let it go as soon as we can

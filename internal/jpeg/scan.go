@@ -110,7 +110,7 @@ func (d *decoder) allocate() error {
 		default:
 			return unsupported("chroma subsampling layout")
 		}
-		img := image.NewYCbCr(image.Rect(0, 0, w, h), ratio)
+		img := newYCbCr(w, h, ratio)
 		d.ycc = img
 		d.comp[0].pix, d.comp[0].stride = img.Y, img.YStride
 		d.comp[1].pix, d.comp[1].stride = img.Cb, img.CStride
