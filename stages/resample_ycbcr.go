@@ -2,6 +2,7 @@ package stages
 
 import (
 	"image"
+	"sync"
 )
 
 // resampleYCbCr scales the part r of a YCbCr image to w x h without
@@ -84,15 +85,17 @@ func resamplePlane(dst []uint8, dstStride, w, h int, src []uint8, srcStride int,
 	for _, ws := range yw.fixed {
 		tall = max(tall, len(ws))
 	}
-	p := planeScratch{
-		src: src, stride: srcStride, r: r, pw: pw, tall: tall,
-		ring: make([]uint64, tall*pw), tag: make([]int, tall),
-		acc: make([]uint64, pw),
+	p := scratchPool.Get().(*planeScratch)
+	defer p.put()
+	p.src, p.stride, p.r, p.pw, p.tall = src, srcStride, r, pw, tall
+	p.ring = grow(p.ring, tall*pw)
+	p.acc = grow(p.acc, pw)
+	p.mid = grow(p.mid, 2*pw) // two output rows, interleaved: row y low, y+1 high
+	mid := p.mid
+	p.tag = p.tag[:0]
+	for range tall {
+		p.tag = append(p.tag, -1)
 	}
-	for i := range p.tag {
-		p.tag[i] = -1
-	}
-	mid := make([]uint64, 2*pw) // two output rows, interleaved: row y low, y+1 high
 	for y := 0; y < h; y += 2 {
 		p.columns(mid, yw.start[y], yw.fixed[y], 0)
 		if y+1 < h {
@@ -157,6 +160,31 @@ type planeScratch struct {
 	ring     []uint64 // source rows widened into pairs, row k in slot k % tall
 	tag      []int    // the source row in each slot, -1 for none
 	acc      []uint64 // the sums of one output row, two pixels a word
+	mid      []uint64 // two output rows, interleaved
+}
+
+// scratchPool keeps resamplePlane's buffers between planes and images: on
+// a batch of thumbnails they were a sixth of the bytes allocated per
+// image. Buffers over maxPooledScratch words are not kept.
+var scratchPool = sync.Pool{New: func() any { return new(planeScratch) }}
+
+const maxPooledScratch = 1 << 17 // 1 MiB of words
+
+// put returns p to the pool, dropping its reference to the source.
+func (p *planeScratch) put() {
+	p.src = nil
+	if len(p.ring)+len(p.acc)+len(p.mid) <= maxPooledScratch {
+		scratchPool.Put(p)
+	}
+}
+
+// grow returns b with length n, reusing its memory when it is big enough.
+// The contents are stale.
+func grow(b []uint64, n int) []uint64 {
+	if cap(b) >= n {
+		return b[:n]
+	}
+	return make([]uint64, n)
 }
 
 // row returns source row k (from r.Min.Y) widened into pairs: pixel 2i in
