@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 
 	"golang.org/x/sync/errgroup"
@@ -14,15 +15,24 @@ import (
 
 // BenchmarkRun runs the whole pipeline over the bundled photos (fit inside
 // 800x800, JPEG q85) into a temporary folder. IMGPIPE_BENCH_DIR points it
-// at another folder, e.g. the 36-photo set of bench/compare.sh.
+// at another folder, e.g. the 36-photo set of bench/compare.sh, and
+// IMGPIPE_BENCH_SIZE sets the box, e.g. 200 for the thumbnails of issue #17
+// on bench/make-small.sh's set.
 func BenchmarkRun(b *testing.B) {
 	dir := os.Getenv("IMGPIPE_BENCH_DIR")
 	if dir == "" {
 		dir = filepath.Join("..", "testdata", "photos")
 	}
+	size := 800
+	if s := os.Getenv("IMGPIPE_BENCH_SIZE"); s != "" {
+		var err error
+		if size, err = strconv.Atoi(s); err != nil || size < 1 {
+			b.Fatalf("IMGPIPE_BENCH_SIZE=%q: want a number of pixels", s)
+		}
+	}
 	var mp float64
 	for b.Loop() {
-		p, err := New(Config{OutDir: b.TempDir(), Force: true, Output: stages.Output{Width: 800, Height: 800},
+		p, err := New(Config{OutDir: b.TempDir(), Force: true, Output: stages.Output{Width: size, Height: size},
 			Save: SaveConfig{NoSync: true}})
 		if err != nil {
 			b.Fatal(err)
