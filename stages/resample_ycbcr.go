@@ -77,8 +77,9 @@ func ceilDiv(a, b int) int { return (a + b - 1) / b }
 // half again in absolute value), so the low half holds the first sum
 // exactly as an int32 and the rest, shifted down, the second. On the
 // thumbnails of issue #17 (320 to 200, about 10 taps a side) this took
-// the resize from 19% of the job's CPU samples to 15% (perf, one run
-// each); on BenchmarkResamplePlane, 15% fewer instructions (callgrind).
+// the resize from 19% of the job's CPU samples to 15-17% (perf, single
+// runs on a loaded machine); on BenchmarkResamplePlane, 15% fewer
+// instructions (callgrind).
 func resamplePlane(dst []uint8, dstStride, w, h int, src []uint8, srcStride int, r image.Rectangle, xw, yw taps) {
 	sw := r.Dx()
 	pw := (sw + 1) / 2 // pixel pairs a source row
