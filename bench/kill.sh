@@ -113,6 +113,7 @@ for ((i = 0; i < count; i++)); do
   while IFS= read -r -d '' f; do
     case $(basename "$f") in
     .imgpipe-*.tmp) left=$((left + 1)) ;;
+    .imgpipe-state) ;; # the folder's record of its outputs (plan.State), appended as they are written
     .*) echo "kill $i: hidden file that is not a temporary file: $f" >&2; bad=$((bad + 1)) ;;
     *)
       if check "$f"; then
