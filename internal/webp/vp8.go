@@ -24,26 +24,52 @@ type mbInfo struct {
 type quantizer struct {
 	q    [2]int32 // DC, AC
 	bias [2]int32 // added to |coefficient| before dividing, in 1/256 of q
+	// Per coefficient index: the step, q*bias, and the divisor q*256 as a
+	// multiplier, 2^quantShift/(q*256) rounded up (see init).
+	step [16]int16
+	add  [16]uint64
+	mul  [16]uint64
+}
+
+// quantShift makes quantize's multiply an exact division: with the
+// multiplier rounded up, n*mul>>quantShift is floor(n/d) as long as n
+// times the rounding error (less than d < 2^17) stays under
+// 2^quantShift; n < 2^24 for any int16 coefficient.
+const quantShift = 44
+
+// init fills the per-index tables from q and bias.
+func (q *quantizer) init() {
+	for i := range 16 {
+		k := min(i, 1)
+		d := uint64(q.q[k]) * 256
+		q.step[i] = int16(q.q[k])
+		q.add[i] = uint64(q.q[k] * q.bias[k])
+		q.mul[i] = (1<<quantShift + d - 1) / d
+	}
 }
 
 func (q *quantizer) quantize(c int16, i int) int16 {
-	k := 0
-	if i > 0 {
-		k = 1
-	}
 	a := int32(c)
 	neg := a < 0
 	if neg {
 		a = -a
 	}
-	l := (a*256 + q.q[k]*q.bias[k]) / (q.q[k] * 256)
-	if l > maxLevel {
-		l = maxLevel
-	}
+	l := int32(min((uint64(a)<<8+q.add[i&15])*q.mul[i&15]>>quantShift, maxLevel))
 	if neg {
 		l = -l
 	}
 	return int16(l)
+}
+
+// quantizeBlock quantises c from index first into out, and the levels
+// times their steps (what the decoder's inverse transform reads) into
+// deq.
+func (q *quantizer) quantizeBlock(c, out, deq *[16]int16, first int) {
+	for i := first; i < 16; i++ {
+		l := q.quantize(c[i], i)
+		out[i] = l
+		deq[i] = l * q.step[i]
+	}
 }
 
 type vp8Encoder struct {
@@ -83,6 +109,9 @@ func newVP8Encoder(mbw, mbh int, y, u, v []uint8, qi int) *vp8Encoder {
 	e.y1.bias = [2]int32{dcBias, acBias}
 	e.y2.bias = [2]int32{dcBias, acBias}
 	e.uv.bias = [2]int32{dcBias, acBias}
+	e.y1.init()
+	e.y2.init()
+	e.uv.init()
 	e.lambda = int64(ac) * int64(ac) * lambdaScale / 64
 	e.lambdaB = e.lambda
 	// The ranking weighs the prediction's absolute error (a stand-in for
@@ -274,6 +303,7 @@ func (e *vp8Encoder) encodeMB(mx, my int) {
 // error and the tokens' cost, and whether Y2 has non-zero coefficients.
 func (e *vp8Encoder) tryI16(src, pred *[256]uint8, out *mbInfo, rec *[256]uint8, mx int, nz *[16]bool) (int64, int32, bool) {
 	var dc [16]int16
+	var deqs [16][16]int16 // the luma blocks dequantised, DC apart
 	for b := range 16 {
 		bx, by := b&3, b>>2
 		var res, c [16]int16
@@ -286,20 +316,13 @@ func (e *vp8Encoder) tryI16(src, pred *[256]uint8, out *mbInfo, rec *[256]uint8,
 		fdct(&res, &c)
 		dc[b] = c[0]
 		out.coeffs[b][0] = 0
-		for i := 1; i < 16; i++ {
-			out.coeffs[b][i] = e.y1.quantize(c[i], 1)
-		}
+		e.y1.quantizeBlock(&c, &out.coeffs[b], &deqs[b], 1)
 	}
 	var y2c [16]int16
 	fwht(&dc, &y2c)
 	y2 := &out.coeffs[24]
-	for i := range 16 {
-		y2[i] = e.y2.quantize(y2c[i], i)
-	}
 	var deq, dcs [16]int16
-	for i := range 16 {
-		deq[i] = y2[i] * int16(e.y2.q[min(i, 1)])
-	}
+	e.y2.quantizeBlock(&y2c, y2, &deq, 0)
 	iwht(&deq, &dcs)
 
 	probs := &e.coeffProbs[typeYAfterY2]
@@ -320,12 +343,10 @@ func (e *vp8Encoder) tryI16(src, pred *[256]uint8, out *mbInfo, rec *[256]uint8,
 		}
 		rate += blockCost(probs, b2i(a)+b2i(l), 1, c)
 		nz[b] = lastNonZero(c, 1) >= 0
+		deq := &deqs[b]
 		deq[0] = dcs[b]
-		for i := 1; i < 16; i++ {
-			deq[i] = c[i] * int16(e.y1.q[1])
-		}
 		var res [16]int16
-		idct(&deq, &res)
+		idct(deq, &res)
 		for y := range 4 {
 			for x := range 4 {
 				i := (4*by+y)*16 + 4*bx + x
@@ -430,10 +451,7 @@ func (e *vp8Encoder) tryBPred(src *[256]uint8, ed *edges, out *mbInfo, rec *[256
 				res[i] = s[i] - int16(pred[i])
 			}
 			fdct(&res, &c)
-			for i := range 16 {
-				q[i] = e.y1.quantize(c[i], i)
-				deq[i] = q[i] * int16(e.y1.q[min(i, 1)])
-			}
+			e.y1.quantizeBlock(&c, &q, &deq, 0)
 			idct(&deq, &res)
 			var dist int64
 			var r [16]uint8
@@ -505,10 +523,7 @@ func (e *vp8Encoder) encodeChroma(mb *mbInfo, mx, my int) {
 				}
 				fdct(&res, &c)
 				q := &coeffs[4*p+b]
-				for i := range 16 {
-					q[i] = e.uv.quantize(c[i], i)
-					deq[i] = q[i] * int16(e.uv.q[min(i, 1)])
-				}
+				e.uv.quantizeBlock(&c, q, &deq, 0)
 				a, l := top[4+2*p+bx], left[4+2*p+by]
 				if by > 0 {
 					a = nz[b-2]
