@@ -86,3 +86,19 @@ func TestFDCTMatchesMatrix(t *testing.T) {
 		}
 	}
 }
+
+func BenchmarkFDCT(b *testing.B) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	var in [64][16]int16
+	for i := range in {
+		for j := range in[i] {
+			in[i][j] = int16(rng.IntN(61) - 30)
+		}
+	}
+	var out [16]int16
+	i := 0
+	for b.Loop() {
+		fdct(&in[i&63], &out)
+		i++
+	}
+}
