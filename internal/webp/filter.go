@@ -110,9 +110,14 @@ func filterSegment(s *[8]uint8, limit int, fp *filterParams, mb bool) bool {
 // chroma) in place at level (> 0), given each macroblock's modes and
 // whether it has coefficients.
 func loopFilter(y, u, v []uint8, mbw, mbh int, mbs []mbInfo, level int) {
+	loopFilterRows(y, u, v, mbw, mbh, mbs, level, 1)
+}
+
+// loopFilterRows is loopFilter on every step-th row of macroblocks only.
+func loopFilterRows(y, u, v []uint8, mbw, mbh int, mbs []mbInfo, level, step int) {
 	fp := newFilterParams(level)
 	ys, cs := 16*mbw, 8*mbw
-	for my := range mbh {
+	for my := 0; my < mbh; my += step {
 		for mx := range mbw {
 			mb := &mbs[my*mbw+mx]
 			inner := mb.ymode == bPred || !mb.skip
