@@ -426,6 +426,7 @@ func (e *vp8Encoder) tryBPred(src *[256]uint8, ed *edges, out *mbInfo, rec *[256
 		var bestC [16]int16
 		// Rank the modes by a cheap estimate (absolute error of the
 		// prediction and the mode's cost), then code the best few.
+		modeCosts := &bModeCosts[am][lm]
 		var preds [numBModes][16]uint8
 		var est [numBModes]int64
 		var order [numBModes]int
@@ -439,7 +440,7 @@ func (e *vp8Encoder) tryBPred(src *[256]uint8, ed *edges, out *mbInfo, rec *[256
 				}
 				sad += d
 			}
-			est[mode] = sad*e.sadWeight + e.lambdaB*int64(treeCost(&bModeCodes[mode], kfBModeProbs[am][lm][:]))
+			est[mode] = sad*e.sadWeight + e.lambdaB*int64(modeCosts[mode])
 			order[mode] = mode
 			for i := mode; i > 0 && est[order[i]] < est[order[i-1]]; i-- {
 				order[i], order[i-1] = order[i-1], order[i]
@@ -465,7 +466,7 @@ func (e *vp8Encoder) tryBPred(src *[256]uint8, ed *edges, out *mbInfo, rec *[256
 				d := int64(v) - int64(s[i])
 				dist += d * d
 			}
-			rate := blockCost(probs, ctx, 0, &q) + treeCost(&bModeCodes[mode], kfBModeProbs[am][lm][:])
+			rate := blockCost(probs, ctx, 0, &q) + modeCosts[mode]
 			jm := 256*dist + e.lambdaB*int64(rate)
 			if bestJ < 0 || jm < bestJ {
 				bestJ, bestRec, bestC = jm, r, q
