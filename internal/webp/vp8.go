@@ -93,6 +93,7 @@ type vp8Encoder struct {
 	bmTop       []uint8 // subblock modes above, 4 per macroblock column
 	bmLeft      [4]uint8
 	coeffProbs  *[4]tokenProbs
+	costs       *[4]*levelCosts // the first pass's token costs
 }
 
 // newVP8Encoder takes planes (studio range, 4:2:0, padded to whole
@@ -123,6 +124,7 @@ func newVP8Encoder(mbw, mbh int, y, u, v []uint8, qi int) *vp8Encoder {
 	e.nzTop = make([][9]bool, mbw)
 	e.bmTop = make([]uint8, 4*mbw)
 	e.coeffProbs = &defaultCoeffProbs
+	e.costs = &defaultLevelCosts
 	return e
 }
 
@@ -326,10 +328,10 @@ func (e *vp8Encoder) tryI16(src, pred *[256]uint8, out *mbInfo, rec *[256]uint8,
 	e.y2.quantizeBlock(&y2c, y2, &deq, 0)
 	iwht(&deq, &dcs)
 
-	probs := &e.coeffProbs[typeYAfterY2]
+	probs := e.costs[typeYAfterY2]
 	top, left := e.nzTop[mx], e.nzLeft
 	y2nz := lastNonZero(y2, 0) >= 0
-	rate := blockCost(&e.coeffProbs[typeY2], b2i(top[8])+b2i(left[8]), 0, y2)
+	rate := blockCost(e.costs[typeY2], b2i(top[8])+b2i(left[8]), 0, y2)
 	var dist int64
 	for b := range 16 {
 		bx, by := b&3, b>>2
@@ -383,7 +385,7 @@ func (e *vp8Encoder) tryBPred(src *[256]uint8, ed *edges, out *mbInfo, rec *[256
 	for y := range 16 {
 		w[1+y][0] = ed.left[y]
 	}
-	probs := &e.coeffProbs[typeYWithDC]
+	probs := e.costs[typeYWithDC]
 	top, left := e.nzTop[mx], e.nzLeft
 	j := 256 * int64(treeCost(&yModeCodes[bPred], yModeProbs)) * e.lambdaB / 256
 	for b := range 16 {
@@ -497,7 +499,7 @@ func (e *vp8Encoder) encodeChroma(mb *mbInfo, mx, my int) {
 		copy(src[0][8*y:8*y+8], e.u[(8*my+y)*e.cs+8*mx:])
 		copy(src[1][8*y:8*y+8], e.v[(8*my+y)*e.cs+8*mx:])
 	}
-	probs := &e.coeffProbs[typeUV]
+	probs := e.costs[typeUV]
 	top, left := e.nzTop[mx], e.nzLeft
 	best := int64(-1)
 	var bestRec [2][64]uint8
