@@ -24,7 +24,8 @@ func qualityToIndex(q int) int {
 // three planes, among none, qi/4, qi/2 and qi. The filter changes only
 // what the decoder shows, never what either side predicts from, so it
 // costs nothing beyond the header; trying levels costs a filter pass each
-// (together about 15% of the encode) and a copy of the reconstruction.
+// (together about 15% of the encode, before the sampling below) and a copy
+// of the reconstruction.
 //
 // On five images at quantiser indices 9, 20 and 39, the best fixed level
 // was qi/2 to qi on four (0.1-1.2 dB over no filter) and qi/4 to qi/3 on
