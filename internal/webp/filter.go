@@ -24,7 +24,6 @@ func newFilterParams(level int) filterParams {
 }
 
 func c8(v int) int    { return min(max(v, -128), 127) }
-func u2s(v uint8) int { return int(v) - 128 }
 func s2u(v int) uint8 { return uint8(c8(v) + 128) }
 func absi(v int) int {
 	if v < 0 {
@@ -35,56 +34,90 @@ func absi(v int) int {
 
 // filterEdge filters n segments across an edge of plane: pixel i of
 // segment k is at plane[at + k*along + i*across], i = -4..3, the edge
-// between i = -1 and 0.
+// between i = -1 and 0. Segments across a vertical edge (across 1) are 8
+// bytes in a row and filtered in place; the others are gathered.
 func filterEdge(plane []uint8, at, along, across, n int, fp *filterParams, mb bool) {
 	limit := fp.subLimit
 	if mb {
 		limit = fp.mbLimit
 	}
-	a1, a2, a3, a4 := across, 2*across, 3*across, 4*across
+	if across == 1 {
+		for k := range n {
+			o := at + k*along
+			filterSegment((*[8]uint8)(plane[o-4:o+4]), limit, fp, mb)
+		}
+		return
+	}
+	var s [8]uint8
 	for k := range n {
-		o := at + k*along
-		p3, p2, p1, p0 := u2s(plane[o-a4]), u2s(plane[o-a3]), u2s(plane[o-a2]), u2s(plane[o-a1])
-		q0, q1, q2, q3 := u2s(plane[o]), u2s(plane[o+a1]), u2s(plane[o+a2]), u2s(plane[o+a3])
-		if absi(p0-q0)*2+absi(p1-q1)/2 > limit ||
-			absi(p3-p2) > fp.interior || absi(p2-p1) > fp.interior || absi(p1-p0) > fp.interior ||
-			absi(q3-q2) > fp.interior || absi(q2-q1) > fp.interior || absi(q1-q0) > fp.interior {
-			continue
+		o := at + k*along - 4*across
+		for i := range s {
+			s[i] = plane[o+i*across]
 		}
-		hev := absi(p1-p0) > fp.hevThresh || absi(q1-q0) > fp.hevThresh
-		if mb && !hev {
-			w := c8(c8(p1-q1) + 3*(q0-p0))
-			a := c8((27*w + 63) >> 7)
-			plane[o], plane[o-a1] = s2u(q0-a), s2u(p0+a)
-			a = c8((18*w + 63) >> 7)
-			plane[o+a1], plane[o-a2] = s2u(q1-a), s2u(p1+a)
-			a = c8((9*w + 63) >> 7)
-			plane[o+a2], plane[o-a3] = s2u(q2-a), s2u(p2+a)
-			continue
-		}
-		// common_adjust, with the outer taps when hev.
-		a := 3 * (q0 - p0)
-		if hev {
-			a += c8(p1 - q1)
-		}
-		a = c8(a)
-		b := c8(a+3) >> 3
-		a = c8(a+4) >> 3
-		plane[o], plane[o-a1] = s2u(q0-a), s2u(p0+b)
-		if !mb && !hev {
-			a = (a + 1) >> 1
-			plane[o+a1], plane[o-a2] = s2u(q1-a), s2u(p1+a)
+		if filterSegment(&s, limit, fp, mb) {
+			for i := 1; i < 7; i++ {
+				plane[o+i*across] = s[i]
+			}
 		}
 	}
+}
+
+// filterSegment filters the 8 pixels p3 p2 p1 p0 | q0 q1 q2 q3 across one
+// edge in place (section 15.2-15.3) and reports whether it changed any.
+func filterSegment(s *[8]uint8, limit int, fp *filterParams, mb bool) bool {
+	// Differences are the same in the unsigned and the signed (-128)
+	// representation, so the mask reads the bytes.
+	P3, P2, P1, P0 := int(s[0]), int(s[1]), int(s[2]), int(s[3])
+	Q0, Q1, Q2, Q3 := int(s[4]), int(s[5]), int(s[6]), int(s[7])
+	if absi(P0-Q0)*2+absi(P1-Q1)/2 > limit {
+		return false
+	}
+	in := fp.interior
+	if absi(P3-P2) > in || absi(P2-P1) > in || absi(P1-P0) > in ||
+		absi(Q3-Q2) > in || absi(Q2-Q1) > in || absi(Q1-Q0) > in {
+		return false
+	}
+	p2, p1, p0 := P2-128, P1-128, P0-128
+	q0, q1, q2 := Q0-128, Q1-128, Q2-128
+	hev := absi(p1-p0) > fp.hevThresh || absi(q1-q0) > fp.hevThresh
+	if mb && !hev {
+		w := c8(c8(p1-q1) + 3*(q0-p0))
+		a := c8((27*w + 63) >> 7)
+		s[4], s[3] = s2u(q0-a), s2u(p0+a)
+		a = c8((18*w + 63) >> 7)
+		s[5], s[2] = s2u(q1-a), s2u(p1+a)
+		a = c8((9*w + 63) >> 7)
+		s[6], s[1] = s2u(q2-a), s2u(p2+a)
+		return true
+	}
+	// common_adjust, with the outer taps when hev.
+	a := 3 * (q0 - p0)
+	if hev {
+		a += c8(p1 - q1)
+	}
+	a = c8(a)
+	b := c8(a+3) >> 3
+	a = c8(a+4) >> 3
+	s[4], s[3] = s2u(q0-a), s2u(p0+b)
+	if !mb && !hev {
+		a = (a + 1) >> 1
+		s[5], s[2] = s2u(q1-a), s2u(p1+a)
+	}
+	return true
 }
 
 // loopFilter filters the three planes (16*mbw x 16*mbh luma, half that
 // chroma) in place at level (> 0), given each macroblock's modes and
 // whether it has coefficients.
 func loopFilter(y, u, v []uint8, mbw, mbh int, mbs []mbInfo, level int) {
+	loopFilterRows(y, u, v, mbw, mbh, mbs, level, 1)
+}
+
+// loopFilterRows is loopFilter on every step-th row of macroblocks only.
+func loopFilterRows(y, u, v []uint8, mbw, mbh int, mbs []mbInfo, level, step int) {
 	fp := newFilterParams(level)
 	ys, cs := 16*mbw, 8*mbw
-	for my := range mbh {
+	for my := 0; my < mbh; my += step {
 		for mx := range mbw {
 			mb := &mbs[my*mbw+mx]
 			inner := mb.ymode == bPred || !mb.skip

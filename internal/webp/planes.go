@@ -42,6 +42,18 @@ func toPlanes(img image.Image) *yuvPlanes {
 	b := img.Bounds()
 	w, h := b.Dx(), b.Dy()
 	p := newPlanes(w, h)
+	if m, ok := img.(*image.YCbCr); ok && is420Aligned(m) {
+		p.from420(m)
+	} else {
+		p.fromImage(img)
+	}
+	return p
+}
+
+// fromImage fills p from img pixel by pixel.
+func (p *yuvPlanes) fromImage(img image.Image) {
+	b := img.Bounds()
+	w, h := b.Dx(), b.Dy()
 	ys, cs := 16*p.mbw, 8*p.mbw
 	// Chroma is the average of each 2x2 block's chroma; cb and cr hold
 	// the sums (4 samples each, edges repeated).
@@ -96,7 +108,43 @@ func toPlanes(img image.Image) *yuvPlanes {
 	pad(p.y, ys, w, h, 16*p.mbh)
 	pad(p.u, cs, (w+1)/2, (h+1)/2, 8*p.mbh)
 	pad(p.v, cs, (w+1)/2, (h+1)/2, 8*p.mbh)
-	return p
+}
+
+// is420Aligned reports whether m is 4:2:0 with its chroma samples on
+// even coordinates, as the resize stage makes JPEG inputs: each 2x2 block
+// then has one chroma sample, which is its average, and from420 applies.
+func is420Aligned(m *image.YCbCr) bool {
+	return m.SubsampleRatio == image.YCbCrSubsampleRatio420 && m.Rect.Min.X&1 == 0 && m.Rect.Min.Y&1 == 0
+}
+
+// from420 fills p from an is420Aligned image: the planes row by row
+// through the studio-range tables, then the padding. It gives the same
+// planes as toPlanes' per-pixel path for *image.YCbCr, at a fraction of
+// its cost.
+func (p *yuvPlanes) from420(m *image.YCbCr) {
+	b := m.Rect
+	w, h := b.Dx(), b.Dy()
+	cw, ch := (w+1)/2, (h+1)/2
+	ys, cs := 16*p.mbw, 8*p.mbw
+	for y := range h {
+		src := m.Y[m.YOffset(b.Min.X, b.Min.Y+y):][:w]
+		dst := p.y[y*ys:][:w]
+		for x, v := range src {
+			dst[x] = studioY[v]
+		}
+	}
+	for cy := range ch {
+		ci := m.COffset(b.Min.X, b.Min.Y+2*cy)
+		cb, cr := m.Cb[ci:][:cw], m.Cr[ci:][:cw]
+		du, dv := p.u[cy*cs:][:cw], p.v[cy*cs:][:cw]
+		for x := range cw {
+			du[x] = studioC[cb[x]]
+			dv[x] = studioC[cr[x]]
+		}
+	}
+	pad(p.y, ys, w, h, 16*p.mbh)
+	pad(p.u, cs, cw, ch, 8*p.mbh)
+	pad(p.v, cs, cw, ch, 8*p.mbh)
 }
 
 // rgbAt is the unpremultiplied colour at (x, y).

@@ -207,39 +207,73 @@ func lastNonZero(c *[16]int16, first int) int {
 	return -1
 }
 
-// blockCost is what putBlock would spend on the block, in 1/256 bit.
-func blockCost(probs *tokenProbs, ctx, first int, c *[16]int16) int32 {
+// costLevels is how many magnitudes (0 to costLevels-1) levelCosts
+// tabulates; larger ones, rare, are costed on the fly.
+const costLevels = 68
+
+// levelCosts are one block type's token costs under fixed probabilities,
+// in 1/256 bit, by band and context: the mode search costs every
+// candidate block with them (blockCost).
+type levelCosts struct {
+	probs     *tokenProbs
+	eob, more [8][3]int32 // the EOB token, and "not EOB"
+	// level[band][ctx][v] codes magnitude v: the zero token for 0, else
+	// the token, its extra bits and the sign.
+	level [8][3][costLevels]int32
+}
+
+func newLevelCosts(probs *tokenProbs) *levelCosts {
+	c := &levelCosts{probs: probs}
+	for b := range probs {
+		for ctx := range probs[b] {
+			p := &probs[b][ctx]
+			c.eob[b][ctx] = cost(p[0], false)
+			c.more[b][ctx] = cost(p[0], true)
+			c.level[b][ctx][0] = cost(p[1], false)
+			for v := 1; v < costLevels; v++ {
+				c.level[b][ctx][v] = cost(p[1], true) + magnitudeCost(p, v) + 256
+			}
+		}
+	}
+	return c
+}
+
+// defaultLevelCosts are levelCosts of the default probabilities, which
+// the first pass codes with.
+var defaultLevelCosts = [4]*levelCosts{
+	newLevelCosts(&defaultCoeffProbs[0]), newLevelCosts(&defaultCoeffProbs[1]),
+	newLevelCosts(&defaultCoeffProbs[2]), newLevelCosts(&defaultCoeffProbs[3]),
+}
+
+// blockCost is what putBlock would spend on the block with lc's
+// probabilities, in 1/256 bit.
+func blockCost(lc *levelCosts, ctx, first int, c *[16]int16) int32 {
 	last := lastNonZero(c, first)
-	p := &probs[bands[first]][ctx]
+	band := bands[first]
 	if last < 0 {
-		return cost(p[0], false)
+		return lc.eob[band][ctx]
 	}
 	var r int32
 	prevZero := false
 	for i := first; i <= last; i++ {
 		v := int(c[zigzag[i]])
-		if !prevZero {
-			r += cost(p[0], true)
-		}
-		if v == 0 {
-			r += cost(p[1], false)
-			prevZero = true
-			p = &probs[bands[i+1]][0]
-			continue
-		}
 		if v < 0 {
 			v = -v
 		}
-		r += cost(p[1], true) + magnitudeCost(p, v) + 256
-		prevZero = false
-		if v == 1 {
-			p = &probs[bands[i+1]][1]
-		} else {
-			p = &probs[bands[i+1]][2]
+		if !prevZero {
+			r += lc.more[band][ctx]
 		}
+		if v < costLevels {
+			r += lc.level[band][ctx][v]
+		} else {
+			p := &lc.probs[band][ctx]
+			r += cost(p[1], true) + magnitudeCost(p, v) + 256
+		}
+		prevZero = v == 0
+		band, ctx = bands[i+1], min(v, 2)
 	}
 	if last < 15 {
-		r += cost(p[0], false)
+		r += lc.eob[band][ctx]
 	}
 	return r
 }

@@ -1,7 +1,5 @@
 package webp
 
-import "math"
-
 // Transforms. The inverse DCT and WHT are RFC 6386 section 14's integer
 // transforms, bit for bit, because the encoder must reconstruct exactly
 // what the decoder will and predict from that. The forward transforms only
@@ -15,42 +13,49 @@ import "math"
 // Coefficients are indexed 4*v + u: v the vertical frequency, u the
 // horizontal one, as the inverse transforms read them.
 
-// fdctBasis[k][n] is the forward DCT basis in 1/4096.
-var fdctBasis = func() (b [4][4]int64) {
-	for k := range 4 {
-		for n := range 4 {
-			v := math.Sqrt2 / 2
-			if k > 0 {
-				v = math.Cos(float64((2*n+1)*k) * math.Pi / 8)
-			}
-			b[k][n] = int64(math.Round(v * 4096))
-		}
-	}
-	return b
-}()
+// The forward DCT's basis in 1/4096: the DC row sqrt(2)/2 (2896), the
+// others cos((2n+1)k*pi/8), which take only the values cos(pi/8) (3784),
+// cos(pi/4) (2896) and cos(3pi/8) (1567) up to sign. fdct applies it as
+// butterflies, with exactly the products and sums of the matrix product
+// (transform_test.go checks both against the cosines).
+const (
+	fdctC2 = 2896 // sqrt(2)/2 = cos(pi/4)
+	fdctC1 = 3784 // cos(pi/8)
+	fdctC3 = 1567 // cos(3pi/8)
+)
 
 // fdct transforms a 4x4 residual (row-major) into coefficients, rounded.
+// It is unrolled into locals, rows then columns, and rounds without
+// branches: the signs of residuals are a coin toss for the predictor.
 func fdct(in *[16]int16, out *[16]int16) {
-	var tmp [16]int64  // in 1/4096
-	for y := range 4 { // rows: horizontal frequencies
-		r0, r1, r2, r3 := int64(in[4*y]), int64(in[4*y+1]), int64(in[4*y+2]), int64(in[4*y+3])
-		for u := range 4 {
-			b := &fdctBasis[u]
-			tmp[4*y+u] = b[0]*r0 + b[1]*r1 + b[2]*r2 + b[3]*r3
-		}
+	// Rows: horizontal frequencies, in 1/4096.
+	row := func(r0, r1, r2, r3 int16) (t0, t1, t2, t3 int64) {
+		a, b := int64(r0)+int64(r3), int64(r1)+int64(r2)
+		c, d := int64(r1)-int64(r2), int64(r0)-int64(r3)
+		return fdctC2 * (a + b), fdctC1*d + fdctC3*c, fdctC2 * (a - b), fdctC3*d - fdctC1*c
 	}
-	for u := range 4 { // columns: vertical frequencies
-		t0, t1, t2, t3 := tmp[u], tmp[4+u], tmp[8+u], tmp[12+u]
-		for v := range 4 {
-			b := &fdctBasis[v]
-			s := b[0]*t0 + b[1]*t1 + b[2]*t2 + b[3]*t3 // in 1/2^24
-			if s >= 0 {
-				out[4*v+u] = int16((s + 1<<23) >> 24)
-			} else {
-				out[4*v+u] = -int16((-s + 1<<23) >> 24)
-			}
-		}
+	t00, t01, t02, t03 := row(in[0], in[1], in[2], in[3])
+	t10, t11, t12, t13 := row(in[4], in[5], in[6], in[7])
+	t20, t21, t22, t23 := row(in[8], in[9], in[10], in[11])
+	t30, t31, t32, t33 := row(in[12], in[13], in[14], in[15])
+	// Columns: vertical frequencies, in 1/2^24.
+	col := func(t0, t1, t2, t3 int64) (o0, o1, o2, o3 int16) {
+		a, b, c, d := t0+t3, t1+t2, t1-t2, t0-t3
+		return fdctRound(fdctC2 * (a + b)), fdctRound(fdctC1*d + fdctC3*c),
+			fdctRound(fdctC2 * (a - b)), fdctRound(fdctC3*d - fdctC1*c)
 	}
+	out[0], out[4], out[8], out[12] = col(t00, t10, t20, t30)
+	out[1], out[5], out[9], out[13] = col(t01, t11, t21, t31)
+	out[2], out[6], out[10], out[14] = col(t02, t12, t22, t32)
+	out[3], out[7], out[11], out[15] = col(t03, t13, t23, t33)
+}
+
+// fdctRound rounds s, in 1/2^24, to the nearest integer, halves away from
+// zero.
+func fdctRound(s int64) int16 {
+	m := s >> 63 // -1 if negative, else 0
+	r := ((s ^ m) - m + 1<<23) >> 24
+	return int16((r ^ m) - m)
 }
 
 // idct is RFC 6386 section 14.4's short_idct4x4llm_c: coefficients to a

@@ -57,3 +57,17 @@ var (
 	// bmode_tree (section 11.2), with probabilities kfBModeProbs.
 	bModeCodes = treeCodes([]int8{-bDC, 2, -bTM, 4, -bVE, 6, 8, 12, -bHE, 10, -bRD, -bVR, -bLD, 14, -bVL, 16, -bHD, -bHU}, numBModes)
 )
+
+// bModeCosts[a][l][m] is treeCost of subblock mode m when the modes above
+// and to the left are a and l: the mode search asks it for every mode of
+// every subblock.
+var bModeCosts = func() (c [numBModes][numBModes][numBModes]int32) {
+	for a := range c {
+		for l := range c[a] {
+			for m := range c[a][l] {
+				c[a][l][m] = treeCost(&bModeCodes[m], kfBModeProbs[a][l][:])
+			}
+		}
+	}
+	return c
+}()
