@@ -87,11 +87,22 @@ func (d *decoder) allocate() error {
 	bs := 8 / d.scale
 	d.bs = bs
 	w, h := d.mcusX*d.hmax*bs, d.mcusY*d.vmax*bs
+	// bh is a plane's height in blocks of its component: the whole image,
+	// or one MCU row when decoding in bands.
+	bh := func(c *component) int {
+		if d.banded {
+			return c.v
+		}
+		return c.bh
+	}
+	if d.banded {
+		h = d.vmax * bs
+	}
 	switch d.ncomp {
 	case 1:
 		c := &d.comp[0]
 		c.stride = c.bw * bs
-		c.pix = make([]byte, c.stride*c.bh*bs)
+		c.pix = make([]byte, c.stride*bh(c)*bs)
 	default:
 		var ratio image.YCbCrSubsampleRatio
 		switch (d.comp[0].h/d.comp[1].h)<<4 | d.comp[0].v/d.comp[1].v {
@@ -118,12 +129,12 @@ func (d *decoder) allocate() error {
 		if d.ncomp == 4 {
 			c := &d.comp[3]
 			c.stride = c.bw * bs
-			c.pix = make([]byte, c.stride*c.bh*bs)
+			c.pix = make([]byte, c.stride*bh(c)*bs)
 		}
 	}
 	for i := 0; i < d.ncomp; i++ {
 		c := &d.comp[i]
-		if c.stride != c.bw*bs || len(c.pix) < c.stride*c.bh*bs {
+		if c.stride != c.bw*bs || len(c.pix) < c.stride*bh(c)*bs {
 			return unsupported("sampling layout")
 		}
 	}
@@ -219,6 +230,14 @@ func (d *decoder) processSOS(seg []byte) error {
 	}
 	d.br = bitReader{data: d.data, pos: d.pos}
 	d.eobrun = 0
+	if d.banded && !d.progressive {
+		// Decoded an MCU row at a time by Bands.Next.
+		if ns != d.ncomp {
+			return unsupported("a sequential JPEG in several scans, read in bands")
+		}
+		d.scan, d.nscan = scs, ns
+		return errBandsStart
+	}
 	var err error
 	if !d.progressive {
 		err = d.decodeSequential(sc)
@@ -277,7 +296,10 @@ func (d *decoder) restart(sc []scanComp, expected *int) error {
 	want := byte(mRST0 + *expected)
 	for {
 		if p+1 >= len(data) {
-			return io.ErrUnexpectedEOF
+			if p -= d.ensure(p, unitAhead); p+1 >= len(d.data) {
+				return io.ErrUnexpectedEOF
+			}
+			data = d.data
 		}
 		if data[p] != 0xFF {
 			p++
@@ -321,6 +343,9 @@ func (d *decoder) forEachBlock(sc []scanComp, fn func(s *scanComp, bi int) error
 						return err
 					}
 				}
+				if d.src != nil {
+					d.br.pos -= d.ensure(d.br.pos, unitAhead)
+				}
 				if err := fn(s, by*c.bw+bx); err != nil {
 					return err
 				}
@@ -338,6 +363,9 @@ func (d *decoder) forEachBlock(sc []scanComp, fn func(s *scanComp, bi int) error
 				if err := d.restart(sc, &expected); err != nil {
 					return err
 				}
+			}
+			if d.src != nil {
+				d.br.pos -= d.ensure(d.br.pos, unitAhead)
 			}
 			for i := range sc {
 				s := &sc[i]
@@ -736,7 +764,11 @@ func refineCoef(coefs []int16, slot int8, p1 int32) {
 
 // reconstruct runs the IDCT over the coefficients gathered by a progressive
 // image's scans.
-func (d *decoder) reconstruct() {
+func (d *decoder) reconstruct() { d.reconstructRows(0, d.mcusY) }
+
+// reconstructRows runs the IDCT over the blocks of MCU rows my0 to my1-1,
+// into planes whose first row is MCU row my0's.
+func (d *decoder) reconstructRows(my0, my1 int) {
 	si := scaleIndex(d.scale)
 	nk := nKeep[si]
 	kz := &keepZig[si]
@@ -748,7 +780,7 @@ func (d *decoder) reconstruct() {
 			continue
 		}
 		q := &d.quant[c.tq]
-		for by := 0; by < c.bh; by++ {
+		for by := my0 * c.v; by < my1*c.v; by++ {
 			for bx := 0; bx < c.bw; bx++ {
 				bi := by*c.bw + bx
 				coefs := c.coefs[bi*nk : bi*nk+nk]
@@ -770,7 +802,7 @@ func (d *decoder) reconstruct() {
 						last = 63
 					}
 				}
-				off := by*bs*c.stride + bx*bs
+				off := (by-my0*c.v)*bs*c.stride + bx*bs
 				d.idctBlock(last, c.pix[off:], c.stride)
 			}
 		}
