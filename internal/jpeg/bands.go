@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"image/color"
 	"io"
 )
 
@@ -230,3 +231,6 @@ func (d *decoder) sequentialRow() error {
 	}
 	return d.checkOverread()
 }
+
+// Model returns the colour model of the bands, as DecodeConfig does.
+func (b *Bands) Model() color.Model { return b.d.colorModel() }

@@ -21,17 +21,28 @@ var (
 )
 
 // ensure makes at least n bytes from data[pos:] available, if the stream
-// has them, by dropping the bytes before pos and reading more. It returns
-// how far data moved back (what to subtract from positions into it), 0
-// for a decoder of a whole file. A read error ends the data like the end
-// of the file; it is kept in srcErr for the caller to report.
+// has them, by dropping the bytes before pos and reading more: while the
+// header is read (openOnly), no more than it needs, a few KiB at a time,
+// so that a file refused from its header costs a few reads; then as much
+// as the window holds. It returns how far data moved back (what to
+// subtract from positions into it), 0 for a decoder of a whole file. A
+// read error ends the data like the end of the file; it is kept in srcErr
+// for the caller to report.
 func (d *decoder) ensure(pos, n int) int {
 	if d.src == nil || d.srcDone || len(d.data)-pos >= n {
 		return 0
 	}
 	k := copy(d.buf, d.data[pos:])
-	for empty := 0; k < len(d.buf) && !d.srcDone; {
-		m, err := d.src.Read(d.buf[k:])
+	want := len(d.buf)
+	if d.openOnly {
+		want = min(n, want)
+	}
+	for empty := 0; k < want && !d.srcDone; {
+		p := d.buf[k:]
+		if d.openOnly {
+			p = p[:min(len(p), max(n-k, headerRead))]
+		}
+		m, err := d.src.Read(p)
 		k += m
 		if m == 0 && err == nil {
 			if empty++; empty == 100 {
@@ -49,3 +60,6 @@ func (d *decoder) ensure(pos, n int) int {
 	d.br.data = d.data
 	return pos
 }
+
+// headerRead is the most a read of the header asks for at once.
+const headerRead = 4 << 10
