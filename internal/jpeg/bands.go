@@ -80,8 +80,8 @@ func (b *Bands) Progressive() bool { return b.d.progressive }
 // Holds returns the most bytes decoding at 1/scale holds at once: the
 // window, one MCU row of planes and its conversion to the output type,
 // and for a progressive file the coefficient store (at 1/4 of the size, 4
-// coefficients and a mask a block: 16 bytes, where the whole decode's
-// planes take 1 to 3 bytes a block).
+// coefficients and a mask a block: 16 bytes; at 1/8 the DC coefficient
+// alone, 2 bytes).
 func (b *Bands) Holds(scale int) int64 {
 	d := &b.d
 	si := scaleIndex(scale)
@@ -91,7 +91,10 @@ func (b *Bands) Holds(scale int) int64 {
 		c := &d.comp[i]
 		n += int64(c.bw) * bs * int64(c.v) * bs
 		if d.progressive {
-			n += int64(c.bw) * int64(c.bh) * int64(2*nKeep[si]+8)
+			n += int64(c.bw) * int64(c.bh) * int64(2*nKeep[si])
+			if si < 3 {
+				n += int64(c.bw) * int64(c.bh) * 8 // the masks
+			}
 		}
 	}
 	return n

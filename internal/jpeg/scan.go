@@ -248,7 +248,11 @@ func (d *decoder) processSOS(seg []byte) error {
 			if c.coefs == nil {
 				nb := c.bw * c.bh
 				c.coefs = make([]int16, nb*nKeep[si])
-				c.masks = make([]uint64, nb)
+				if si < 3 {
+					// At 1/8 the AC scans are skipped: no mask needed
+					// (8 bytes a block, 4 times the DC coefficient's 2).
+					c.masks = make([]uint64, nb)
+				}
 			}
 		}
 		switch {
@@ -579,14 +583,14 @@ func (d *decoder) dcFirst(s *scanComp, bi, al int) error {
 		return unsupported("excessive DC component")
 	}
 	s.pred += extend(d.receive(uint(sym)), uint(sym))
-	s.c.coefs[bi*len(s.c.coefs)/len(s.c.masks)] = int16(s.pred << uint(al))
+	s.c.coefs[bi*nKeep[scaleIndex(d.scale)]] = int16(s.pred << uint(al))
 	return nil
 }
 
 // dcRefine adds one more bit of a progressive block's DC coefficient.
 func (d *decoder) dcRefine(s *scanComp, bi, al int) error {
 	if d.receive(1) != 0 {
-		s.c.coefs[bi*len(s.c.coefs)/len(s.c.masks)] |= int16(1 << uint(al))
+		s.c.coefs[bi*nKeep[scaleIndex(d.scale)]] |= int16(1 << uint(al))
 	}
 	return nil
 }
@@ -784,7 +788,10 @@ func (d *decoder) reconstructRows(my0, my1 int) {
 			for bx := 0; bx < c.bw; bx++ {
 				bi := by*c.bw + bx
 				coefs := c.coefs[bi*nk : bi*nk+nk]
-				mask := c.masks[bi]
+				var mask uint64
+				if c.masks != nil {
+					mask = c.masks[bi]
+				}
 				last := 0
 				if nk == 64 {
 					blk[0] = int32(coefs[0]) * q[0]
