@@ -71,7 +71,15 @@ func (in *input) streamScaled(ctx context.Context, scale int, rects []image.Rect
 			need += f.EncodeHolds(opx)
 		}
 		if s.rgba == nil {
-			need += 2 * int64(s.r.Dx()) * 8 // the planes' rings: a few rows (lanczos3 at 2x: 12)
+			// The planes' rings, as many rows as the luma taps' widest
+			// window (twice that for chroma, whose window doubles from
+			// 4:2:2 or 4:4:0 to 4:2:0; its planes are no wider), and their
+			// sums.
+			rows := 1
+			for _, ws := range weights(s.r.Dy(), h, f).fixed {
+				rows = max(rows, len(ws))
+			}
+			need += 3 * int64(s.r.Dx()) * int64(2*rows+5)
 		}
 	}
 	release, err := reserve(ctx, need)

@@ -7,10 +7,12 @@ import (
 	"image"
 	"image/draw"
 	"image/png"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
 	"reflect"
+	"sync/atomic"
 	"testing"
 
 	"golang.org/x/image/tiff"
@@ -305,4 +307,66 @@ func TestStreamedAllocatesLittle(t *testing.T) {
 			t.Errorf("streamAbove %d: allocated %d bytes, want %d to %d", tc.above, alloc, tc.min, tc.max)
 		}
 	}
+}
+
+// A JPEG read in bands, baseline or progressive, cut short fails as
+// corrupt; a cancel after half its bytes have been read (in the middle of
+// its bands, or of a progressive file's scans) returns the context's
+// error, with the memory given back.
+func TestStreamedJPEGTruncatedAndCancelled(t *testing.T) {
+	streamAll(t, 0)
+	for _, p := range []string{filepath.Join("..", "testdata", "photos", "plasma_FallenLeaf_2560x1600.jpg"),
+		filepath.Join("..", "internal", "jpeg", "testdata", "progressive_plasma_BytheWater_thumb.jpg")} {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Run("truncated/"+filepath.Base(p), func(t *testing.T) {
+			short := filepath.Join(t.TempDir(), filepath.Base(p))
+			if err := os.WriteFile(short, data[:len(data)*3/4], 0o644); err != nil {
+				t.Fatal(err)
+			}
+			_, err := decodeFile(t, short, decodeOpts{Outputs: []Output{{Width: 100}}})
+			if !errors.Is(err, ErrCorrupt) {
+				t.Errorf("error %v, want ErrCorrupt", err)
+			}
+		})
+		t.Run("cancelled/"+filepath.Base(p), func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			var read atomic.Int64
+			held := 0
+			file := File{Path: p, Rel: filepath.Base(p), Open: func() (io.ReadCloser, error) {
+				f, err := os.Open(p)
+				return cancelAfter{countingFile{f, &read}, int64(len(data) / 2), cancel}, err
+			}}
+			stage := decodeOpts{Outputs: []Output{{Width: 100}}, Reserve: func(context.Context, int64) (func(), error) {
+				held++
+				return func() { held-- }, nil
+			}}.stage()
+			d, err := stage(ctx, file)
+			if !errors.Is(err, context.Canceled) || d != nil {
+				t.Errorf("error %v, want context.Canceled", err)
+			}
+			if held != 0 {
+				t.Errorf("%d reservations held after the cancel", held)
+			}
+		})
+	}
+}
+
+// cancelAfter is a file that cancels its run once more than n bytes have
+// been read from it.
+type cancelAfter struct {
+	countingFile
+	n      int64
+	cancel func()
+}
+
+func (c cancelAfter) ReadAt(p []byte, off int64) (int, error) {
+	k, err := c.countingFile.ReadAt(p, off)
+	if c.read.Load() > c.n {
+		c.cancel()
+	}
+	return k, err
 }
