@@ -54,11 +54,20 @@ type Image struct {
 // (width, y1), valid until fn returns. It stops at the first error of fn,
 // of the file or of ctx. It starts no goroutine and may be called once.
 func (m *Image) Strips(ctx context.Context, scale int, fn func(strip image.Image) error) error {
+	if m.strips == nil {
+		return fmt.Errorf("%w: read in rows (Rows)", ErrUnsupported)
+	}
 	return m.strips(ctx, scale, fn)
 }
 
-// HoldsAt is Holds for an image that Scales, decoded at 1/scale.
-func (m *Image) HoldsAt(scale int) int64 { return m.holdsAt(scale) }
+// HoldsAt is Holds for an image that Scales, decoded at 1/scale; Holds
+// for the others.
+func (m *Image) HoldsAt(scale int) int64 {
+	if m.holdsAt == nil {
+		return m.Holds
+	}
+	return m.holdsAt(scale)
+}
 
 // Rows calls fn for every row, y from 0 to Height-1 in order, with the
 // row's 4*Width bytes of premultiplied RGBA, valid until fn returns. It
@@ -66,6 +75,9 @@ func (m *Image) HoldsAt(scale int) int64 { return m.holdsAt(scale) }
 // file cut short) or of ctx, which it checks between rows. It starts no
 // goroutine and may be called once.
 func (m *Image) Rows(ctx context.Context, fn func(y int, row []byte) error) error {
+	if m.rows == nil {
+		return fmt.Errorf("%w: read in strips at a scale (Strips)", ErrUnsupported)
+	}
 	return m.rows(ctx, fn)
 }
 
