@@ -58,9 +58,9 @@ func (in *input) streamScaled(ctx context.Context, scale int, rects []image.Rect
 		}
 		f := filters[t.Output.Filter]
 		s := &scaledSink{r: rects[i]}
-		if out := format.ByName(t.Format); m.YCbCr && out != nil && out.YCbCr {
-			s.ycc = nil // made from the first strip, which gives the subsampling
-		} else {
+		// A target kept in YCbCr gets its plane resamplers from the first
+		// strip, which gives the subsampling (pushPlanes).
+		if out := format.ByName(t.Format); !m.YCbCr || out == nil || !out.YCbCr {
 			s.rgba = newRowResampler(s.r, w, h, f)
 			need += s.rgba.holds()
 		}
