@@ -238,8 +238,8 @@ func (in *input) header(opts *DecodeOptions, bandPixels int64) error {
 	cfg, err := in.format.DecodeConfig(src)
 	if err != nil {
 		if bounded {
-			return fmt.Errorf("%w: file is %d bytes, over the %d byte limit (max_file_size), and its header is not in its first %d MiB",
-				ErrTooLarge, in.src.size, opts.MaxFileSize, in.format.HeaderWithin>>20)
+			return fmt.Errorf("%w: file is %d bytes, over the %d byte limit (max_file_size), and its header is not in its first %d KiB",
+				ErrTooLarge, in.src.size, opts.MaxFileSize, in.format.HeaderWithin>>10)
 		}
 		return classify(err)
 	}

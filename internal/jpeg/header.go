@@ -482,6 +482,15 @@ func readHeaderBytes(r io.Reader) ([]byte, error) {
 			return out, nil
 		}
 		if c != 0xFF {
+			// Skip to the next 0xFF in what is buffered at once: a damaged
+			// or padded file may have megabytes before its next marker.
+			if n := br.Buffered(); n > 0 {
+				b, _ := br.Peek(n)
+				if i := bytes.IndexByte(b, 0xFF); i >= 0 {
+					n = i
+				}
+				br.Discard(n)
+			}
 			continue
 		}
 		m := byte(0xFF)
