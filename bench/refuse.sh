@@ -6,7 +6,9 @@
 # sparse files of 700 MB (under the default max_file_size, so max_pixels is
 # what refuses them; sparse: no disk used, but every byte reads as zero):
 # a 16000x12000 TIFF with its IFD at the end of the file (where libvips puts
-# it), PNG, baseline JPEG and BMP headers of the same size. FILE... adds
+# it), PNG and BMP headers of the same size, and a baseline JPEG header of
+# 65500x65500 (JPEGs are read in bands too, up to 4 gigapixels by default,
+# and a JPEG cannot be much larger: 65535 is its largest side). FILE... adds
 # real files (e.g. a TIFF from bench/make-big.sh). Each is run RUNS times
 # (default 5); the table shows medians of wall, CPU (user+sys) and peak RSS.
 #
@@ -32,8 +34,9 @@ def sparse(name, head, tail=b"", at=0):
         f.truncate(size)
 ihdr = b"IHDR" + struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)
 sparse("big.png", b"\x89PNG\r\n\x1a\n" + struct.pack(">I", 13) + ihdr + struct.pack(">I", zlib.crc32(ihdr)) + b"\x00\x10\x00\x00IDAT")
-sof = b"\xff\xc0" + struct.pack(">HBHHB", 17, 8, h, w, 3) + bytes([1, 0x22, 0, 2, 0x11, 1, 3, 0x11, 1])
+jw = jh = 65500
 sos = b"\xff\xda" + struct.pack(">HB", 12, 3) + bytes([1, 0, 2, 0x11, 3, 0x11, 0, 63, 0])
+sof = b"\xff\xc0" + struct.pack(">HBHHB", 17, 8, jh, jw, 3) + bytes([1, 0x22, 0, 2, 0x11, 1, 3, 0x11, 1])
 sparse("big.jpg", b"\xff\xd8" + sof + sos)
 sparse("big.bmp", b"BM" + struct.pack("<IIIIiiHH", size, 0, 54, 40, w, h, 1, 24) + bytes(24))
 at = size - 512

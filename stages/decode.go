@@ -120,12 +120,24 @@ func Decode(opts DecodeOptions,
 		if err := checkTargets(in.targets, opts.MaxPixels); err != nil {
 			return nil, err
 		}
-		if in.band != nil {
-			if streams(in.targets) {
+		if in.band != nil && streams(in.targets) {
+			if !in.band.Scales {
 				return in.stream(ctx, reserve)
 			}
-			in.band = nil // decoded whole after all: under the limit for that
+			scale := 1
+			if !opts.FullDecode {
+				scale = shrinkOnLoad(in.targets)
+			}
+			if rects, ok := in.scaledTargets(scale); ok {
+				return in.streamScaled(ctx, scale, rects, reserve)
+			}
+		}
+		if in.band != nil {
+			in.band = nil // decoded whole after all: under the limits for that
 			if err := checkPixels(in.w, in.h, opts.MaxPixels); err != nil {
+				return nil, err
+			}
+			if err := in.checkWholeSize(opts.MaxFileSize); err != nil {
 				return nil, err
 			}
 		}
@@ -218,11 +230,27 @@ func unreadable(f *format.Format) error {
 // streamAbove pixels, upright as stored, whose variant internal/band
 // reads) and MaxPixelsPerByte.
 func (in *input) header(opts *DecodeOptions, bandPixels int64) error {
-	cfg, err := in.format.DecodeConfig(in.src.section())
+	src := in.src.section()
+	bounded := in.format.HeaderWithin > 0 && in.src.size > opts.MaxFileSize
+	if bounded {
+		src = io.NewSectionReader(in.src, 0, min(in.src.size, in.format.HeaderWithin))
+	}
+	cfg, err := in.format.DecodeConfig(src)
 	if err != nil {
+		if bounded {
+			return fmt.Errorf("%w: file is %d bytes, over the %d byte limit (max_file_size), and its header is not in its first %d KiB",
+				ErrTooLarge, in.src.size, opts.MaxFileSize, in.format.HeaderWithin>>10)
+		}
 		return classify(err)
 	}
 	in.cfg = cfg
+	if int64(cfg.Width)*int64(cfg.Height) <= streamAbove {
+		// Not read in bands, whatever its format: refused before its
+		// metadata is looked for in a file padded to gigabytes.
+		if err := in.checkWholeSize(opts.MaxFileSize); err != nil {
+			return err
+		}
+	}
 	in.info, _ = meta.Read(in.src.section(), in.format.Name) // malformed metadata is ignored, never fatal
 	if opts.IgnoreOrientation {
 		in.info.Orientation = 0
@@ -244,9 +272,23 @@ func (in *input) header(opts *DecodeOptions, bandPixels int64) error {
 	if err := checkPixels(in.w, in.h, limit); err != nil {
 		return err
 	}
+	if err := in.checkWholeSize(opts.MaxFileSize); err != nil {
+		return err
+	}
 	if r := opts.MaxPixelsPerByte; r > 0 && px > minPixelsPerByteCheck && px/max(in.src.size, 1) > r {
 		return fmt.Errorf("%w: %dx%d from a %d byte file is %d pixels a byte, over the %d limit (max_pixels_per_byte) for images over %d megapixels",
 			ErrTooLarge, in.w, in.h, in.src.size, px/max(in.src.size, 1), r, minPixelsPerByteCheck/1_000_000)
+	}
+	return nil
+}
+
+// checkWholeSize refuses a file over limit (max_file_size for a file
+// decoded whole) unless it is read in bands: read let it through under
+// the limit of a format read in bands, which a JPEG of a few megapixels
+// padded to gigabytes must not get.
+func (in *input) checkWholeSize(limit int64) error {
+	if in.band == nil && in.src.size > limit {
+		return fmt.Errorf("%w: file is %d bytes, over the %d byte limit (max_file_size)", ErrTooLarge, in.src.size, limit)
 	}
 	return nil
 }

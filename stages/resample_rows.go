@@ -64,3 +64,63 @@ func (s *rowResampler) push(y int, row []uint8) {
 
 // done reports whether every output row has been made.
 func (s *rowResampler) done() bool { return s.next == len(s.yw.fixed) }
+
+// planeResampler is resamplePlane fed one row of the plane at a time, in
+// order: it keeps a ring of the source rows its vertical taps still need
+// (only the columns of r), and makes each output row as soon as the last
+// of them has arrived, with the same sums (integer, so in any order) and
+// the same 8-bit intermediate row.
+type planeResampler struct {
+	r      image.Rectangle // the part of the plane resampled
+	xw, yw taps
+	ring   []uint8 // rows of r.Dx() bytes, source row k (from r.Min.Y) at k % rows
+	rows   int
+	next   int
+	acc    []int32
+	mid    []uint8
+	dst    []uint8
+	stride int
+	w      int
+}
+
+func newPlaneResampler(dst []uint8, stride, w int, r image.Rectangle, xw, yw taps) *planeResampler {
+	s := &planeResampler{r: r, xw: xw, yw: yw, acc: make([]int32, r.Dx()), mid: make([]uint8, r.Dx()),
+		dst: dst, stride: stride, w: w, rows: 1}
+	for _, ws := range yw.fixed {
+		s.rows = max(s.rows, len(ws))
+	}
+	s.ring = make([]uint8, r.Dx()*s.rows)
+	return s
+}
+
+// holds is the bytes the resampler holds beyond its output.
+func (s *planeResampler) holds() int64 {
+	return int64(len(s.ring)) + 5*int64(len(s.acc))
+}
+
+// push takes row y of the plane (from x = 0); rows outside r are ignored.
+func (s *planeResampler) push(y int, row []uint8) {
+	if y < s.r.Min.Y || y >= s.r.Max.Y {
+		return
+	}
+	k := y - s.r.Min.Y
+	sw := s.r.Dx()
+	copy(s.ring[sw*(k%s.rows):][:sw], row[s.r.Min.X:s.r.Max.X])
+	for s.next < len(s.yw.fixed) && s.yw.start[s.next]+len(s.yw.fixed[s.next])-1 <= k {
+		clear(s.acc)
+		for j, wt := range s.yw.fixed[s.next] {
+			src := s.ring[sw*((s.yw.start[s.next]+j)%s.rows):][:sw]
+			for i, v := range src {
+				s.acc[i] += wt * int32(v)
+			}
+		}
+		for i, v := range s.acc {
+			s.mid[i] = clamp8(v)
+		}
+		narrow(s.dst[s.next*s.stride:][:s.w], s.mid, s.xw)
+		s.next++
+	}
+}
+
+// done reports whether every output row has been made.
+func (s *planeResampler) done() bool { return s.next == len(s.yw.fixed) }

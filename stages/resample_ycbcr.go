@@ -14,31 +14,45 @@ import (
 // they match its quality's subsampling (4:2:0 below 90, 4:4:4 from 90),
 // and converts them otherwise.
 func resampleYCbCr(src *image.YCbCr, r image.Rectangle, w, h int, f filter) *image.YCbCr {
-	ratio := image.YCbCrSubsampleRatio420
-	if src.SubsampleRatio == image.YCbCrSubsampleRatio444 {
-		ratio = image.YCbCrSubsampleRatio444
+	p := planYCbCr(src.SubsampleRatio, r.Sub(src.Rect.Min), w, h, f)
+	resamplePlane(p.dst.Y, p.dst.YStride, w, h, src.Y, src.YStride, p.ry, p.yx, p.yy)
+	resamplePlane(p.dst.Cb, p.dst.CStride, p.cw, p.ch, src.Cb, src.CStride, p.rc, p.cx, p.cy)
+	resamplePlane(p.dst.Cr, p.dst.CStride, p.cw, p.ch, src.Cr, src.CStride, p.rc, p.cx, p.cy)
+	return p.dst
+}
+
+// yccPlan is how resampleYCbCr scales each plane: the output, the parts
+// of the luma and chroma planes read, and the taps.
+type yccPlan struct {
+	dst            *image.YCbCr
+	ry, rc         image.Rectangle // in plane coordinates
+	yx, yy, cx, cy taps
+	cw, ch         int // the output's chroma planes
+}
+
+// planYCbCr plans the resampling of the part ry (in plane coordinates) of
+// YCbCr planes subsampled as ratio to w x h.
+func planYCbCr(ratio image.YCbCrSubsampleRatio, ry image.Rectangle, w, h int, f filter) yccPlan {
+	out := image.YCbCrSubsampleRatio420
+	if ratio == image.YCbCrSubsampleRatio444 {
+		out = image.YCbCrSubsampleRatio444
 	}
-	dst := image.NewYCbCr(image.Rect(0, 0, w, h), ratio)
-	// Luma: r in plane coordinates.
-	ry := r.Sub(src.Rect.Min)
-	resamplePlane(dst.Y, dst.YStride, w, h, src.Y, src.YStride, ry,
-		weights(ry.Dx(), w, f), weights(ry.Dy(), h, f))
+	p := yccPlan{dst: image.NewYCbCr(image.Rect(0, 0, w, h), out), ry: ry,
+		yx: weights(ry.Dx(), w, f), yy: weights(ry.Dy(), h, f)}
 	// Chroma: each output chroma sample covers dx x dy output pixels; find
 	// where that block lies in the source chroma plane, whose samples each
 	// cover sx x sy source pixels.
-	sx, sy := subsample(src.SubsampleRatio)
-	dx, dy := subsample(ratio)
-	rc := image.Rect(ry.Min.X/sx, ry.Min.Y/sy, ceilDiv(ry.Max.X, sx), ceilDiv(ry.Max.Y, sy))
-	cw, ch := ceilDiv(w, dx), ceilDiv(h, dy)
+	sx, sy := subsample(ratio)
+	dx, dy := subsample(out)
+	p.rc = image.Rect(ry.Min.X/sx, ry.Min.Y/sy, ceilDiv(ry.Max.X, sx), ceilDiv(ry.Max.Y, sy))
+	p.cw, p.ch = ceilDiv(w, dx), ceilDiv(h, dy)
 	scaleX := float64(dx) * float64(ry.Dx()) / float64(w) / float64(sx)
 	scaleY := float64(dy) * float64(ry.Dy()) / float64(h) / float64(sy)
-	offX := float64(ry.Min.X)/float64(sx) - float64(rc.Min.X)
-	offY := float64(ry.Min.Y)/float64(sy) - float64(rc.Min.Y)
-	xw := weightsAt(rc.Dx(), cw, scaleX, offX, f)
-	yw := weightsAt(rc.Dy(), ch, scaleY, offY, f)
-	resamplePlane(dst.Cb, dst.CStride, cw, ch, src.Cb, src.CStride, rc, xw, yw)
-	resamplePlane(dst.Cr, dst.CStride, cw, ch, src.Cr, src.CStride, rc, xw, yw)
-	return dst
+	offX := float64(ry.Min.X)/float64(sx) - float64(p.rc.Min.X)
+	offY := float64(ry.Min.Y)/float64(sy) - float64(p.rc.Min.Y)
+	p.cx = weightsAt(p.rc.Dx(), p.cw, scaleX, offX, f)
+	p.cy = weightsAt(p.rc.Dy(), p.ch, scaleY, offY, f)
+	return p
 }
 
 // subsample returns the horizontal and vertical chroma subsampling factors.

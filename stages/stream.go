@@ -10,7 +10,7 @@ import (
 )
 
 // streamAbove: an image of more pixels, in a format internal/band reads
-// (TIFF, PNG, BMP; not every variant), is decoded in bands and resized as
+// (TIFF, PNG, BMP, JPEG; not every variant), is decoded in bands and resized as
 // its rows arrive, when its outputs allow it (see streams). Smaller images
 // are decoded whole: 40 MP is above every photo of the benchmark set and
 // most cameras, and an 8-bit RGBA image of 40 MP is 160 MB, a good part

@@ -7,10 +7,12 @@ import (
 	"image"
 	"image/draw"
 	"image/png"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
 	"reflect"
+	"sync/atomic"
 	"testing"
 
 	"golang.org/x/image/tiff"
@@ -85,6 +87,19 @@ func bigInputs(t *testing.T) []string {
 	paths = append(paths, filepath.Join("..", "internal", "band", "testdata", "rgb-tiled-lzw.tif"),
 		filepath.Join("..", "testdata", "formats", "8bpp.bmp"),
 		filepath.Join("..", "internal", "band", "testdata", "gray-deflate.tif"))
+	return append(paths, filepath.Join("..", "testdata", "photos", "plasma_FallenLeaf_2560x1600.jpg"))
+}
+
+// smallJPEGs are JPEGs of every kind internal/jpeg decodes in bands:
+// baseline 4:2:0, 4:4:4, 4:1:1, progressive 4:2:2 and 4:4:0, greyscale,
+// with restart markers, RGB and CMYK (Adobe), all about 150x100.
+func smallJPEGs() []string {
+	var paths []string
+	for _, n := range []string{"video-001.jpeg", "video-001.q50.444.jpeg", "video-001.q50.411.jpeg",
+		"video-001.q50.422.progressive.jpeg", "video-001.q50.440.progressive.jpeg", "video-005.gray.q50.jpeg",
+		"video-005.gray.q50.progressive.jpeg", "video-001.restart2.jpeg", "video-001.rgb.jpeg", "video-001.cmyk.jpeg"} {
+		paths = append(paths, filepath.Join("..", "internal", "jpeg", "testdata", n))
+	}
 	return paths
 }
 
@@ -101,61 +116,77 @@ func TestStreamedMatchesWholeDecode(t *testing.T) {
 		{Width: 90, Height: 80, Fit: "stretch", Filter: "nearest"},
 	}
 	for _, p := range bigInputs(t) {
-		t.Run(filepath.Base(p), func(t *testing.T) {
-			run := func(above int64) (*Resized, int64) {
-				streamAll(t, above)
-				var charged int64
-				d, err := decodeFile(t, p, decodeOpts{Outputs: outputs, Reserve: func(_ context.Context, n int64) (func(), error) {
-					charged += n
-					return func() {}, nil
-				}})
-				if err != nil {
-					t.Fatal(err)
-				}
-				if (d.resized != nil) != (above == 0) {
-					t.Fatalf("streamed %v with streamAbove %d", d.resized != nil, above)
-				}
-				r, err := Resize()(context.Background(), d)
-				if err != nil {
-					t.Fatal(err)
-				}
-				return r, charged
-			}
-			whole, wholeCharge := run(math.MaxInt64)
-			streamed, streamCharge := run(0)
+		t.Run(filepath.Base(p), func(t *testing.T) { checkStreamed(t, p, outputs) })
+	}
+	// JPEGs, decoded in MCU rows at the shrink-on-load scale: into YCbCr
+	// planes for JPEG outputs, RGBA rows for the others.
+	outputs = []Output{
+		{Width: 60},
+		{Width: 30, Height: 30, Fit: "fill", Anchor: "bottom-right", Format: "png"},
+		{Width: 70, Height: 20, Fit: "pad", Filter: "mitchell"},
+		{Width: 17, Sharpen: 1, Filter: "box", Format: "webp"},
+		{Width: 90, Height: 40, Fit: "stretch", Format: "png"},
+		{Width: 100, Height: 60, Fit: "stretch", Quality: 95},
+	}
+	for _, p := range smallJPEGs() {
+		t.Run(filepath.Base(p), func(t *testing.T) { checkStreamed(t, p, outputs) })
+	}
+}
 
-			for i := range outputs {
-				if db := psnrRGBA(t, whole.Images[i], streamed.Images[i]); !math.IsInf(db, 1) {
-					t.Errorf("output %d: %.1f dB from the whole decode's, want identical", i, db)
-				}
-			}
-			// Encoded, the files are the same bytes too (grey kept grey...),
-			// but where the whole path hands on the source itself, unscaled
-			// (a paletted BMP of the output's size stays paletted).
-			same := make([]bool, len(outputs))
-			for i := range outputs {
-				same[i] = reflect.TypeOf(whole.Images[i]) == reflect.TypeOf(streamed.Images[i])
-			}
-			wholeFiles, err := Encode()(context.Background(), whole)
-			if err != nil {
-				t.Fatal(err)
-			}
-			streamedFiles, err := Encode()(context.Background(), streamed)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for i := range outputs {
-				if same[i] && !bytes.Equal(wholeFiles.Files[i], streamedFiles.Files[i]) {
-					t.Errorf("output %d: encoded files differ", i)
-				}
-			}
-			if streamed.Gray != whole.Gray {
-				t.Errorf("Gray %v, whole decode %v", streamed.Gray, whole.Gray)
-			}
-			if big := whole.Width*whole.Height >= 640*480; big && streamCharge >= wholeCharge {
-				t.Errorf("streamed charged %d bytes, whole %d: want less", streamCharge, wholeCharge)
-			}
-		})
+// checkStreamed decodes and resizes p whole and streamed, and compares.
+func checkStreamed(t *testing.T, p string, outputs []Output) {
+	run := func(above int64) (*Resized, int64) {
+		streamAll(t, above)
+		var charged int64
+		d, err := decodeFile(t, p, decodeOpts{Outputs: outputs, Reserve: func(_ context.Context, n int64) (func(), error) {
+			charged += n
+			return func() {}, nil
+		}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if (d.resized != nil) != (above == 0) {
+			t.Fatalf("streamed %v with streamAbove %d", d.resized != nil, above)
+		}
+		r, err := Resize()(context.Background(), d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r, charged
+	}
+	whole, wholeCharge := run(math.MaxInt64)
+	streamed, streamCharge := run(0)
+
+	for i := range outputs {
+		if db := psnrRGBA(t, whole.Images[i], streamed.Images[i]); !math.IsInf(db, 1) {
+			t.Errorf("output %d: %.1f dB from the whole decode's, want identical", i, db)
+		}
+	}
+	// Encoded, the files are the same bytes too (grey kept grey...),
+	// but where the whole path hands on the source itself, unscaled
+	// (a paletted BMP of the output's size stays paletted).
+	same := make([]bool, len(outputs))
+	for i := range outputs {
+		same[i] = reflect.TypeOf(whole.Images[i]) == reflect.TypeOf(streamed.Images[i])
+	}
+	wholeFiles, err := Encode()(context.Background(), whole)
+	if err != nil {
+		t.Fatal(err)
+	}
+	streamedFiles, err := Encode()(context.Background(), streamed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range outputs {
+		if same[i] && !bytes.Equal(wholeFiles.Files[i], streamedFiles.Files[i]) {
+			t.Errorf("output %d: encoded files differ", i)
+		}
+	}
+	if streamed.Gray != whole.Gray {
+		t.Errorf("Gray %v, whole decode %v", streamed.Gray, whole.Gray)
+	}
+	if big := whole.Width*whole.Height >= 640*480; big && streamCharge >= wholeCharge {
+		t.Errorf("streamed charged %d bytes, whole %d: want less", streamCharge, wholeCharge)
 	}
 }
 
@@ -179,7 +210,10 @@ func TestStreamedOnlyWhereItCan(t *testing.T) {
 		{"placeholder", photo, Output{Width: 100, Placeholder: "blurhash"}, 0, false},
 		{"linear", photo, Output{Width: 100, Linear: true}, 0, false},
 		{"interlaced", filepath.Join("..", "internal", "band", "testdata", "rgb-interlaced.png"), Output{Width: 10}, 0, false},
-		{"jpeg", filepath.Join("..", "testdata", "photos", "camera_Nikon_P6000_GPS.jpg"), Output{Width: 100}, 0, false},
+		{"jpeg", filepath.Join("..", "testdata", "photos", "camera_Nikon_P6000_GPS.jpg"), Output{Width: 100}, 0, true},
+		// An output of the size decoded (1/2 here, 320x240) is a copy of
+		// the decoded image, not a resample: decoded whole.
+		{"jpeg unscaled", filepath.Join("..", "testdata", "photos", "camera_Nikon_P6000_GPS.jpg"), Output{Width: 320}, 0, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			streamAll(t, tc.above)
@@ -273,4 +307,66 @@ func TestStreamedAllocatesLittle(t *testing.T) {
 			t.Errorf("streamAbove %d: allocated %d bytes, want %d to %d", tc.above, alloc, tc.min, tc.max)
 		}
 	}
+}
+
+// A JPEG read in bands, baseline or progressive, cut short fails as
+// corrupt; a cancel after half its bytes have been read (in the middle of
+// its bands, or of a progressive file's scans) returns the context's
+// error, with the memory given back.
+func TestStreamedJPEGTruncatedAndCancelled(t *testing.T) {
+	streamAll(t, 0)
+	for _, p := range []string{filepath.Join("..", "testdata", "photos", "plasma_FallenLeaf_2560x1600.jpg"),
+		filepath.Join("..", "internal", "jpeg", "testdata", "progressive_plasma_BytheWater_thumb.jpg")} {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Run("truncated/"+filepath.Base(p), func(t *testing.T) {
+			short := filepath.Join(t.TempDir(), filepath.Base(p))
+			if err := os.WriteFile(short, data[:len(data)*3/4], 0o644); err != nil {
+				t.Fatal(err)
+			}
+			_, err := decodeFile(t, short, decodeOpts{Outputs: []Output{{Width: 100}}})
+			if !errors.Is(err, ErrCorrupt) {
+				t.Errorf("error %v, want ErrCorrupt", err)
+			}
+		})
+		t.Run("cancelled/"+filepath.Base(p), func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			var read atomic.Int64
+			held := 0
+			file := File{Path: p, Rel: filepath.Base(p), Open: func() (io.ReadCloser, error) {
+				f, err := os.Open(p)
+				return cancelAfter{countingFile{f, &read}, int64(len(data) / 2), cancel}, err
+			}}
+			stage := decodeOpts{Outputs: []Output{{Width: 100}}, Reserve: func(context.Context, int64) (func(), error) {
+				held++
+				return func() { held-- }, nil
+			}}.stage()
+			d, err := stage(ctx, file)
+			if !errors.Is(err, context.Canceled) || d != nil {
+				t.Errorf("error %v, want context.Canceled", err)
+			}
+			if held != 0 {
+				t.Errorf("%d reservations held after the cancel", held)
+			}
+		})
+	}
+}
+
+// cancelAfter is a file that cancels its run once more than n bytes have
+// been read from it.
+type cancelAfter struct {
+	countingFile
+	n      int64
+	cancel func()
+}
+
+func (c cancelAfter) ReadAt(p []byte, off int64) (int, error) {
+	k, err := c.countingFile.ReadAt(p, off)
+	if c.read.Load() > c.n {
+		c.cancel()
+	}
+	return k, err
 }

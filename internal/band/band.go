@@ -1,7 +1,8 @@
 // Package band decodes images a band of rows at a time, so that an image
 // far larger than memory can be resized as its rows arrive: TIFF strips and
 // tiles (uncompressed, Deflate, LZW, PackBits), non-interlaced PNG and
-// uncompressed BMP, 8 bits a sample. Rows come in order, top to bottom, as
+// uncompressed BMP, 8 bits a sample; and JPEG, in MCU rows at a reduced
+// scale (Strips). Rows come in order, top to bottom, as
 // premultiplied 8-bit RGBA: exactly the bytes the resizer reads from the
 // image the full decoder (image/png, golang.org/x/image/tiff and bmp)
 // returns for the same file. Variants it does not read are refused with
@@ -12,6 +13,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"image"
 	"io"
 )
 
@@ -35,6 +37,36 @@ type Image struct {
 	// across).
 	Holds int64
 	rows  func(ctx context.Context, fn func(y int, row []byte) error) error
+
+	// A JPEG is decoded in bands at a reduced scale (1/2, 1/4, 1/8 of its
+	// size, from its DCT coefficients), as images of whole rows: Scales is
+	// set, Rows is not to be called, Strips is.
+	Scales bool
+	// YCbCr: the strips are *image.YCbCr (a JPEG not in RGB or CMYK).
+	YCbCr   bool
+	strips  func(ctx context.Context, scale int, fn func(strip image.Image) error) error
+	holdsAt func(scale int) int64
+}
+
+// Strips calls fn for every strip of an image that Scales, decoded at
+// 1/scale, in order top to bottom: the rows from y0 to y1 of the image
+// the format's whole decoder returns at that scale, with bounds (0, y0)-
+// (width, y1), valid until fn returns. It stops at the first error of fn,
+// of the file or of ctx. It starts no goroutine and may be called once.
+func (m *Image) Strips(ctx context.Context, scale int, fn func(strip image.Image) error) error {
+	if m.strips == nil {
+		return fmt.Errorf("%w: read in rows (Rows)", ErrUnsupported)
+	}
+	return m.strips(ctx, scale, fn)
+}
+
+// HoldsAt is Holds for an image that Scales, decoded at 1/scale; Holds
+// for the others.
+func (m *Image) HoldsAt(scale int) int64 {
+	if m.holdsAt == nil {
+		return m.Holds
+	}
+	return m.holdsAt(scale)
 }
 
 // Rows calls fn for every row, y from 0 to Height-1 in order, with the
@@ -43,6 +75,9 @@ type Image struct {
 // file cut short) or of ctx, which it checks between rows. It starts no
 // goroutine and may be called once.
 func (m *Image) Rows(ctx context.Context, fn func(y int, row []byte) error) error {
+	if m.rows == nil {
+		return fmt.Errorf("%w: read in strips at a scale (Strips)", ErrUnsupported)
+	}
 	return m.rows(ctx, fn)
 }
 

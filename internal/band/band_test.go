@@ -269,3 +269,41 @@ func TestRowsCancelled(t *testing.T) {
 		})
 	}
 }
+
+// A JPEG opens for strips at a scale: they cover the image at that
+// scale top to bottom, Rows refuses it, and a file cut short fails.
+func TestJPEGStrips(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("..", "..", "testdata", "photos", "plasma_FallenLeaf_2560x1600.jpg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := JPEG(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Width != 2560 || m.Height != 1600 || !m.Scales || !m.YCbCr || m.Gray {
+		t.Fatalf("opened as %+v", m)
+	}
+	if err := m.Rows(context.Background(), func(int, []byte) error { return nil }); !errors.Is(err, ErrUnsupported) {
+		t.Errorf("Rows: %v, want ErrUnsupported", err)
+	}
+	y := 0
+	err = m.Strips(context.Background(), 4, func(s image.Image) error {
+		if b := s.Bounds(); b.Min.Y != y || b.Dx() != 640 {
+			t.Fatalf("strip %v after row %d", b, y)
+		}
+		y = s.Bounds().Max.Y
+		return nil
+	})
+	if err != nil || y != 400 {
+		t.Fatalf("strips end at row %d: %v", y, err)
+	}
+	short := data[:len(data)/2]
+	m, err = JPEG(bytes.NewReader(short), int64(len(short)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Strips(context.Background(), 8, func(image.Image) error { return nil }); err == nil {
+		t.Error("a file cut short: no error")
+	}
+}

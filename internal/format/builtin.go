@@ -34,6 +34,7 @@ func init() {
 		Name: "jpeg", Title: "JPEG", Exts: []string{"jpg", "jpeg", "jpe", "jfif"},
 		Magic:        prefix("\xff\xd8"),
 		DecodeConfig: decodeJPEGConfig, Decode: decodeJPEG, Scales: true, Fallback: decodeStdJPEG, Holds: jpegHolds,
+		Bands: band.JPEG, HeaderWithin: 64 << 10,
 		Encode: func(w io.Writer, img image.Image, o EncodeOptions) error {
 			return ijpeg.Encode(w, img, &ijpeg.EncodeOptions{Quality: o.Quality, Progressive: o.Progressive})
 		},

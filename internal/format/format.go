@@ -38,6 +38,17 @@ type Format struct {
 	// its rows arrive; it refuses the variants it does not read with
 	// band.ErrUnsupported. Nil: the format is always decoded whole.
 	Bands func(r io.ReaderAt, size int64) (*band.Image, error)
+	// HeaderWithin, when set, is where the header of a file read in bands
+	// must end: a file over the size limit of a whole decode (which only
+	// its header can show to be read in bands) whose header is not there
+	// is refused as too large, not searched to its end (a JPEG's segments
+	// come before its first scan, and can be anywhere in a damaged file).
+	// JPEG: 64 KiB. Only a JPEG over max_file_size (816 MiB by default:
+	// some 2 GP at quality 90) with more metadata than that before its
+	// first scan is refused for it; reading further for the header costs
+	// about 3 ms a 64 KiB (image/jpeg's DecodeConfig, the fallback, reads
+	// it all into memory).
+	HeaderWithin int64
 	// Scales: Decode can decode at 1/2, 1/4 and 1/8 of the size straight
 	// from the compressed data (JPEG's DCT), far cheaper than a full decode.
 	Scales bool

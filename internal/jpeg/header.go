@@ -52,6 +52,22 @@ type decoder struct {
 	data []byte
 	pos  int
 
+	// A decoder reading a stream (NewBands) holds only a window of it: data
+	// is the unread part of buf, refilled from src (see window.go).
+	src     io.Reader
+	buf     []byte
+	srcDone bool
+	srcErr  error
+	// banded: the output planes hold one MCU row (see bands.go); sos is
+	// the first SOS segment, where opening for bands stopped.
+	banded   bool
+	openOnly bool
+	sos      []byte
+	scan     [4]scanComp
+	nscan    int
+	mcu      int // sequential bands: MCUs decoded, for restart intervals
+	rstNext  int // sequential bands: the RST marker expected next
+
 	scale int // 1, 2, 4 or 8
 	bs    int // output samples per block side: 8/scale
 
@@ -93,6 +109,12 @@ func (d *decoder) run() error {
 		return FormatError("missing SOI marker")
 	}
 	d.pos = 2
+	return d.markers()
+}
+
+// markers parses the marker stream from d.pos on, decoding every scan, up
+// to EOI (see run).
+func (d *decoder) markers() error {
 	for {
 		marker, err := d.nextMarker()
 		if err != nil {
@@ -105,6 +127,8 @@ func (d *decoder) run() error {
 			// A stray restart marker between segments is harmless.
 			continue
 		}
+		d.pos -= d.ensure(d.pos, 2)
+		data := d.data
 		if d.pos+2 > len(data) {
 			return io.ErrUnexpectedEOF
 		}
@@ -112,6 +136,8 @@ func (d *decoder) run() error {
 		if n < 0 {
 			return FormatError("short segment length")
 		}
+		d.pos -= d.ensure(d.pos, n+2)
+		data = d.data
 		d.pos += 2
 		if d.pos+n > len(data) {
 			return io.ErrUnexpectedEOF
@@ -159,6 +185,10 @@ func (d *decoder) run() error {
 			if d.configOnly {
 				return nil
 			}
+			if d.openOnly {
+				d.sos = append([]byte(nil), seg...)
+				return nil
+			}
 			if err := d.processSOS(seg); err != nil {
 				return err
 			}
@@ -199,12 +229,16 @@ func (d *decoder) nextMarker() (byte, error) {
 	p := d.pos
 	for {
 		if p+1 >= len(data) {
-			return 0, io.ErrUnexpectedEOF
+			if p -= d.ensure(p, 2); p+1 >= len(d.data) {
+				return 0, io.ErrUnexpectedEOF
+			}
+			data = d.data
 		}
 		if data[p] != 0xFF {
 			i := bytes.IndexByte(data[p+1:], 0xFF)
 			if i < 0 {
-				return 0, io.ErrUnexpectedEOF
+				p = len(data) - 1 // stepped over; a stream reads on
+				continue
 			}
 			p += 1 + i
 			continue
@@ -448,6 +482,15 @@ func readHeaderBytes(r io.Reader) ([]byte, error) {
 			return out, nil
 		}
 		if c != 0xFF {
+			// Skip to the next 0xFF in what is buffered at once: a damaged
+			// or padded file may have megabytes before its next marker.
+			if n := br.Buffered(); n > 0 {
+				b, _ := br.Peek(n)
+				if i := bytes.IndexByte(b, 0xFF); i >= 0 {
+					n = i
+				}
+				br.Discard(n)
+			}
 			continue
 		}
 		m := byte(0xFF)

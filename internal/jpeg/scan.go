@@ -87,11 +87,22 @@ func (d *decoder) allocate() error {
 	bs := 8 / d.scale
 	d.bs = bs
 	w, h := d.mcusX*d.hmax*bs, d.mcusY*d.vmax*bs
+	// bh is a plane's height in blocks of its component: the whole image,
+	// or one MCU row when decoding in bands.
+	bh := func(c *component) int {
+		if d.banded {
+			return c.v
+		}
+		return c.bh
+	}
+	if d.banded {
+		h = d.vmax * bs
+	}
 	switch d.ncomp {
 	case 1:
 		c := &d.comp[0]
 		c.stride = c.bw * bs
-		c.pix = make([]byte, c.stride*c.bh*bs)
+		c.pix = make([]byte, c.stride*bh(c)*bs)
 	default:
 		var ratio image.YCbCrSubsampleRatio
 		switch (d.comp[0].h/d.comp[1].h)<<4 | d.comp[0].v/d.comp[1].v {
@@ -118,12 +129,12 @@ func (d *decoder) allocate() error {
 		if d.ncomp == 4 {
 			c := &d.comp[3]
 			c.stride = c.bw * bs
-			c.pix = make([]byte, c.stride*c.bh*bs)
+			c.pix = make([]byte, c.stride*bh(c)*bs)
 		}
 	}
 	for i := 0; i < d.ncomp; i++ {
 		c := &d.comp[i]
-		if c.stride != c.bw*bs || len(c.pix) < c.stride*c.bh*bs {
+		if c.stride != c.bw*bs || len(c.pix) < c.stride*bh(c)*bs {
 			return unsupported("sampling layout")
 		}
 	}
@@ -219,6 +230,14 @@ func (d *decoder) processSOS(seg []byte) error {
 	}
 	d.br = bitReader{data: d.data, pos: d.pos}
 	d.eobrun = 0
+	if d.banded && !d.progressive {
+		// Decoded an MCU row at a time by Bands.Next.
+		if ns != d.ncomp {
+			return unsupported("a sequential JPEG in several scans, read in bands")
+		}
+		d.scan, d.nscan = scs, ns
+		return errBandsStart
+	}
 	var err error
 	if !d.progressive {
 		err = d.decodeSequential(sc)
@@ -229,7 +248,11 @@ func (d *decoder) processSOS(seg []byte) error {
 			if c.coefs == nil {
 				nb := c.bw * c.bh
 				c.coefs = make([]int16, nb*nKeep[si])
-				c.masks = make([]uint64, nb)
+				if si < 3 {
+					// At 1/8 the AC scans are skipped: no mask needed
+					// (8 bytes a block, 4 times the DC coefficient's 2).
+					c.masks = make([]uint64, nb)
+				}
 			}
 		}
 		switch {
@@ -277,7 +300,10 @@ func (d *decoder) restart(sc []scanComp, expected *int) error {
 	want := byte(mRST0 + *expected)
 	for {
 		if p+1 >= len(data) {
-			return io.ErrUnexpectedEOF
+			if p -= d.ensure(p, unitAhead); p+1 >= len(d.data) {
+				return io.ErrUnexpectedEOF
+			}
+			data = d.data
 		}
 		if data[p] != 0xFF {
 			p++
@@ -321,6 +347,9 @@ func (d *decoder) forEachBlock(sc []scanComp, fn func(s *scanComp, bi int) error
 						return err
 					}
 				}
+				if d.src != nil {
+					d.br.pos -= d.ensure(d.br.pos, unitAhead)
+				}
 				if err := fn(s, by*c.bw+bx); err != nil {
 					return err
 				}
@@ -338,6 +367,9 @@ func (d *decoder) forEachBlock(sc []scanComp, fn func(s *scanComp, bi int) error
 				if err := d.restart(sc, &expected); err != nil {
 					return err
 				}
+			}
+			if d.src != nil {
+				d.br.pos -= d.ensure(d.br.pos, unitAhead)
 			}
 			for i := range sc {
 				s := &sc[i]
@@ -551,14 +583,14 @@ func (d *decoder) dcFirst(s *scanComp, bi, al int) error {
 		return unsupported("excessive DC component")
 	}
 	s.pred += extend(d.receive(uint(sym)), uint(sym))
-	s.c.coefs[bi*len(s.c.coefs)/len(s.c.masks)] = int16(s.pred << uint(al))
+	s.c.coefs[bi*nKeep[scaleIndex(d.scale)]] = int16(s.pred << uint(al))
 	return nil
 }
 
 // dcRefine adds one more bit of a progressive block's DC coefficient.
 func (d *decoder) dcRefine(s *scanComp, bi, al int) error {
 	if d.receive(1) != 0 {
-		s.c.coefs[bi*len(s.c.coefs)/len(s.c.masks)] |= int16(1 << uint(al))
+		s.c.coefs[bi*nKeep[scaleIndex(d.scale)]] |= int16(1 << uint(al))
 	}
 	return nil
 }
@@ -736,7 +768,11 @@ func refineCoef(coefs []int16, slot int8, p1 int32) {
 
 // reconstruct runs the IDCT over the coefficients gathered by a progressive
 // image's scans.
-func (d *decoder) reconstruct() {
+func (d *decoder) reconstruct() { d.reconstructRows(0, d.mcusY) }
+
+// reconstructRows runs the IDCT over the blocks of MCU rows my0 to my1-1,
+// into planes whose first row is MCU row my0's.
+func (d *decoder) reconstructRows(my0, my1 int) {
 	si := scaleIndex(d.scale)
 	nk := nKeep[si]
 	kz := &keepZig[si]
@@ -748,11 +784,14 @@ func (d *decoder) reconstruct() {
 			continue
 		}
 		q := &d.quant[c.tq]
-		for by := 0; by < c.bh; by++ {
+		for by := my0 * c.v; by < my1*c.v; by++ {
 			for bx := 0; bx < c.bw; bx++ {
 				bi := by*c.bw + bx
 				coefs := c.coefs[bi*nk : bi*nk+nk]
-				mask := c.masks[bi]
+				var mask uint64
+				if c.masks != nil {
+					mask = c.masks[bi]
+				}
 				last := 0
 				if nk == 64 {
 					blk[0] = int32(coefs[0]) * q[0]
@@ -770,7 +809,7 @@ func (d *decoder) reconstruct() {
 						last = 63
 					}
 				}
-				off := by*bs*c.stride + bx*bs
+				off := (by-my0*c.v)*bs*c.stride + bx*bs
 				d.idctBlock(last, c.pix[off:], c.stride)
 			}
 		}

@@ -1,0 +1,174 @@
+package stages
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"image"
+
+	"github.com/imgpipe/imgpipe/internal/format"
+)
+
+// scaledSink is one target of an image decoded in strips at a reduced
+// scale (a JPEG): each strip's rows go to an RGBA row resampler, or for a
+// target kept in YCbCr (JPEG to JPEG) to one plane resampler a plane, as
+// resizeOne would resample the whole decoded image.
+type scaledSink struct {
+	r      image.Rectangle // the part of the scaled image, as Resize maps the crop
+	rgba   *rowResampler
+	planes [3]*planeResampler
+	ycc    *image.YCbCr
+	sy     int // the source's vertical chroma subsampling
+}
+
+// scaledTargets maps every target's crop onto the image decoded at
+// 1/scale (sw x sh), as Resize does; ok is false when a target is not
+// resampled at all there (an output of the scaled size: resizeOne then
+// copies the decoded image, which a strip cannot give).
+func (in *input) scaledTargets(scale int) (rects []image.Rectangle, ok bool) {
+	sw, sh := ceilDiv(in.w, scale), ceilDiv(in.h, scale)
+	for _, t := range in.targets {
+		c := t.Crop
+		r := image.Rect(c.Min.X*sw/in.w, c.Min.Y*sh/in.h, c.Max.X*sw/in.w, c.Max.Y*sh/in.h)
+		w, h := t.Width, t.Height
+		if !t.Place.Empty() {
+			w, h = t.Place.Dx(), t.Place.Dy()
+		}
+		if r.Dx() == w && r.Dy() == h {
+			return nil, false
+		}
+		rects = append(rects, r)
+	}
+	return rects, true
+}
+
+// streamScaled is stream for an image decoded in strips at 1/scale: the
+// budget is charged the decoder's window and strip (and a progressive
+// JPEG's coefficients), the resamplers and the outputs.
+func (in *input) streamScaled(ctx context.Context, scale int, rects []image.Rectangle,
+	reserve func(context.Context, int64) (func(), error)) (*Decoded, error) {
+	m := in.band
+	icc := int64(len(in.info.ICC))
+	need := m.HoldsAt(scale) + icc + 4*int64(ceilDiv(in.w, scale)) // a row in RGBA
+	sinks := make([]*scaledSink, len(in.targets))
+	for i, t := range in.targets {
+		w, h := t.Width, t.Height
+		if !t.Place.Empty() {
+			w, h = t.Place.Dx(), t.Place.Dy()
+		}
+		f := filters[t.Output.Filter]
+		s := &scaledSink{r: rects[i]}
+		// A target kept in YCbCr gets its plane resamplers from the first
+		// strip, which gives the subsampling (pushPlanes).
+		if out := format.ByName(t.Format); !m.YCbCr || out == nil || !out.YCbCr {
+			s.rgba = newRowResampler(s.r, w, h, f)
+			need += s.rgba.holds()
+		}
+		sinks[i] = s
+		opx := int64(t.Width) * int64(t.Height)
+		need += 5*opx + 2*icc // the output's pixels and encoded bytes
+		if f := format.ByName(t.Format); f != nil && f.EncodeHolds != nil {
+			need += f.EncodeHolds(opx)
+		}
+		if s.rgba == nil {
+			// The planes' rings, as many rows as the luma taps' widest
+			// window (twice that for chroma, whose window doubles from
+			// 4:2:2 or 4:4:0 to 4:2:0; its planes are no wider), and their
+			// sums.
+			rows := 1
+			for _, ws := range weights(s.r.Dy(), h, f).fixed {
+				rows = max(rows, len(ws))
+			}
+			need += 3 * int64(s.r.Dx()) * int64(2*rows+5)
+		}
+	}
+	release, err := reserve(ctx, need)
+	if err != nil {
+		return nil, err
+	}
+	var row []uint8
+	var read func(dst []uint8, x0, x1, y int)
+	err = m.Strips(ctx, scale, func(strip image.Image) error {
+		b := strip.Bounds()
+		read = rowReader(strip)
+		for i, s := range sinks {
+			if s.rgba == nil {
+				if err := s.pushPlanes(strip, in.targets[i]); err != nil {
+					return err
+				}
+				continue
+			}
+			if row == nil {
+				row = make([]uint8, 4*b.Dx())
+			}
+			for y := max(b.Min.Y, s.r.Min.Y); y < min(b.Max.Y, s.r.Max.Y); y++ {
+				read(row[4*s.r.Min.X:4*s.r.Max.X], s.r.Min.X, s.r.Max.X, y)
+				s.rgba.push(y, row)
+			}
+		}
+		return nil
+	})
+	if err == nil {
+		for _, s := range sinks {
+			if !s.done() {
+				err = corrupt(fmt.Errorf("the rows ended before the image did"))
+			}
+		}
+	}
+	if err != nil {
+		release()
+		if cerr := ctx.Err(); cerr != nil && errors.Is(err, cerr) {
+			return nil, err
+		}
+		return nil, classify(err)
+	}
+	d := &Decoded{File: in.file, Format: in.format.Name, Width: in.w, Height: in.h, Meta: in.info,
+		Targets: in.targets, Gray: m.Gray, resized: make([]image.Image, len(sinks))}
+	for i, s := range sinks {
+		if s.rgba != nil {
+			d.resized[i] = s.rgba.dst
+		} else {
+			d.resized[i] = s.ycc
+		}
+	}
+	return d, nil
+}
+
+// pushPlanes gives a strip's rows of each plane to the plane resamplers,
+// made from the first strip as resampleYCbCr plans them.
+func (s *scaledSink) pushPlanes(strip image.Image, t Target) error {
+	m, ok := strip.(*image.YCbCr)
+	if !ok {
+		return fmt.Errorf("a strip of %T, not YCbCr", strip)
+	}
+	if s.ycc == nil {
+		w, h := t.Width, t.Height
+		if !t.Place.Empty() {
+			w, h = t.Place.Dx(), t.Place.Dy()
+		}
+		p := planYCbCr(m.SubsampleRatio, s.r, w, h, filters[t.Output.Filter])
+		s.ycc = p.dst
+		s.planes[0] = newPlaneResampler(p.dst.Y, p.dst.YStride, w, p.ry, p.yx, p.yy)
+		s.planes[1] = newPlaneResampler(p.dst.Cb, p.dst.CStride, p.cw, p.rc, p.cx, p.cy)
+		s.planes[2] = newPlaneResampler(p.dst.Cr, p.dst.CStride, p.cw, p.rc, p.cx, p.cy)
+		_, s.sy = subsample(m.SubsampleRatio)
+	}
+	b := m.Rect
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		s.planes[0].push(y, m.Y[m.YOffset(0, y):][:b.Dx()])
+	}
+	for cy := ceilDiv(b.Min.Y, s.sy); cy < ceilDiv(b.Max.Y, s.sy); cy++ {
+		o := m.COffset(0, cy*s.sy)
+		s.planes[1].push(cy, m.Cb[o:])
+		s.planes[2].push(cy, m.Cr[o:])
+	}
+	return nil
+}
+
+// done reports whether every output row has been made.
+func (s *scaledSink) done() bool {
+	if s.rgba != nil {
+		return s.rgba.done()
+	}
+	return s.planes[0] != nil && s.planes[0].done() && s.planes[1].done() && s.planes[2].done()
+}
