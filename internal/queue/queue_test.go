@@ -2,6 +2,8 @@ package queue
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"image"
 	_ "image/jpeg"
 	"os"
@@ -416,5 +418,89 @@ func TestMaxDeliveriesReported(t *testing.T) {
 	status, err := Status(context.Background(), js, batch)
 	if err != nil || status.Queued != 0 || !status.Complete() {
 		t.Errorf("status %+v, %v: want complete, nothing queued", status, err)
+	}
+}
+
+// TestMaxDeliveriesLastError: a job that failed with an error that may
+// pass (an output folder that cannot be written), and whose later
+// deliveries were all abandoned (workers killed), reaches its delivery
+// limit and is reported failed with that last error, not only with "no
+// worker ended it".
+func TestMaxDeliveriesLastError(t *testing.T) {
+	s := startServer(t, t.TempDir())
+	js := connect(t, s.ClientURL())
+	blocker := filepath.Join(t.TempDir(), "out")
+	os.WriteFile(blocker, []byte("a file, not a folder"), 0o644)
+	batch, _ := enqueue(t, js, settings(t, blocker), "../../testdata/photos/camera_Nikon_P6000_GPS.jpg")
+	ctx := context.Background()
+	kv, err := js.KeyValue(ctx, AttemptsBucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// A real worker takes the first delivery, fails it, records the error
+	// and asks for the job again in 3 s; it stops before then.
+	const ackWait = 300 * time.Millisecond
+	w1 := &Worker{JS: js, Jobs: 1, AckWait: ackWait, MaxDeliver: 2, RetryDelay: 3 * time.Second}
+	wctx, cancel := context.WithCancel(ctx)
+	done := make(chan error)
+	go func() { done <- w1.Run(wctx) }()
+	var rec attempt
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if e, err := kv.Get(ctx, attemptKey(1)); err == nil {
+			if err := json.Unmarshal(e.Value(), &rec); err != nil {
+				t.Fatal(err)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			cancel()
+			<-done
+			t.Fatal("no failed attempt recorded")
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if rec.Attempt != 1 || rec.Stage == "" || !strings.Contains(rec.Error, blocker) {
+		t.Fatalf("recorded %+v: want attempt 1, its stage, an error naming %s", rec, blocker)
+	}
+
+	// The second delivery goes to a "worker" that dies holding it; the
+	// next fetch finds nothing to deliver and JetStream gives up on the job.
+	w2 := &Worker{JS: js, AckWait: ackWait, MaxDeliver: 2, attempts: kv}
+	w2.defaults()
+	stop, err := w2.reportDead()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	cons, err := w2.consumer(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, wait := range []time.Duration{10 * time.Second, time.Second} {
+		taken, err := cons.Fetch(1, jetstream.FetchMaxWait(wait))
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for range taken.Messages() {
+			n++
+		}
+		if want := 1 - i; n != want {
+			t.Fatalf("fetch %d: %d jobs, want %d", i+1, n, want)
+		}
+	}
+	p, got := follow(t, js, batch)
+	r := got["camera_Nikon_P6000_GPS.jpg"]
+	if p.Failed != 1 || r.Attempts != 2 || r.Stage != rec.Stage || !strings.Contains(r.Error, rec.Error) ||
+		!strings.Contains(r.Error, "after 2 attempts") {
+		t.Fatalf("progress %+v, result %+v: want failed after 2 attempts with the error of attempt 1, %q", p, r, rec.Error)
+	}
+	t.Logf("reported: %s", r.Error)
+	if _, err := kv.Get(ctx, attemptKey(1)); !errors.Is(err, jetstream.ErrKeyNotFound) {
+		t.Errorf("the attempt's record is still there once the job has its result: %v", err)
 	}
 }

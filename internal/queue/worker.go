@@ -58,7 +58,8 @@ type Worker struct {
 	// job acknowledged or terminated). Calls may be concurrent.
 	OnResult func(Result)
 
-	storeErr error // from making the default Store: s3:// jobs fail with it
+	storeErr error              // from making the default Store: s3:// jobs fail with it
+	attempts jetstream.KeyValue // AttemptsBucket
 
 	mu       sync.Mutex
 	lanes    map[string]*lane
@@ -132,6 +133,10 @@ func (w *Worker) Run(ctx context.Context) error {
 	w.defaults()
 	if err := EnsureStreams(ctx, w.JS); err != nil {
 		return err
+	}
+	var err error
+	if w.attempts, err = w.JS.KeyValue(ctx, AttemptsBucket); err != nil {
+		return fmt.Errorf("bucket %s: %w", AttemptsBucket, err)
 	}
 	cons, err := w.consumer(ctx)
 	if err != nil {
@@ -232,6 +237,7 @@ type task struct {
 	job      Job
 	id       string
 	attempt  uint64
+	seq      uint64 // in the jobs stream
 	file     stages.File
 	fileErr  error
 	released func()
@@ -244,7 +250,7 @@ func (w *Worker) start(msg jetstream.Msg, slots chan<- struct{}) {
 	var once sync.Once
 	t.released = func() { once.Do(func() { slots <- struct{}{} }) }
 	if md, err := msg.Metadata(); err == nil {
-		t.attempt = md.NumDelivered
+		t.attempt, t.seq = md.NumDelivered, md.Sequence.Stream
 	}
 	w.mu.Lock()
 	w.inflight[t] = struct{}{}
@@ -479,6 +485,7 @@ func (w *Worker) end(t *task, r pipeline.Result) {
 	if !final {
 		delay := min(w.RetryDelay<<min(t.attempt-1, 16), 5*time.Minute)
 		w.Log.Info("job failed; retrying later", "input", t.job.Input, "attempt", t.attempt, "in", delay, "err", r.Err)
+		w.keepAttempt(t, r)
 		if err := t.msg.NakWithDelay(delay); err != nil {
 			w.Log.Warn("nak failed; the job will come back after the ack wait", "input", t.job.Input, "err", err)
 		}
@@ -497,6 +504,9 @@ func (w *Worker) end(t *task, r pipeline.Result) {
 		t.msg.NakWithDelay(w.RetryDelay)
 		return
 	}
+	if t.attempt > 1 {
+		w.forgetAttempt(t.seq)
+	}
 	var err error
 	if r.Status == pipeline.StatusFailed {
 		err = t.msg.TermWithReason(res.Error)
@@ -507,6 +517,52 @@ func (w *Worker) end(t *task, r pipeline.Result) {
 		w.Log.Warn("ack failed; the job may run again (its outputs will be up to date)", "input", t.job.Input, "err", err)
 	}
 	w.OnResult(res)
+}
+
+// keepAttempt records t's transient failure r in AttemptsBucket before the
+// job is asked for again: if no later delivery ends (each worker holding it
+// dies), the job's final result carries this error. A record that cannot
+// be written costs only that detail.
+func (w *Worker) keepAttempt(t *task, r pipeline.Result) {
+	if w.attempts == nil || t.seq == 0 {
+		return
+	}
+	a := attempt{Job: t.id, Attempt: t.attempt, Stage: r.Stage, Worker: w.Name}
+	if r.Err != nil {
+		a.Error = r.Err.Error()
+	}
+	data, _ := json.Marshal(a)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := w.attempts.Put(ctx, attemptKey(t.seq), data); err != nil {
+		w.Log.Warn("cannot record a failed attempt", "input", t.job.Input, "err", err)
+	}
+}
+
+// forgetAttempt removes the record of the job at seq once it has its
+// result (the bucket's TTL removes those whose job went another way).
+func (w *Worker) forgetAttempt(seq uint64) {
+	if w.attempts == nil || seq == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := w.attempts.Purge(ctx, attemptKey(seq)); err != nil {
+		w.Log.Debug("cannot remove a failed attempt's record", "seq", seq, "err", err)
+	}
+}
+
+// lastAttempt returns the recorded failure of job id at seq, if any.
+func (w *Worker) lastAttempt(ctx context.Context, seq uint64, id string) (attempt, bool) {
+	var a attempt
+	if w.attempts == nil {
+		return a, false
+	}
+	e, err := w.attempts.Get(ctx, attemptKey(seq))
+	if err != nil || json.Unmarshal(e.Value(), &a) != nil || a.Job != id || a.Error == "" {
+		return a, false
+	}
+	return a, true
 }
 
 // maxDeliveriesSubject is where JetStream announces that a job of the
@@ -593,6 +649,13 @@ func (w *Worker) dead(m *nats.Msg) {
 	res := Result{Batch: j.Batch, Job: id, Input: j.Input, Status: pipeline.StatusFailed, Stage: "queue",
 		Error:  fmt.Sprintf("%s: %v (after %d attempts)", j.Input, errNoAnswer, adv.Deliveries),
 		Worker: w.Name, Attempts: adv.Deliveries}
+	if a, ok := w.lastAttempt(ctx, adv.StreamSeq, id); ok {
+		// An attempt failed with an error that may pass, then the ones after
+		// it got no answer: the error is what the user can act on.
+		res.Stage = a.Stage
+		res.Error = fmt.Sprintf("%s (after %d attempts: attempt %d failed with it, on %s; no worker ended the later ones)",
+			a.Error, adv.Deliveries, a.Attempt, a.Worker)
+	}
 	data, _ := json.Marshal(res)
 	if _, err := w.JS.Publish(ctx, resultSubject(j.Batch), data, jetstream.WithMsgID(id)); err != nil {
 		w.Log.Warn("a job reached its delivery limit; publishing its result failed", "input", j.Input, "err", err)
@@ -601,5 +664,6 @@ func (w *Worker) dead(m *nats.Msg) {
 	if err := st.DeleteMsg(ctx, adv.StreamSeq); err != nil {
 		w.Log.Debug("removing a dead job", "input", j.Input, "err", err)
 	}
+	w.forgetAttempt(adv.StreamSeq)
 	w.OnResult(res)
 }
