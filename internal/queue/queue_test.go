@@ -504,3 +504,71 @@ func TestMaxDeliveriesLastError(t *testing.T) {
 		t.Errorf("the attempt's record is still there once the job has its result: %v", err)
 	}
 }
+
+// TestReenqueueSkipsUpToDate: the inputs of a finished batch enqueued
+// again (as a new batch: the same one within the duplicate window adds
+// nothing) are skipped as up to date, as resize skips them, by the worker
+// that made the outputs and by a worker started since; their outputs are
+// not rewritten.
+func TestReenqueueSkipsUpToDate(t *testing.T) {
+	s := startServer(t, t.TempDir())
+	js := connect(t, s.ClientURL())
+	out := t.TempDir()
+	set := settings(t, out)
+	ctx := context.Background()
+	run := func(batch string) (Progress, map[string]Result) {
+		t.Helper()
+		n, err := Enqueue(ctx, js, batch, set, pipeline.Dirs([]string{"../../testdata/photos"}, pipeline.ScanOptions{}), nil)
+		if err != nil || n != 5 {
+			t.Fatalf("enqueue %s: %d jobs, %v", batch, n, err)
+		}
+		return follow(t, js, batch)
+	}
+	w1 := &Worker{JS: js, Jobs: 2}
+	wctx, cancel := context.WithCancel(ctx)
+	done := make(chan error)
+	go func() { done <- w1.Run(wctx) }()
+	if p, _ := run("first"); p.OK != 5 {
+		cancel()
+		<-done
+		t.Fatalf("first: %+v", p)
+	}
+	mtimes := map[string]time.Time{}
+	entries, _ := os.ReadDir(out)
+	for _, e := range entries {
+		if info, err := e.Info(); err == nil && !strings.HasPrefix(e.Name(), ".") {
+			mtimes[e.Name()] = info.ModTime()
+		}
+	}
+	p, got := run("again")
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	startWorker(t, js, nil)
+	p2, got2 := run("again-later")
+	for _, c := range []struct {
+		name string
+		p    Progress
+		got  map[string]Result
+	}{{"the same worker", p, got}, {"a new worker", p2, got2}} {
+		if c.p.Skipped != 5 {
+			t.Errorf("%s: progress %+v, want 5 skipped", c.name, c.p)
+		}
+		for name, r := range c.got {
+			if r.Status != pipeline.StatusSkipped || len(r.Outputs) != 1 {
+				t.Errorf("%s: %s: %+v", c.name, name, r)
+				continue
+			}
+			if _, ok := mtimes[filepath.Base(r.Outputs[0].Path)]; !ok {
+				t.Errorf("%s: %s: output %s not one the first batch made", c.name, name, r.Outputs[0].Path)
+			}
+		}
+	}
+	for name, m := range mtimes {
+		info, err := os.Stat(filepath.Join(out, name))
+		if err != nil || !info.ModTime().Equal(m) {
+			t.Errorf("%s rewritten: %v, %v", name, info.ModTime(), err)
+		}
+	}
+}
