@@ -301,13 +301,21 @@ func inputSource(inputs []string, cfg pipeline.Config) (pipeline.Source, error) 
 }
 
 // objectSink writes outputs below the s3://bucket/prefix out, in the store
-// at endpoint.
-func objectSink(out, endpoint string) (pipeline.Sink, error) {
+// at endpoint, and skips inputs whose outputs there are up to date.
+func objectSink(out, endpoint string) ([]pipeline.Option, error) {
 	store, err := objstore.New(objstore.Options{Endpoint: endpoint})
 	if err != nil {
 		return nil, fmt.Errorf("--s3-endpoint: %w", err)
 	}
-	return store.Sink(out)
+	sink, err := store.Sink(out)
+	if err != nil {
+		return nil, err
+	}
+	check, err := store.Check(out)
+	if err != nil {
+		return nil, err
+	}
+	return []pipeline.Option{pipeline.WithSink(sink), pipeline.WithSinkCheck(check)}, nil
 }
 
 // progressLine draws where a batch stands: "[=====     ] 120/400  3 failed".

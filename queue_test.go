@@ -412,6 +412,22 @@ func TestResizeObjectStorage(t *testing.T) {
 			t.Errorf("%s: %v", n, s)
 		}
 	}
+	// Run again: every output is up to date (its record, in its metadata,
+	// names its input and settings), as files are.
+	code, _, stderr = imgpipe(t, "resize", "s3://photos/in", "-o", "s3://photos/web", "-w", "120", "-H", "120",
+		"--report", report, "--progress", "never")
+	if code != 0 {
+		t.Fatalf("second run: exit %d\n%s", code, stderr)
+	}
+	if data, err = os.ReadFile(report); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range names {
+		row := "s3://photos/in/sub/" + n + ",s3://photos/web/sub/" + n + ",skipped"
+		if !strings.Contains(string(data), row) {
+			t.Errorf("second run: report has no row %q:\n%s", row, data)
+		}
+	}
 }
 
 // TestWatchFlagsWithNats: what a watch that does not resize cannot do is

@@ -348,8 +348,12 @@ func (w *Worker) lane(s Settings, hash string) (*lane, error) {
 		if err != nil {
 			return nil, err
 		}
-		cfg.OutDir = "" // the sink writes the outputs
-		opts = append(opts, pipeline.WithSink(sink))
+		check, err := w.Store.Check(s.OutDir)
+		if err != nil {
+			return nil, err
+		}
+		cfg.OutDir = "" // the sink writes the outputs and keeps their records
+		opts = append(opts, pipeline.WithSink(sink), pipeline.WithSinkCheck(check))
 	}
 	p, err := pipeline.New(cfg, opts...)
 	if err != nil {
