@@ -572,3 +572,41 @@ func TestReenqueueSkipsUpToDate(t *testing.T) {
 		}
 	}
 }
+
+// TestPullBounded: a worker never holds more than Jobs+Ahead jobs, however
+// many are queued: no unbounded prefetch.
+func TestPullBounded(t *testing.T) {
+	s := startServer(t, t.TempDir())
+	js := connect(t, s.ClientURL())
+	set := settings(t, t.TempDir())
+	set.Output.Width, set.Output.Height = 1600, 1600 // jobs slow enough to be seen in hand
+	batch, n := enqueue(t, js, set, "../../testdata/photos")
+	startWorkerWith(t, js, func(w *Worker) { w.Jobs, w.Ahead = 1, 1 })
+	ctx := context.Background()
+	cons, err := js.Consumer(ctx, JobsStream, Consumer)
+	for deadline := time.Now().Add(5 * time.Second); err != nil && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		cons, err = js.Consumer(ctx, JobsStream, Consumer)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	most := 0
+	for {
+		ci, err := cons.Info(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		most = max(most, ci.NumAckPending)
+		if ci.NumPending == 0 && ci.NumAckPending == 0 {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if most > 2 {
+		t.Errorf("the worker held %d jobs at once, want at most Jobs+Ahead = 2", most)
+	}
+	t.Logf("%d jobs, at most %d held at once", n, most)
+	if p, _ := follow(t, js, batch); p.OK != n {
+		t.Fatalf("progress %+v", p)
+	}
+}
