@@ -440,12 +440,12 @@ func isExtOf(ext, name string) bool {
 	return f != nil && f.Name == name
 }
 
-// cleanRel returns f's relative path made safe to join below an output
-// folder: slash-separated, no leading slash, no "..", never empty.
 // Rel is f's path below its root as outputs mirror it and records keep
-// it: slashes, no "..".
+// it (see cleanRel).
 func Rel(f stages.File) string { return cleanRel(f) }
 
+// cleanRel returns f's relative path made safe to join below an output
+// folder: slash-separated, no leading slash, no "..", never empty.
 func cleanRel(f stages.File) string {
 	rel := filepath.ToSlash(f.Rel)
 	if rel == "" {

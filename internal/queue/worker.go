@@ -34,10 +34,11 @@ type Worker struct {
 	// when a job ends the next is already in hand rather than a pull
 	// request away: the pipeline does not idle between jobs, and worker and
 	// server go through fewer sleep-and-wake cycles a job (README, "Many
-	// machines", has the figures; 3 ahead did no better than 1). A job held waits at most as long as a job in hand takes, is
-	// kept alive by heartbeats, and is charged no memory of the budget
-	// until it is decoded. The worker never holds more than Jobs+Ahead.
-	// Default 1; negative: none.
+	// machines", has the figures; 3 ahead did no better than 1). A job
+	// held waits at most as long as a job in hand takes, is kept alive by
+	// heartbeats, and is charged no memory of the budget until it is
+	// decoded. The worker never holds more than Jobs+Ahead. Default 1;
+	// negative: none.
 	Ahead int
 	// MaxMemory is the pipeline's budget for images in flight (see
 	// pipeline.Config.MaxMemory): a big image waits for memory, kept alive
