@@ -177,8 +177,11 @@ func TestQueueEndToEnd(t *testing.T) {
 	if m == nil {
 		t.Fatalf("no batch id from enqueue:\n%s", enq.stderr.String())
 	}
+	// A job whose outputs were written but whose result could not be
+	// published (the server down) or acked (the worker killed) is done
+	// again and finds its outputs up to date: each job ok or skipped.
 	code, stdout, stderr := imgpipe(t, "status", m[1], "--nats", url)
-	if code != 0 || !strings.Contains(stdout, "15 of 15 done: 15 ok, 0 skipped, 0 failed; 0 queued") {
+	if code != 0 || !regexp.MustCompile(`15 of 15 done: \d+ ok, \d+ skipped, 0 failed; 0 queued`).MatchString(stdout) {
 		t.Errorf("status: exit %d, %q %q", code, stdout, stderr)
 	}
 

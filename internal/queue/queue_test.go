@@ -439,9 +439,12 @@ func TestMaxDeliveriesLastError(t *testing.T) {
 	}
 
 	// A real worker takes the first delivery, fails it, records the error
-	// and asks for the job again in 3 s; it stops before then.
+	// and asks for the job again in 3 s; it stops before then. (Its ack
+	// wait is long, so that a slow machine does not see the job come back
+	// to it; the dying "worker" below shortens it, which makes the job due
+	// at once.)
 	const ackWait = 300 * time.Millisecond
-	w1 := &Worker{JS: js, Jobs: 1, AckWait: ackWait, MaxDeliver: 2, RetryDelay: 3 * time.Second}
+	w1 := &Worker{JS: js, Jobs: 1, AckWait: 10 * time.Second, MaxDeliver: 2, RetryDelay: 3 * time.Second}
 	wctx, cancel := context.WithCancel(ctx)
 	done := make(chan error)
 	go func() { done <- w1.Run(wctx) }()

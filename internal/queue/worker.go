@@ -70,6 +70,7 @@ type Worker struct {
 	storeErr error              // from making the default Store: s3:// jobs fail with it
 	attempts jetstream.KeyValue // AttemptsBucket
 
+	beat     sync.Mutex // heartbeats, and task.settled
 	mu       sync.Mutex
 	lanes    map[string]*lane
 	inflight map[*task]struct{}
@@ -236,15 +237,28 @@ func (w *Worker) heartbeats(done <-chan struct{}) {
 			return
 		}
 		w.mu.Lock()
-		msgs := make([]jetstream.Msg, 0, len(w.inflight))
+		ts := make([]*task, 0, len(w.inflight))
 		for t := range w.inflight {
-			msgs = append(msgs, t.msg)
+			ts = append(ts, t)
 		}
 		w.mu.Unlock()
-		for _, m := range msgs {
-			m.InProgress() // a lost heartbeat costs at worst a redelivery
+		w.beat.Lock()
+		for _, t := range ts {
+			if !t.settled {
+				t.msg.InProgress() // a lost heartbeat costs at worst a redelivery
+			}
 		}
+		w.beat.Unlock()
 	}
+}
+
+// settle stops t's heartbeats: call it before acking, naking or
+// terminating its message. A heartbeat after a nak would make JetStream
+// redeliver the job after the ack wait instead of after the nak's delay.
+func (w *Worker) settle(t *task) {
+	w.beat.Lock()
+	t.settled = true
+	w.beat.Unlock()
 }
 
 // task is one job in hand.
@@ -254,6 +268,7 @@ type task struct {
 	id       string
 	attempt  uint64
 	seq      uint64 // in the jobs stream
+	settled  bool   // acked, naked or terminated: no more heartbeats (w.beat)
 	file     stages.File
 	fileErr  error
 	released func()
@@ -498,6 +513,7 @@ func (w *Worker) end(t *task, r pipeline.Result) {
 	}()
 	if t.job.Batch == "" { // not a job of ours: no batch to report it to
 		w.Log.Warn("dropping a malformed job", "subject", t.msg.Subject(), "err", r.Err)
+		w.settle(t)
 		t.msg.TermWithReason("malformed job")
 		return
 	}
@@ -506,6 +522,7 @@ func (w *Worker) end(t *task, r pipeline.Result) {
 		delay := min(w.RetryDelay<<min(t.attempt-1, 16), 5*time.Minute)
 		w.Log.Info("job failed; retrying later", "input", t.job.Input, "attempt", t.attempt, "in", delay, "err", r.Err)
 		w.keepAttempt(t, r)
+		w.settle(t)
 		if err := t.msg.NakWithDelay(delay); err != nil {
 			w.Log.Warn("nak failed; the job will come back after the ack wait", "input", t.job.Input, "err", err)
 		}
@@ -521,12 +538,14 @@ func (w *Worker) end(t *task, r pipeline.Result) {
 	defer cancel()
 	if _, err := w.JS.Publish(ctx, resultSubject(t.job.Batch), data, jetstream.WithMsgID(t.id)); err != nil {
 		w.Log.Warn("publishing a result failed; the job will be retried", "input", t.job.Input, "err", err)
+		w.settle(t)
 		t.msg.NakWithDelay(w.RetryDelay)
 		return
 	}
 	if t.attempt > 1 {
 		w.forgetAttempt(t.seq)
 	}
+	w.settle(t)
 	var err error
 	if r.Status == pipeline.StatusFailed {
 		err = t.msg.TermWithReason(res.Error)
