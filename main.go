@@ -297,14 +297,15 @@ func resize(ctx context.Context, cfg pipeline.Config, o options, inputs []string
 		return exitUsage
 	}
 	if objstore.IsURL(cfg.OutDir) {
-		sink, err := objectSink(cfg.OutDir, cfg.S3Endpoint)
+		sinkOpts, err := objectSink(cfg.OutDir, cfg.S3Endpoint)
 		if err != nil {
 			fmt.Fprintf(stderr, "imgpipe: -o: %v\n", err)
 			return exitUsage
 		}
 		out := cfg.OutDir
 		cfg.OutDir = "" // the sink writes the outputs
-		opts = append(opts, pipeline.WithSink(sink), pipeline.OnResult(func(r pipeline.Result) {
+		opts = append(opts, sinkOpts...)
+		opts = append(opts, pipeline.OnResult(func(r pipeline.Result) {
 			ui.result(objstore.Outputs(out, r)) // in place of the first OnResult
 		}))
 	}

@@ -244,6 +244,7 @@ func TestExitCodes(t *testing.T) {
 		{"unwritable output", []string{"resize", in, "-o", filepath.Join(file, "out")}, 2, "output folder not writable"},
 		{"missing input", []string{"resize", filepath.Join(in, "nope.jpg"), "-o", out}, 1, "scan " + filepath.Join(in, "nope.jpg") + ": no such file"},
 		{"unknown command", []string{"shrink"}, 2, "unknown command"},
+		{"negative ahead", []string{"worker", "--ahead", "-1"}, 2, "-j, --ahead, --max-memory and --max-deliver must be >= 0"},
 		{"version", []string{"version"}, 0, ""},
 	}
 	for _, tt := range tests {

@@ -301,13 +301,21 @@ func inputSource(inputs []string, cfg pipeline.Config) (pipeline.Source, error) 
 }
 
 // objectSink writes outputs below the s3://bucket/prefix out, in the store
-// at endpoint.
-func objectSink(out, endpoint string) (pipeline.Sink, error) {
+// at endpoint, and skips inputs whose outputs there are up to date.
+func objectSink(out, endpoint string) ([]pipeline.Option, error) {
 	store, err := objstore.New(objstore.Options{Endpoint: endpoint})
 	if err != nil {
 		return nil, fmt.Errorf("--s3-endpoint: %w", err)
 	}
-	return store.Sink(out)
+	sink, err := store.Sink(out)
+	if err != nil {
+		return nil, err
+	}
+	check, err := store.Check(out)
+	if err != nil {
+		return nil, err
+	}
+	return []pipeline.Option{pipeline.WithSink(sink), pipeline.WithSinkCheck(check)}, nil
 }
 
 // progressLine draws where a batch stands: "[=====     ] 120/400  3 failed".
@@ -374,12 +382,14 @@ func workerCommand(code *int, stderr io.Writer) *cobra.Command {
 	w := &queue.Worker{}
 	var verbose, quiet bool
 	var s3Endpoint string
+	var ahead int
 	cmd := &cobra.Command{
 		Use:   "worker --nats URL [-j N] [--max-memory SIZE]",
 		Short: "Do queued resize jobs",
 		Long: `Pull jobs from the queue and do them with the same pipeline as 'imgpipe resize',
-at most -j at a time. A job is acknowledged only once its outputs are on disk
-(fsynced and renamed into place); a worker that dies leaves no partial file,
+at most -j at a time, with --ahead more in hand, waiting. A job is
+acknowledged only once its outputs are on disk (fsynced and renamed into
+place); a worker that dies leaves no partial file,
 and its jobs go to another worker after --ack-wait. A broken input is reported
 failed at once; a failure that may pass (an output folder that cannot be
 written) is retried, with a doubling delay, up to --max-deliver times.
@@ -387,8 +397,12 @@ SIGTERM or Ctrl-C finishes the jobs in hand and stops; a second one quits now.`,
 		Example: `  imgpipe worker --nats nats://queue:4222 -j 4 --max-memory 2GiB`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if w.Jobs < 0 || w.MaxMemory < 0 || w.MaxDeliver < 0 {
-				return usageError{errors.New("-j, --max-memory and --max-deliver must be >= 0")}
+			if w.Jobs < 0 || w.MaxMemory < 0 || w.MaxDeliver < 0 || ahead < 0 {
+				return usageError{errors.New("-j, --ahead, --max-memory and --max-deliver must be >= 0")}
+			}
+			w.Ahead = ahead
+			if ahead == 0 {
+				w.Ahead = -1 // Worker's zero is its default
 			}
 			store, err := objstore.New(objstore.Options{Endpoint: s3Endpoint})
 			if err != nil {
@@ -402,6 +416,7 @@ SIGTERM or Ctrl-C finishes the jobs in hand and stops; a second one quits now.`,
 	f := cmd.Flags()
 	n.addFlags(f)
 	f.IntVarP(&w.Jobs, "jobs", "j", 0, "jobs at once, and workers per stage; default the number of cores")
+	f.IntVar(&ahead, "ahead", 1, "jobs held beyond -j, waiting, so the next is in hand when one ends (0: none)")
 	f.Var(&w.MaxMemory, "max-memory", "memory budget for images in flight (e.g. 1GiB); default a quarter of RAM, at most 2GiB")
 	f.StringVar(&s3Endpoint, "s3-endpoint", "", "S3-compatible store `URL` of s3:// inputs and outputs (default $AWS_ENDPOINT_URL, then AWS)")
 	f.DurationVar(&w.AckWait, "ack-wait", 60*time.Second, "a job held this long without a heartbeat goes to another worker")

@@ -31,15 +31,16 @@ import (
 // pipelines may run at once in one process: they share nothing. A Pipeline
 // changes no process-wide setting.
 type Pipeline struct {
-	cfg     Config
-	outputs []stages.Output
-	sink    Sink
-	steps   []Step
-	hook    func(Result)
-	log     *slog.Logger
-	budget  *semaphore.Weighted // the memory budget, shared by concurrent runs
-	current atomic.Pointer[[]*stats]
-	made    outputsOf // each input's outputs, for Watch's DeleteOutputs
+	cfg       Config
+	outputs   []stages.Output
+	sink      Sink
+	sinkCheck SinkCheck
+	steps     []Step
+	hook      func(Result)
+	log       *slog.Logger
+	budget    *semaphore.Weighted // the memory budget, shared by concurrent runs
+	current   atomic.Pointer[[]*stats]
+	made      outputsOf // each input's outputs, for Watch's DeleteOutputs
 }
 
 // Sink receives each input's encoded outputs instead of the save stage:
@@ -66,6 +67,18 @@ type Option func(*Pipeline)
 // WithSink sends encoded outputs to fn instead of writing them below
 // Config.OutDir.
 func WithSink(fn Sink) Option { return func(p *Pipeline) { p.sink = fn } }
+
+// SinkCheck tells, for a Sink that keeps a record of its outputs, why the
+// input f (rel, its path below its root, with slashes) must be done for
+// targets: "" when every one is up to date, and the input is then skipped
+// as resize skips inputs whose files are up to date. Each target's
+// Settings is the hash its record must hold. An error fails the input.
+type SinkCheck func(f stages.File, rel string, targets []stages.Target) (why string, err error)
+
+// WithSinkCheck makes a run with a Sink skip inputs whose outputs fn finds
+// up to date (not with Config.Force). Without it, a sink's outputs are
+// always written.
+func WithSinkCheck(fn SinkCheck) Option { return func(p *Pipeline) { p.sinkCheck = fn } }
 
 // WithStep adds a custom step after resize; steps run in the order added.
 func WithStep(s Step) Option { return func(p *Pipeline) { p.steps = append(p.steps, s) } }
@@ -148,6 +161,9 @@ func (p *Pipeline) Run(ctx context.Context, src Source) (Summary, error) {
 	var saver *save.Saver
 	if p.sink != nil {
 		planner.OutDir = ""
+		if p.sinkCheck != nil && !cfg.DryRun {
+			planner.Check = p.sinkCheck
+		}
 	} else if cfg.OutDir != "" {
 		if !cfg.DryRun {
 			_, err := os.Stat(cfg.OutDir)

@@ -176,6 +176,10 @@ type Target struct {
 	Place       image.Rectangle // for pad, where the resized Crop sits; else empty
 	Name        string          // the output's path below the output folder, with slashes
 	Placeholder string          // set by resize when Output.Placeholder asks
+	// Settings is the hash of the settings behind the output's bytes, set
+	// by the planner: what a record of the output keeps, to tell later
+	// whether it is up to date.
+	Settings string
 }
 
 // Target is what o makes of an upright w x h input in srcFormat found at

@@ -11,5 +11,5 @@ func Put(s *Store, ctx context.Context, u, name string, r io.Reader, size int64)
 	if err != nil {
 		return err
 	}
-	return s.put(ctx, l, name, r, size)
+	return s.put(ctx, l, name, r, size, nil)
 }

@@ -12,6 +12,7 @@ package objstore
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -19,12 +20,15 @@ import (
 	"net/url"
 	"os"
 	"path"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
 
 	"github.com/imgpipe/imgpipe/internal/format"
+	"github.com/imgpipe/imgpipe/internal/plan"
 	"github.com/imgpipe/imgpipe/pipeline"
 	"github.com/imgpipe/imgpipe/stages"
 )
@@ -250,7 +254,8 @@ func skipKey(rel string, rule stages.InputRule) bool {
 // names, at the output's name (Target.Name), each with a single PUT, which
 // S3 stores whole or not at all: no reader ever sees part of an output, and
 // a worker killed mid-PUT leaves nothing. Outputs over 5 GiB, the most one
-// PUT takes, fail.
+// PUT takes, fail. Each output carries its record in its metadata (see
+// Check).
 func (s *Store) Sink(u string) (pipeline.Sink, error) {
 	l, err := Parse(u)
 	if err != nil {
@@ -261,7 +266,8 @@ func (s *Store) Sink(u string) (pipeline.Sink, error) {
 			if i >= len(e.Files) {
 				break
 			}
-			if err := s.put(ctx, l, t.Name, bytes.NewReader(e.Files[i]), int64(len(e.Files[i]))); err != nil {
+			rec := recordOf(e.File, plan.Rel(e.File), t.Settings)
+			if err := s.put(ctx, l, t.Name, bytes.NewReader(e.Files[i]), int64(len(e.Files[i])), rec); err != nil {
 				return err
 			}
 		}
@@ -269,14 +275,79 @@ func (s *Store) Sink(u string) (pipeline.Sink, error) {
 	}, nil
 }
 
-// put stores size bytes from r as name below l in one PUT.
-func (s *Store) put(ctx context.Context, l Location, name string, r io.Reader, size int64) error {
+// The record of an output, in its metadata (x-amz-meta-imgpipe-*): what it
+// was made from (the input's path below its root, size and modification
+// time, to the second: S3 gives no finer) and with which settings.
+const (
+	metaInput    = "Imgpipe-Input"
+	metaSize     = "Imgpipe-Input-Size"
+	metaModTime  = "Imgpipe-Input-Mtime"
+	metaSettings = "Imgpipe-Settings"
+)
+
+func recordOf(f stages.File, rel, settings string) map[string]string {
+	return map[string]string{metaInput: url.PathEscape(rel), metaSize: strconv.FormatInt(f.Size, 10),
+		metaModTime: strconv.FormatInt(f.ModTime.Unix(), 10), metaSettings: settings}
+}
+
+// checkWait bounds the look at one output: a store that does not answer
+// fails the input (a transient failure: the queue retries it).
+const checkWait = 30 * time.Second
+
+// Check returns the pipeline.SinkCheck of Sink(u)'s outputs: an input is
+// up to date when each of its outputs exists with the record Sink put on
+// it, for this input (path below its root, size, modification time) and
+// these settings. It costs a HEAD an output. An output named by its bytes
+// ({hash}) cannot be found before it is encoded, so it is always made
+// again; so is an object with no record (put by hand, or before imgpipe
+// kept one).
+func (s *Store) Check(u string) (pipeline.SinkCheck, error) {
+	l, err := Parse(u)
+	if err != nil {
+		return nil, err
+	}
+	return func(f stages.File, rel string, targets []stages.Target) (string, error) {
+		want := recordOf(f, rel, "")
+		for _, t := range targets {
+			if strings.Contains(t.Name, "{hash}") {
+				return "new", nil
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), checkWait)
+			info, err := s.c.StatObject(ctx, l.Bucket, l.key(t.Name), minio.StatObjectOptions{})
+			cancel()
+			if errors.Is(notExist(err), fs.ErrNotExist) {
+				return "new", nil
+			}
+			if err != nil {
+				return "", fmt.Errorf("stat %s: %w", URL(u, t.Name), err)
+			}
+			m := info.Metadata
+			switch {
+			case m.Get("X-Amz-Meta-"+metaSettings) == "":
+				return "no record of how the output was made", nil
+			case m.Get("X-Amz-Meta-"+metaInput) != want[metaInput]:
+				return "made from another input", nil
+			case f.ModTime.IsZero() || m.Get("X-Amz-Meta-"+metaSize) != want[metaSize] ||
+				m.Get("X-Amz-Meta-"+metaModTime) != want[metaModTime]:
+				return "the input changed", nil
+			case m.Get("X-Amz-Meta-"+metaSettings) != t.Settings:
+				return "settings changed", nil
+			}
+		}
+		return "", nil
+	}, nil
+}
+
+// put stores size bytes from r as name below l in one PUT, with meta as its
+// user metadata.
+func (s *Store) put(ctx context.Context, l Location, name string, r io.Reader, size int64, meta map[string]string) error {
 	ctype := mime.TypeByExtension(path.Ext(name))
 	if ctype == "" {
 		ctype = "application/octet-stream"
 	}
 	_, err := s.c.PutObject(ctx, l.Bucket, l.key(name), r, size, minio.PutObjectOptions{
 		ContentType:      ctype,
+		UserMetadata:     meta,
 		DisableMultipart: true, // one PUT: atomic
 	})
 	if err != nil {
@@ -292,7 +363,7 @@ func URL(u, name string) string { return strings.TrimSuffix(u, "/") + "/" + name
 // give below the output prefix ("a.jpg"), as URLs below u
 // ("s3://photos/web/a.jpg"). r's own Outputs are left as they are.
 func Outputs(u string, r pipeline.Result) pipeline.Result {
-	if r.Status != pipeline.StatusOK {
+	if r.Status != pipeline.StatusOK && r.Status != pipeline.StatusSkipped {
 		return r
 	}
 	outs := make([]pipeline.Rendition, len(r.Outputs))

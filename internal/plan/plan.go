@@ -59,6 +59,11 @@ type Planner struct {
 	Force   bool                 // rewrite outputs that are up to date
 	DryRun  bool                 // plan only: every input ends as a Skip saying what would happen
 	State   *State               // the output folder's record; nil: modification times alone decide
+	// Check judges outputs that go to a sink (OutDir ""), which keeps its
+	// own record: why the input f (rel below its root) must be done for
+	// targets, "" when each is up to date. nil: a sink's outputs are
+	// always written.
+	Check func(f stages.File, rel string, targets []stages.Target) (why string, err error)
 	// CaseInsensitive makes output names that differ only in case collide
 	// (IMG_1.jpg and IMG_1.JPG): set it when the output folder's file
 	// system folds case (see CaseInsensitive).
@@ -129,6 +134,20 @@ func (p *Planner) Plan(f stages.File, srcFormat string, w, h int) ([]stages.Targ
 			}
 			return nil, &Skip{Reason: "new", Outputs: names, Planned: true}
 		}
+		if p.Check != nil && !p.Force {
+			why, err := p.Check(f, rel, targets)
+			if err != nil {
+				return nil, err
+			}
+			if why == "" {
+				names := make([]string, len(targets))
+				for i, t := range targets {
+					names[i] = t.Name
+				}
+				return nil, &Skip{Reason: "output is up to date (use --force to rewrite)", Outputs: names,
+					Targets: targets, Format: srcFormat, Width: w, Height: h}
+			}
+		}
 		p.keepNotes(f, notes)
 		return targets, nil
 	}
@@ -157,7 +176,7 @@ func (p *Planner) target(o stages.Output, i int, rel, ext, srcFormat string, w, 
 		// whichever of the two is planned first.
 		t = o.Target(strings.TrimSuffix(rel, ext)+"-"+strings.ToLower(ext[1:])+ext, srcFormat, w, h)
 	}
-	t.Index = i
+	t.Index, t.Settings = i, p.settings[i].Hash
 	return t
 }
 
@@ -420,6 +439,10 @@ func isExtOf(ext, name string) bool {
 	f := format.ByExt(ext)
 	return f != nil && f.Name == name
 }
+
+// Rel is f's path below its root as outputs mirror it and records keep
+// it (see cleanRel).
+func Rel(f stages.File) string { return cleanRel(f) }
 
 // cleanRel returns f's relative path made safe to join below an output
 // folder: slash-separated, no leading slash, no "..", never empty.

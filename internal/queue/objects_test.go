@@ -76,6 +76,43 @@ func TestObjectStorage(t *testing.T) {
 		}
 	}
 
+	// The same inputs enqueued again (a new batch) are skipped as up to
+	// date: each output's record, in its metadata, names its input and
+	// settings; nothing is put again.
+	etags := map[string]string{}
+	for name := range got {
+		info, err := store.Client().StatObject(ctx, "photos", "web/"+name, minio.StatObjectOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		etags[name] = info.ETag + info.LastModified.String()
+	}
+	if _, err := Enqueue(ctx, js, "again", s, store.Source(inputs[0], stages.InputRule{}), nil); err != nil {
+		t.Fatal(err)
+	}
+	p, got = follow(t, js, "again")
+	if p.Skipped != len(photos) {
+		t.Errorf("enqueued again: progress %+v, want %d skipped", p, len(photos))
+	}
+	for name, r := range got {
+		if r.Status != pipeline.StatusSkipped || len(r.Outputs) != 1 || r.Outputs[0].Path != "s3://photos/web/"+name {
+			t.Errorf("enqueued again: %s: result %+v", name, r)
+		}
+		info, err := store.Client().StatObject(ctx, "photos", "web/"+name, minio.StatObjectOptions{})
+		if err != nil || info.ETag+info.LastModified.String() != etags[name] {
+			t.Errorf("enqueued again: %s put again (%v)", name, err)
+		}
+	}
+	// Other settings are not up to date: the outputs are made again.
+	s2 := s
+	s2.Output.Quality = 60
+	if _, err := Enqueue(ctx, js, "quality", s2, store.Source(inputs[0], stages.InputRule{}), nil); err != nil {
+		t.Fatal(err)
+	}
+	if p, _ = follow(t, js, "quality"); p.OK != len(photos) {
+		t.Errorf("other settings: progress %+v, want %d made again", p, len(photos))
+	}
+
 	// An object deleted after enqueue is failed once, not retried.
 	gone := pipeline.Source(func(ctx context.Context, emit pipeline.Emit) error {
 		return emit(stages.File{Path: "s3://photos/in/gone.jpg", Rel: "gone.jpg"}, nil)

@@ -13,6 +13,10 @@
 //	imgpipe.jobs.BATCH             one message per input (stream IMGPIPE_JOBS, work queue)
 //	imgpipe.results.BATCH.done     one message per finished job (stream IMGPIPE_RESULTS)
 //	imgpipe.results.BATCH.total    the batch record: how many jobs it holds
+//
+// and one key-value bucket, IMGPIPE_ATTEMPTS: the last transient error of
+// each job being retried, by the job's sequence in the jobs stream, so
+// that a job that reaches its delivery limit is reported with it.
 package queue
 
 import (
@@ -23,6 +27,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -42,6 +47,8 @@ const (
 	// Consumer is the durable pull consumer every worker shares: a work
 	// queue hands each job to one of them.
 	Consumer = "workers"
+	// AttemptsBucket is the key-value bucket of retried jobs' last errors.
+	AttemptsBucket = "IMGPIPE_ATTEMPTS"
 )
 
 // DuplicateWindow is how long the jobs stream remembers message IDs: a
@@ -59,9 +66,9 @@ func JobSubject(batch string) string { return jobsPrefix + batch }
 func resultSubject(batch string) string { return resultsPrefix + batch + ".done" }
 func totalSubject(batch string) string  { return resultsPrefix + batch + ".total" }
 
-// EnsureStreams creates the jobs and results streams when they are
-// missing, on file storage, and leaves existing ones as they are (an
-// operator may have tuned them).
+// EnsureStreams creates the jobs and results streams, and the attempts
+// bucket, when they are missing, on file storage, and leaves existing ones
+// as they are (an operator may have tuned them).
 func EnsureStreams(ctx context.Context, js jetstream.JetStream) error {
 	for _, cfg := range []jetstream.StreamConfig{{
 		Name:        JobsStream,
@@ -88,8 +95,35 @@ func EnsureStreams(ctx context.Context, js jetstream.JetStream) error {
 			return fmt.Errorf("create stream %s: %w", cfg.Name, err)
 		}
 	}
+	if _, err := js.KeyValue(ctx, AttemptsBucket); err == nil {
+		return nil
+	} else if !errors.Is(err, jetstream.ErrBucketNotFound) {
+		return fmt.Errorf("bucket %s: %w", AttemptsBucket, err)
+	}
+	_, err := js.CreateKeyValue(ctx, jetstream.KeyValueConfig{
+		Bucket:      AttemptsBucket,
+		Description: "imgpipe: the last transient error of each job being retried, by its sequence in " + JobsStream,
+		TTL:         ResultsMaxAge, // a job waits at most this long between deliveries that matter to anyone
+		Storage:     jetstream.FileStorage,
+	})
+	if err != nil && !errors.Is(err, jetstream.ErrBucketExists) {
+		return fmt.Errorf("create bucket %s: %w", AttemptsBucket, err)
+	}
 	return nil
 }
+
+// attempt is a job's last transient failure, kept in AttemptsBucket while
+// the job waits for its next delivery.
+type attempt struct {
+	Job     string `json:"job"` // Job.ID(): a sequence reused by a new stream is not this job
+	Attempt uint64 `json:"attempt"`
+	Stage   string `json:"stage,omitempty"`
+	Error   string `json:"error"`
+	Worker  string `json:"worker,omitempty"`
+}
+
+// attemptKey is the bucket key of the job at seq in the jobs stream.
+func attemptKey(seq uint64) string { return strconv.FormatUint(seq, 10) }
 
 // Settings are the parts of a pipeline.Config a job carries: what to make
 // of the input and where. How many workers and how much memory are the

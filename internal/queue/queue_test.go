@@ -2,6 +2,8 @@ package queue
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"image"
 	_ "image/jpeg"
 	"os"
@@ -416,5 +418,198 @@ func TestMaxDeliveriesReported(t *testing.T) {
 	status, err := Status(context.Background(), js, batch)
 	if err != nil || status.Queued != 0 || !status.Complete() {
 		t.Errorf("status %+v, %v: want complete, nothing queued", status, err)
+	}
+}
+
+// TestMaxDeliveriesLastError: a job that failed with an error that may
+// pass (an output folder that cannot be written), and whose later
+// deliveries were all abandoned (workers killed), reaches its delivery
+// limit and is reported failed with that last error, not only with "no
+// worker ended it".
+func TestMaxDeliveriesLastError(t *testing.T) {
+	s := startServer(t, t.TempDir())
+	js := connect(t, s.ClientURL())
+	blocker := filepath.Join(t.TempDir(), "out")
+	os.WriteFile(blocker, []byte("a file, not a folder"), 0o644)
+	batch, _ := enqueue(t, js, settings(t, blocker), "../../testdata/photos/camera_Nikon_P6000_GPS.jpg")
+	ctx := context.Background()
+	kv, err := js.KeyValue(ctx, AttemptsBucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// A real worker takes the first delivery, fails it, records the error
+	// and asks for the job again in 3 s; it stops before then. (Its ack
+	// wait is long, so that a slow machine does not see the job come back
+	// to it; the dying "worker" below shortens it, which makes the job due
+	// at once.)
+	const ackWait = 300 * time.Millisecond
+	w1 := &Worker{JS: js, Jobs: 1, AckWait: 10 * time.Second, MaxDeliver: 2, RetryDelay: 3 * time.Second}
+	wctx, cancel := context.WithCancel(ctx)
+	done := make(chan error)
+	go func() { done <- w1.Run(wctx) }()
+	var rec attempt
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if e, err := kv.Get(ctx, attemptKey(1)); err == nil {
+			if err := json.Unmarshal(e.Value(), &rec); err != nil {
+				t.Fatal(err)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			cancel()
+			<-done
+			t.Fatal("no failed attempt recorded")
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if rec.Attempt != 1 || rec.Stage == "" || !strings.Contains(rec.Error, blocker) {
+		t.Fatalf("recorded %+v: want attempt 1, its stage, an error naming %s", rec, blocker)
+	}
+
+	// The second delivery goes to a "worker" that dies holding it; the
+	// next fetch finds nothing to deliver and JetStream gives up on the job.
+	w2 := &Worker{JS: js, AckWait: ackWait, MaxDeliver: 2, attempts: kv}
+	w2.defaults()
+	stop, err := w2.reportDead()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	cons, err := w2.consumer(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, wait := range []time.Duration{10 * time.Second, time.Second} {
+		taken, err := cons.Fetch(1, jetstream.FetchMaxWait(wait))
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for range taken.Messages() {
+			n++
+		}
+		if want := 1 - i; n != want {
+			t.Fatalf("fetch %d: %d jobs, want %d", i+1, n, want)
+		}
+	}
+	p, got := follow(t, js, batch)
+	r := got["camera_Nikon_P6000_GPS.jpg"]
+	if p.Failed != 1 || r.Attempts != 2 || r.Stage != rec.Stage || !strings.Contains(r.Error, rec.Error) ||
+		!strings.Contains(r.Error, "after 2 attempts") {
+		t.Fatalf("progress %+v, result %+v: want failed after 2 attempts with the error of attempt 1, %q", p, r, rec.Error)
+	}
+	t.Logf("reported: %s", r.Error)
+	if _, err := kv.Get(ctx, attemptKey(1)); !errors.Is(err, jetstream.ErrKeyNotFound) {
+		t.Errorf("the attempt's record is still there once the job has its result: %v", err)
+	}
+}
+
+// TestReenqueueSkipsUpToDate: the inputs of a finished batch enqueued
+// again (as a new batch: the same one within the duplicate window adds
+// nothing) are skipped as up to date, as resize skips them, by the worker
+// that made the outputs and by a worker started since; their outputs are
+// not rewritten.
+func TestReenqueueSkipsUpToDate(t *testing.T) {
+	s := startServer(t, t.TempDir())
+	js := connect(t, s.ClientURL())
+	out := t.TempDir()
+	set := settings(t, out)
+	ctx := context.Background()
+	run := func(batch string) (Progress, map[string]Result) {
+		t.Helper()
+		n, err := Enqueue(ctx, js, batch, set, pipeline.Dirs([]string{"../../testdata/photos"}, pipeline.ScanOptions{}), nil)
+		if err != nil || n != 5 {
+			t.Fatalf("enqueue %s: %d jobs, %v", batch, n, err)
+		}
+		return follow(t, js, batch)
+	}
+	w1 := &Worker{JS: js, Jobs: 2}
+	wctx, cancel := context.WithCancel(ctx)
+	done := make(chan error)
+	go func() { done <- w1.Run(wctx) }()
+	if p, _ := run("first"); p.OK != 5 {
+		cancel()
+		<-done
+		t.Fatalf("first: %+v", p)
+	}
+	mtimes := map[string]time.Time{}
+	entries, _ := os.ReadDir(out)
+	for _, e := range entries {
+		if info, err := e.Info(); err == nil && !strings.HasPrefix(e.Name(), ".") {
+			mtimes[e.Name()] = info.ModTime()
+		}
+	}
+	p, got := run("again")
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	startWorker(t, js, nil)
+	p2, got2 := run("again-later")
+	for _, c := range []struct {
+		name string
+		p    Progress
+		got  map[string]Result
+	}{{"the same worker", p, got}, {"a new worker", p2, got2}} {
+		if c.p.Skipped != 5 {
+			t.Errorf("%s: progress %+v, want 5 skipped", c.name, c.p)
+		}
+		for name, r := range c.got {
+			if r.Status != pipeline.StatusSkipped || len(r.Outputs) != 1 {
+				t.Errorf("%s: %s: %+v", c.name, name, r)
+				continue
+			}
+			if _, ok := mtimes[filepath.Base(r.Outputs[0].Path)]; !ok {
+				t.Errorf("%s: %s: output %s not one the first batch made", c.name, name, r.Outputs[0].Path)
+			}
+		}
+	}
+	for name, m := range mtimes {
+		info, err := os.Stat(filepath.Join(out, name))
+		if err != nil || !info.ModTime().Equal(m) {
+			t.Errorf("%s rewritten: %v, %v", name, info.ModTime(), err)
+		}
+	}
+}
+
+// TestPullBounded: a worker never holds more than Jobs+Ahead jobs, however
+// many are queued: no unbounded prefetch.
+func TestPullBounded(t *testing.T) {
+	s := startServer(t, t.TempDir())
+	js := connect(t, s.ClientURL())
+	set := settings(t, t.TempDir())
+	set.Output.Width, set.Output.Height = 1600, 1600 // jobs slow enough to be seen in hand
+	batch, n := enqueue(t, js, set, "../../testdata/photos")
+	startWorkerWith(t, js, func(w *Worker) { w.Jobs, w.Ahead = 1, 1 })
+	ctx := context.Background()
+	cons, err := js.Consumer(ctx, JobsStream, Consumer)
+	for deadline := time.Now().Add(5 * time.Second); err != nil && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		cons, err = js.Consumer(ctx, JobsStream, Consumer)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	most := 0
+	for {
+		ci, err := cons.Info(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		most = max(most, ci.NumAckPending)
+		if ci.NumPending == 0 && ci.NumAckPending == 0 {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if most > 2 {
+		t.Errorf("the worker held %d jobs at once, want at most Jobs+Ahead = 2", most)
+	}
+	t.Logf("%d jobs, at most %d held at once", n, most)
+	if p, _ := follow(t, js, batch); p.OK != n {
+		t.Fatalf("progress %+v", p)
 	}
 }

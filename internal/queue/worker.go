@@ -26,11 +26,20 @@ import (
 // of each setting means its default. A Worker runs once.
 type Worker struct {
 	JS jetstream.JetStream
-	// Jobs is how many jobs the worker holds at once, and the number of
-	// workers of each pipeline stage. It never fetches more: a job pulled
-	// and left waiting would be counted against its ack wait. Default: the
-	// number of cores (GOMAXPROCS).
+	// Jobs is how many jobs the worker works on at once: the number of
+	// workers of each pipeline stage. Default: the number of cores
+	// (GOMAXPROCS).
 	Jobs int
+	// Ahead is how many jobs the worker holds beyond Jobs, waiting, so that
+	// when a job ends the next is already in hand rather than a pull
+	// request away: the pipeline does not idle between jobs, and worker and
+	// server go through fewer sleep-and-wake cycles a job (README, "Many
+	// machines", has the figures; 3 ahead did no better than 1). A job
+	// held waits at most as long as a job in hand takes, is kept alive by
+	// heartbeats, and is charged no memory of the budget until it is
+	// decoded. The worker never holds more than Jobs+Ahead. Default 1;
+	// negative: none.
+	Ahead int
 	// MaxMemory is the pipeline's budget for images in flight (see
 	// pipeline.Config.MaxMemory): a big image waits for memory, kept alive
 	// by heartbeats, instead of being refused.
@@ -58,8 +67,10 @@ type Worker struct {
 	// job acknowledged or terminated). Calls may be concurrent.
 	OnResult func(Result)
 
-	storeErr error // from making the default Store: s3:// jobs fail with it
+	storeErr error              // from making the default Store: s3:// jobs fail with it
+	attempts jetstream.KeyValue // AttemptsBucket
 
+	beat     sync.Mutex // heartbeats, and task.settled
 	mu       sync.Mutex
 	lanes    map[string]*lane
 	inflight map[*task]struct{}
@@ -87,6 +98,12 @@ var (
 func (w *Worker) defaults() {
 	if w.Jobs <= 0 {
 		w.Jobs = runtime.GOMAXPROCS(0)
+	}
+	switch {
+	case w.Ahead == 0:
+		w.Ahead = 1
+	case w.Ahead < 0:
+		w.Ahead = 0
 	}
 	if w.AckWait <= 0 {
 		w.AckWait = 60 * time.Second
@@ -133,6 +150,10 @@ func (w *Worker) Run(ctx context.Context) error {
 	if err := EnsureStreams(ctx, w.JS); err != nil {
 		return err
 	}
+	var err error
+	if w.attempts, err = w.JS.KeyValue(ctx, AttemptsBucket); err != nil {
+		return fmt.Errorf("bucket %s: %w", AttemptsBucket, err)
+	}
 	cons, err := w.consumer(ctx)
 	if err != nil {
 		return fmt.Errorf("consumer %s: %w", Consumer, err)
@@ -155,8 +176,9 @@ func (w *Worker) Run(ctx context.Context) error {
 		w.runs.Wait()
 	}()
 
-	slots := make(chan struct{}, w.Jobs)
-	for range w.Jobs {
+	hold := w.Jobs + w.Ahead
+	slots := make(chan struct{}, hold)
+	for range hold {
 		slots <- struct{}{}
 	}
 	for {
@@ -167,7 +189,7 @@ func (w *Worker) Run(ctx context.Context) error {
 		}
 		k := 1
 	more:
-		for k < w.Jobs {
+		for k < hold {
 			select {
 			case <-slots:
 				k++
@@ -215,15 +237,28 @@ func (w *Worker) heartbeats(done <-chan struct{}) {
 			return
 		}
 		w.mu.Lock()
-		msgs := make([]jetstream.Msg, 0, len(w.inflight))
+		ts := make([]*task, 0, len(w.inflight))
 		for t := range w.inflight {
-			msgs = append(msgs, t.msg)
+			ts = append(ts, t)
 		}
 		w.mu.Unlock()
-		for _, m := range msgs {
-			m.InProgress() // a lost heartbeat costs at worst a redelivery
+		w.beat.Lock()
+		for _, t := range ts {
+			if !t.settled {
+				t.msg.InProgress() // a lost heartbeat costs at worst a redelivery
+			}
 		}
+		w.beat.Unlock()
 	}
+}
+
+// settle stops t's heartbeats: call it before acking, naking or
+// terminating its message. A heartbeat after a nak would make JetStream
+// redeliver the job after the ack wait instead of after the nak's delay.
+func (w *Worker) settle(t *task) {
+	w.beat.Lock()
+	t.settled = true
+	w.beat.Unlock()
 }
 
 // task is one job in hand.
@@ -232,6 +267,8 @@ type task struct {
 	job      Job
 	id       string
 	attempt  uint64
+	seq      uint64 // in the jobs stream
+	settled  bool   // acked, naked or terminated: no more heartbeats (w.beat)
 	file     stages.File
 	fileErr  error
 	released func()
@@ -244,7 +281,7 @@ func (w *Worker) start(msg jetstream.Msg, slots chan<- struct{}) {
 	var once sync.Once
 	t.released = func() { once.Do(func() { slots <- struct{}{} }) }
 	if md, err := msg.Metadata(); err == nil {
-		t.attempt = md.NumDelivered
+		t.attempt, t.seq = md.NumDelivered, md.Sequence.Stream
 	}
 	w.mu.Lock()
 	w.inflight[t] = struct{}{}
@@ -342,8 +379,12 @@ func (w *Worker) lane(s Settings, hash string) (*lane, error) {
 		if err != nil {
 			return nil, err
 		}
-		cfg.OutDir = "" // the sink writes the outputs
-		opts = append(opts, pipeline.WithSink(sink))
+		check, err := w.Store.Check(s.OutDir)
+		if err != nil {
+			return nil, err
+		}
+		cfg.OutDir = "" // the sink writes the outputs and keeps their records
+		opts = append(opts, pipeline.WithSink(sink), pipeline.WithSinkCheck(check))
 	}
 	p, err := pipeline.New(cfg, opts...)
 	if err != nil {
@@ -472,6 +513,7 @@ func (w *Worker) end(t *task, r pipeline.Result) {
 	}()
 	if t.job.Batch == "" { // not a job of ours: no batch to report it to
 		w.Log.Warn("dropping a malformed job", "subject", t.msg.Subject(), "err", r.Err)
+		w.settle(t)
 		t.msg.TermWithReason("malformed job")
 		return
 	}
@@ -479,6 +521,8 @@ func (w *Worker) end(t *task, r pipeline.Result) {
 	if !final {
 		delay := min(w.RetryDelay<<min(t.attempt-1, 16), 5*time.Minute)
 		w.Log.Info("job failed; retrying later", "input", t.job.Input, "attempt", t.attempt, "in", delay, "err", r.Err)
+		w.keepAttempt(t, r)
+		w.settle(t)
 		if err := t.msg.NakWithDelay(delay); err != nil {
 			w.Log.Warn("nak failed; the job will come back after the ack wait", "input", t.job.Input, "err", err)
 		}
@@ -494,19 +538,76 @@ func (w *Worker) end(t *task, r pipeline.Result) {
 	defer cancel()
 	if _, err := w.JS.Publish(ctx, resultSubject(t.job.Batch), data, jetstream.WithMsgID(t.id)); err != nil {
 		w.Log.Warn("publishing a result failed; the job will be retried", "input", t.job.Input, "err", err)
+		w.settle(t)
 		t.msg.NakWithDelay(w.RetryDelay)
 		return
 	}
+	if t.attempt > 1 {
+		w.forgetAttempt(t.seq)
+	}
+	w.settle(t)
 	var err error
 	if r.Status == pipeline.StatusFailed {
 		err = t.msg.TermWithReason(res.Error)
 	} else {
-		err = t.msg.DoubleAck(ctx) // the outputs are on disk (fsynced, renamed): now the job may go
+		// The outputs are on disk (fsynced, renamed) and the result is
+		// stored: now the job may go. A plain ack, not one the server
+		// confirms: an ack lost on the way costs a redelivery after the ack
+		// wait, which finds the outputs up to date and whose result the
+		// results stream drops as a duplicate (or Follow, after the window).
+		// It saves a message and a round trip a job.
+		err = t.msg.Ack()
 	}
 	if err != nil {
 		w.Log.Warn("ack failed; the job may run again (its outputs will be up to date)", "input", t.job.Input, "err", err)
 	}
 	w.OnResult(res)
+}
+
+// keepAttempt records t's transient failure r in AttemptsBucket before the
+// job is asked for again: if no later delivery ends (each worker holding it
+// dies), the job's final result carries this error. A record that cannot
+// be written costs only that detail.
+func (w *Worker) keepAttempt(t *task, r pipeline.Result) {
+	if w.attempts == nil || t.seq == 0 {
+		return
+	}
+	a := attempt{Job: t.id, Attempt: t.attempt, Stage: r.Stage, Worker: w.Name}
+	if r.Err != nil {
+		a.Error = r.Err.Error()
+	}
+	data, _ := json.Marshal(a)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := w.attempts.Put(ctx, attemptKey(t.seq), data); err != nil {
+		w.Log.Warn("cannot record a failed attempt", "input", t.job.Input, "err", err)
+	}
+}
+
+// forgetAttempt removes the record of the job at seq once it has its
+// result (the bucket's TTL removes those whose job went another way).
+func (w *Worker) forgetAttempt(seq uint64) {
+	if w.attempts == nil || seq == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := w.attempts.Purge(ctx, attemptKey(seq)); err != nil {
+		w.Log.Debug("cannot remove a failed attempt's record", "seq", seq, "err", err)
+	}
+}
+
+// lastAttempt returns the recorded failure of job id at seq, if any.
+func (w *Worker) lastAttempt(ctx context.Context, seq uint64, id string) (attempt, bool) {
+	var a attempt
+	if w.attempts == nil {
+		return a, false
+	}
+	e, err := w.attempts.Get(ctx, attemptKey(seq))
+	if err != nil || json.Unmarshal(e.Value(), &a) != nil || a.Job != id || a.Error == "" {
+		return a, false
+	}
+	return a, true
 }
 
 // maxDeliveriesSubject is where JetStream announces that a job of the
@@ -593,6 +694,13 @@ func (w *Worker) dead(m *nats.Msg) {
 	res := Result{Batch: j.Batch, Job: id, Input: j.Input, Status: pipeline.StatusFailed, Stage: "queue",
 		Error:  fmt.Sprintf("%s: %v (after %d attempts)", j.Input, errNoAnswer, adv.Deliveries),
 		Worker: w.Name, Attempts: adv.Deliveries}
+	if a, ok := w.lastAttempt(ctx, adv.StreamSeq, id); ok {
+		// An attempt failed with an error that may pass, then the ones after
+		// it got no answer: the error is what the user can act on.
+		res.Stage = a.Stage
+		res.Error = fmt.Sprintf("%s (after %d attempts: attempt %d failed with it, on %s; no worker ended the later ones)",
+			a.Error, adv.Deliveries, a.Attempt, a.Worker)
+	}
 	data, _ := json.Marshal(res)
 	if _, err := w.JS.Publish(ctx, resultSubject(j.Batch), data, jetstream.WithMsgID(id)); err != nil {
 		w.Log.Warn("a job reached its delivery limit; publishing its result failed", "input", j.Input, "err", err)
@@ -601,5 +709,6 @@ func (w *Worker) dead(m *nats.Msg) {
 	if err := st.DeleteMsg(ctx, adv.StreamSeq); err != nil {
 		w.Log.Debug("removing a dead job", "input", j.Input, "err", err)
 	}
+	w.forgetAttempt(adv.StreamSeq)
 	w.OnResult(res)
 }
