@@ -77,14 +77,14 @@ type planeResampler struct {
 	rows   int
 	next   int
 	acc    []int32
-	mid    []uint8
+	mid    []uint64 // the 8-bit intermediate row, one sample a word
 	dst    []uint8
 	stride int
 	w      int
 }
 
 func newPlaneResampler(dst []uint8, stride, w int, r image.Rectangle, xw, yw taps) *planeResampler {
-	s := &planeResampler{r: r, xw: xw, yw: yw, acc: make([]int32, r.Dx()), mid: make([]uint8, r.Dx()),
+	s := &planeResampler{r: r, xw: xw, yw: yw, acc: make([]int32, r.Dx()), mid: make([]uint64, r.Dx()),
 		dst: dst, stride: stride, w: w, rows: 1}
 	for _, ws := range yw.fixed {
 		s.rows = max(s.rows, len(ws))
@@ -95,7 +95,7 @@ func newPlaneResampler(dst []uint8, stride, w int, r image.Rectangle, xw, yw tap
 
 // holds is the bytes the resampler holds beyond its output.
 func (s *planeResampler) holds() int64 {
-	return int64(len(s.ring)) + 5*int64(len(s.acc))
+	return int64(len(s.ring)) + 12*int64(len(s.acc)) // acc int32, mid uint64
 }
 
 // push takes row y of the plane (from x = 0); rows outside r are ignored.
@@ -115,9 +115,9 @@ func (s *planeResampler) push(y int, row []uint8) {
 			}
 		}
 		for i, v := range s.acc {
-			s.mid[i] = clamp8(v)
+			s.mid[i] = uint64(clamp8(v)) // the low lane of narrowPair's words
 		}
-		narrow(s.dst[s.next*s.stride:][:s.w], s.mid, s.xw)
+		narrowPair(s.dst[s.next*s.stride:][:s.w], nil, s.mid, s.xw)
 		s.next++
 	}
 }
