@@ -5,7 +5,7 @@ import "encoding/binary"
 // lutBits is the number of bits looked up at once when decoding Huffman
 // symbols. Codes up to this long (the vast majority in practice) take one
 // table access; longer ones fall back to a canonical-code search.
-const lutBits = 9
+const lutBits = 10
 
 // huffTable is a decoding table for one DHT table (T.81 annex C).
 type huffTable struct {
