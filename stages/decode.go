@@ -525,11 +525,7 @@ func (in *input) need(scale int) int64 {
 	icc := int64(len(in.info.ICC))
 	n += icc
 	for _, t := range in.targets {
-		opx := int64(t.Width) * int64(t.Height)
-		n += 5*opx + 2*icc // pixels and encoded bytes; the profile embedded, and the copy embedding makes
-		if f := format.ByName(t.Format); f != nil && f.EncodeHolds != nil {
-			n += f.EncodeHolds(opx)
-		}
+		n += outputHolds(t, icc)
 	}
 	return int64(in.frames) * n
 }

@@ -65,6 +65,9 @@ func (s *rowResampler) push(y int, row []uint8) {
 // done reports whether every output row has been made.
 func (s *rowResampler) done() bool { return s.next == len(s.yw.fixed) }
 
+// resized is the output.
+func (s *rowResampler) resized() image.Image { return s.dst }
+
 // planeResampler is resamplePlane fed one row of the plane at a time, in
 // order: it keeps a ring of the source rows its vertical taps still need
 // (only the columns of r), and makes each output row as soon as the last

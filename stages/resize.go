@@ -155,7 +155,8 @@ func sameResize(done []Target, t Target) int {
 func resizeOne(src image.Image, r image.Rectangle, t Target) image.Image {
 	if !t.Place.Empty() {
 		inner := t
-		inner.Width, inner.Height, inner.Place = t.Place.Dx(), t.Place.Dy(), image.Rectangle{}
+		inner.Width, inner.Height = t.resampledSize()
+		inner.Place = image.Rectangle{}
 		return pad(resizeOne(src, r, inner), t)
 	}
 	f := filters[t.Output.Filter]

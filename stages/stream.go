@@ -43,16 +43,9 @@ func (in *input) stream(ctx context.Context, reserve func(context.Context, int64
 	icc := int64(len(in.info.ICC))
 	need := m.Holds + icc
 	for i, t := range in.targets {
-		w, h := t.Width, t.Height
-		if !t.Place.Empty() {
-			w, h = t.Place.Dx(), t.Place.Dy()
-		}
+		w, h := t.resampledSize()
 		sinks[i] = newRowResampler(t.Crop, w, h, filters[t.Output.Filter])
-		opx := int64(t.Width) * int64(t.Height)
-		need += sinks[i].holds() + 5*opx + 2*icc // the window; the output's pixels and encoded bytes
-		if f := format.ByName(t.Format); f != nil && f.EncodeHolds != nil {
-			need += f.EncodeHolds(opx)
-		}
+		need += sinks[i].holds() + outputHolds(t, icc) // the window, the output
 	}
 	release, err := reserve(ctx, need)
 	if err != nil {
@@ -64,6 +57,19 @@ func (in *input) stream(ctx context.Context, reserve func(context.Context, int64
 		}
 		return nil
 	})
+	return streamed(ctx, in, err, release, m.Gray, sinks)
+}
+
+// streamSink is one target's resampler of a streamed decode.
+type streamSink interface {
+	done() bool           // every output row made
+	resized() image.Image // the output
+}
+
+// streamed ends in's streamed decode: err from the decoder, or a corrupt
+// image if the rows ended before some sink's output was whole; else the
+// Decoded holding each sink's output. On error it releases the budget.
+func streamed[S streamSink](ctx context.Context, in *input, err error, release func(), gray bool, sinks []S) (*Decoded, error) {
 	if err == nil {
 		for _, s := range sinks {
 			if !s.done() {
@@ -79,11 +85,33 @@ func (in *input) stream(ctx context.Context, reserve func(context.Context, int64
 		return nil, classify(err)
 	}
 	d := &Decoded{File: in.file, Format: in.format.Name, Width: in.w, Height: in.h, Meta: in.info,
-		Targets: in.targets, Gray: m.Gray, resized: make([]image.Image, len(sinks))}
+		Targets: in.targets, Gray: gray, resized: make([]image.Image, len(sinks))}
 	for i, s := range sinks {
-		d.resized[i] = s.dst
+		d.resized[i] = s.resized()
 	}
 	return d, nil
+}
+
+// resampledSize is the size t's resampler makes: the inner box of a
+// padded target, else the output's.
+func (t Target) resampledSize() (w, h int) {
+	if !t.Place.Empty() {
+		return t.Place.Dx(), t.Place.Dy()
+	}
+	return t.Width, t.Height
+}
+
+// outputHolds is what target t's output costs the budget, icc being the
+// size of the input's colour profile: its pixels and encoded bytes, the
+// profile embedded and the copy embedding makes, and what its encoder
+// holds beyond that.
+func outputHolds(t Target, icc int64) int64 {
+	opx := int64(t.Width) * int64(t.Height)
+	n := 5*opx + 2*icc
+	if f := format.ByName(t.Format); f != nil && f.EncodeHolds != nil {
+		n += f.EncodeHolds(opx)
+	}
+	return n
 }
 
 // finishStreamed is resizeOne for a target resampled as it was decoded:

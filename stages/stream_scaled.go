@@ -2,7 +2,6 @@ package stages
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"image"
 
@@ -30,11 +29,7 @@ func (in *input) scaledTargets(scale int) (rects []image.Rectangle, ok bool) {
 	for _, t := range in.targets {
 		c := t.Crop
 		r := image.Rect(c.Min.X*sw/in.w, c.Min.Y*sh/in.h, c.Max.X*sw/in.w, c.Max.Y*sh/in.h)
-		w, h := t.Width, t.Height
-		if !t.Place.Empty() {
-			w, h = t.Place.Dx(), t.Place.Dy()
-		}
-		if r.Dx() == w && r.Dy() == h {
+		if w, h := t.resampledSize(); r.Dx() == w && r.Dy() == h {
 			return nil, false
 		}
 		rects = append(rects, r)
@@ -52,10 +47,7 @@ func (in *input) streamScaled(ctx context.Context, scale int, rects []image.Rect
 	need := m.HoldsAt(scale) + icc + 4*int64(ceilDiv(in.w, scale)) // a row in RGBA
 	sinks := make([]*scaledSink, len(in.targets))
 	for i, t := range in.targets {
-		w, h := t.Width, t.Height
-		if !t.Place.Empty() {
-			w, h = t.Place.Dx(), t.Place.Dy()
-		}
+		w, h := t.resampledSize()
 		f := filters[t.Output.Filter]
 		s := &scaledSink{r: rects[i]}
 		// A target kept in YCbCr gets its plane resamplers from the first
@@ -65,11 +57,7 @@ func (in *input) streamScaled(ctx context.Context, scale int, rects []image.Rect
 			need += s.rgba.holds()
 		}
 		sinks[i] = s
-		opx := int64(t.Width) * int64(t.Height)
-		need += 5*opx + 2*icc // the output's pixels and encoded bytes
-		if f := format.ByName(t.Format); f != nil && f.EncodeHolds != nil {
-			need += f.EncodeHolds(opx)
-		}
+		need += outputHolds(t, icc)
 		if s.rgba == nil {
 			// The planes' rings, as many rows as the luma taps' widest
 			// window (twice that for chroma, whose window doubles from
@@ -108,30 +96,7 @@ func (in *input) streamScaled(ctx context.Context, scale int, rects []image.Rect
 		}
 		return nil
 	})
-	if err == nil {
-		for _, s := range sinks {
-			if !s.done() {
-				err = corrupt(fmt.Errorf("the rows ended before the image did"))
-			}
-		}
-	}
-	if err != nil {
-		release()
-		if cerr := ctx.Err(); cerr != nil && errors.Is(err, cerr) {
-			return nil, err
-		}
-		return nil, classify(err)
-	}
-	d := &Decoded{File: in.file, Format: in.format.Name, Width: in.w, Height: in.h, Meta: in.info,
-		Targets: in.targets, Gray: m.Gray, resized: make([]image.Image, len(sinks))}
-	for i, s := range sinks {
-		if s.rgba != nil {
-			d.resized[i] = s.rgba.dst
-		} else {
-			d.resized[i] = s.ycc
-		}
-	}
-	return d, nil
+	return streamed(ctx, in, err, release, m.Gray, sinks)
 }
 
 // pushPlanes gives a strip's rows of each plane to the plane resamplers,
@@ -142,10 +107,7 @@ func (s *scaledSink) pushPlanes(strip image.Image, t Target) error {
 		return fmt.Errorf("a strip of %T, not YCbCr", strip)
 	}
 	if s.ycc == nil {
-		w, h := t.Width, t.Height
-		if !t.Place.Empty() {
-			w, h = t.Place.Dx(), t.Place.Dy()
-		}
+		w, h := t.resampledSize()
 		p := planYCbCr(m.SubsampleRatio, s.r, w, h, filters[t.Output.Filter])
 		s.ycc = p.dst
 		s.planes[0] = newPlaneResampler(p.dst.Y, p.dst.YStride, w, p.ry, p.yx, p.yy)
@@ -163,6 +125,14 @@ func (s *scaledSink) pushPlanes(strip image.Image, t Target) error {
 		s.planes[2].push(cy, m.Cr[o:])
 	}
 	return nil
+}
+
+// resized is the output, in RGBA or in YCbCr.
+func (s *scaledSink) resized() image.Image {
+	if s.rgba != nil {
+		return s.rgba.dst
+	}
+	return s.ycc
 }
 
 // done reports whether every output row has been made.

@@ -29,19 +29,7 @@ func planesOf(m image.Image) ([]plane, error) {
 	case *image.Gray:
 		return []plane{get(w, h, func(x, y int) byte { return m.Pix[m.PixOffset(b.Min.X+x, b.Min.Y+y)] })}, nil
 	case *image.YCbCr:
-		cw, ch := w, h
-		switch m.SubsampleRatio {
-		case image.YCbCrSubsampleRatio422:
-			cw = (w + 1) / 2
-		case image.YCbCrSubsampleRatio420:
-			cw, ch = (w+1)/2, (h+1)/2
-		case image.YCbCrSubsampleRatio440:
-			ch = (h + 1) / 2
-		case image.YCbCrSubsampleRatio411:
-			cw = (w + 3) / 4
-		case image.YCbCrSubsampleRatio410:
-			cw, ch = (w+3)/4, (h+1)/2
-		}
+		cw, ch := chromaSize(w, h, m.SubsampleRatio)
 		// COffset takes image coordinates; map chroma sample (x, y) back to
 		// the first image pixel it covers.
 		sx, sy := (w+cw-1)/cw, (h+ch-1)/ch

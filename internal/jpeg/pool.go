@@ -125,19 +125,7 @@ const maxPooledPlanes = 1 << 20
 // capacity runs over the chroma planes, which is how Recycle knows the
 // image for one of its own.
 func newYCbCr(w, h int, ratio image.YCbCrSubsampleRatio) *image.YCbCr {
-	cw, ch := w, h
-	switch ratio {
-	case image.YCbCrSubsampleRatio422:
-		cw = (w + 1) / 2
-	case image.YCbCrSubsampleRatio420:
-		cw, ch = (w+1)/2, (h+1)/2
-	case image.YCbCrSubsampleRatio440:
-		ch = (h + 1) / 2
-	case image.YCbCrSubsampleRatio411:
-		cw = (w + 3) / 4
-	case image.YCbCrSubsampleRatio410:
-		cw, ch = (w+3)/4, (h+1)/2
-	}
+	cw, ch := chromaSize(w, h, ratio)
 	i0 := w * h
 	i1 := i0 + cw*ch
 	i2 := i1 + cw*ch
@@ -188,4 +176,23 @@ func Recycle(img image.Image) {
 	p := planesPool.Get().(*[]byte)
 	*p = b[:0]
 	planesPool.Put(p)
+}
+
+// chromaSize is the size of the chroma planes of a w x h image subsampled
+// as ratio, as image.NewYCbCr makes them.
+func chromaSize(w, h int, ratio image.YCbCrSubsampleRatio) (cw, ch int) {
+	cw, ch = w, h
+	switch ratio {
+	case image.YCbCrSubsampleRatio422:
+		cw = (w + 1) / 2
+	case image.YCbCrSubsampleRatio420:
+		cw, ch = (w+1)/2, (h+1)/2
+	case image.YCbCrSubsampleRatio440:
+		ch = (h + 1) / 2
+	case image.YCbCrSubsampleRatio411:
+		cw = (w + 3) / 4
+	case image.YCbCrSubsampleRatio410:
+		cw, ch = (w+3)/4, (h+1)/2
+	}
+	return cw, ch
 }
