@@ -6,7 +6,6 @@ import (
 	"image"
 	"image/color"
 	"image/jpeg"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -62,18 +61,7 @@ func TestPlaceholders(t *testing.T) {
 	if !near3(dc, mean, 24) {
 		t.Errorf("BlurHash average colour %v, the photo's %v", dc, mean)
 	}
-	data, ok := strings.CutPrefix(lq, "data:image/jpeg;base64,")
-	if !ok {
-		t.Fatalf("LQIP %.40q... is not a JPEG data: URI", lq)
-	}
-	raw, err := base64.StdEncoding.DecodeString(data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	img, err := jpeg.Decode(bytes.NewReader(raw))
-	if err != nil {
-		t.Fatal(err)
-	}
+	img := lqipImage(t, lq)
 	if b := img.Bounds(); b.Dx() != 16 || b.Dy() != 10 || len(lq) > 1200 {
 		t.Errorf("LQIP is %v in %d bytes; want 16x10, a few hundred bytes", b.Size(), len(lq))
 	}
@@ -121,29 +109,28 @@ func TestPlaceholderInSRGB(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	data, ok := strings.CutPrefix(r.Targets[0].Placeholder, "data:image/jpeg;base64,")
-	if !ok {
-		t.Fatalf("LQIP %.40q... is not a JPEG data: URI", r.Targets[0].Placeholder)
-	}
-	b, err := base64.StdEncoding.DecodeString(data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	lq, err := jpeg.Decode(bytes.NewReader(b))
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := os.Open(filepath.Join("..", "internal", "icc", "testdata", "rec2020_ref.png"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	ref, _, err := image.Decode(f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	lq := lqipImage(t, r.Targets[0].Placeholder)
+	ref := stdDecode(t, filepath.Join("..", "internal", "icc", "testdata", "rec2020_ref.png"))
 	got, want, unconverted := meanColor(lq), meanColor(ref), meanColor(raw)
 	if !near3(got, want, 8) || near3(got, unconverted, 8) {
 		t.Errorf("LQIP's average colour %v; want that of the sRGB conversion, %v, not that of the unconverted pixels, %v", got, want, unconverted)
 	}
+}
+
+// lqipImage decodes an LQIP placeholder: a JPEG as a data: URI.
+func lqipImage(t *testing.T, uri string) image.Image {
+	t.Helper()
+	data, ok := strings.CutPrefix(uri, "data:image/jpeg;base64,")
+	if !ok {
+		t.Fatalf("LQIP %.40q... is not a JPEG data: URI", uri)
+	}
+	raw, err := base64.StdEncoding.DecodeString(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := jpeg.Decode(bytes.NewReader(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return img
 }

@@ -21,14 +21,20 @@ var sharpenSigmas = []float64{0.5, 1}
 // (the test needs pixels, not the decode stage).
 func sharpenDecode(t testing.TB, dir, file string) image.Image {
 	t.Helper()
-	f, err := os.Open(filepath.Join("..", "testdata", dir, file))
+	return stdDecode(t, filepath.Join("..", "testdata", dir, file))
+}
+
+// stdDecode decodes the file at path with the standard library's decoders.
+func stdDecode(t testing.TB, path string) image.Image {
+	t.Helper()
+	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
 	img, _, err := image.Decode(f)
 	if err != nil {
-		t.Fatalf("%s: %v", file, err)
+		t.Fatalf("%s: %v", path, err)
 	}
 	return img
 }
