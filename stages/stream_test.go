@@ -240,20 +240,11 @@ func TestStreamedTruncatedAndCancelled(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		t.Run("truncated/"+filepath.Base(p), func(t *testing.T) {
-			short := filepath.Join(t.TempDir(), filepath.Base(p))
-			cut := len(data) * 3 / 4
-			if filepath.Ext(p) == ".tif" {
-				cut = len(data) / 4 // past the IFD, which x/image/tiff writes first... or last
-			}
-			if err := os.WriteFile(short, data[:cut], 0o644); err != nil {
-				t.Fatal(err)
-			}
-			_, err := decodeFile(t, short, decodeOpts{Outputs: []Output{{Width: 100}}})
-			if !errors.Is(err, ErrCorrupt) {
-				t.Errorf("error %v, want ErrCorrupt", err)
-			}
-		})
+		cut := len(data) * 3 / 4
+		if filepath.Ext(p) == ".tif" {
+			cut = len(data) / 4 // past the IFD, which x/image/tiff writes first... or last
+		}
+		t.Run("truncated/"+filepath.Base(p), func(t *testing.T) { truncatedIsCorrupt(t, p, data[:cut]) })
 		t.Run("cancelled/"+filepath.Base(p), func(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
@@ -321,16 +312,7 @@ func TestStreamedJPEGTruncatedAndCancelled(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		t.Run("truncated/"+filepath.Base(p), func(t *testing.T) {
-			short := filepath.Join(t.TempDir(), filepath.Base(p))
-			if err := os.WriteFile(short, data[:len(data)*3/4], 0o644); err != nil {
-				t.Fatal(err)
-			}
-			_, err := decodeFile(t, short, decodeOpts{Outputs: []Output{{Width: 100}}})
-			if !errors.Is(err, ErrCorrupt) {
-				t.Errorf("error %v, want ErrCorrupt", err)
-			}
-		})
+		t.Run("truncated/"+filepath.Base(p), func(t *testing.T) { truncatedIsCorrupt(t, p, data[:len(data)*3/4]) })
 		t.Run("cancelled/"+filepath.Base(p), func(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
@@ -369,4 +351,17 @@ func (c cancelAfter) ReadAt(p []byte, off int64) (int, error) {
 		c.cancel()
 	}
 	return k, err
+}
+
+// truncatedIsCorrupt decodes short, the start of file p, streamed, and
+// wants ErrCorrupt.
+func truncatedIsCorrupt(t *testing.T, p string, short []byte) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), filepath.Base(p))
+	if err := os.WriteFile(path, short, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := decodeFile(t, path, decodeOpts{Outputs: []Output{{Width: 100}}}); !errors.Is(err, ErrCorrupt) {
+		t.Errorf("error %v, want ErrCorrupt", err)
+	}
 }
