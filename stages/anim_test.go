@@ -7,7 +7,6 @@ import (
 	"image"
 	"image/color"
 	"image/gif"
-	"image/png"
 	"os"
 	"path/filepath"
 	"strings"
@@ -272,15 +271,7 @@ func TestAnimatedWebPFirstFrame(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ref, err := os.Open("../testdata/formats/webp-anim/img2webp-loop3.ref.png")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ref.Close()
-	strip, err := png.Decode(ref)
-	if err != nil {
-		t.Fatal(err)
-	}
+	strip := testdataImage(t, "formats/webp-anim", "img2webp-loop3.ref.png")
 	first := strip.(interface {
 		SubImage(image.Rectangle) image.Image
 	}).SubImage(image.Rect(0, 0, 48, 30))

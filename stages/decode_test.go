@@ -4,9 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/imgpipe/imgpipe/internal/format"
 	"image"
-	"image/png"
 	"math"
 	"os"
 	"path/filepath"
@@ -14,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/imgpipe/imgpipe/internal/format"
 )
 
 // decodeOpts is what a test gives the decode stage: DecodeOptions' fields,
@@ -243,15 +243,7 @@ func TestDecodeWebPColours(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := os.Open(filepath.Join("..", "testdata", "formats", "lossy_alpha.ref.png"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	ref, err := png.Decode(f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ref := testdataImage(t, "formats", "lossy_alpha.ref.png")
 	// Compare opaque pixels only: libwebp and Go blend edges differently.
 	var se float64
 	n := 0

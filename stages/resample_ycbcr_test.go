@@ -3,9 +3,6 @@ package stages
 import (
 	"fmt"
 	"image"
-	"image/jpeg"
-	"os"
-	"path/filepath"
 	"testing"
 )
 
@@ -37,15 +34,7 @@ func refPlane(dst []uint8, dstStride, w, h int, src []uint8, srcStride int, r im
 // a real photo: shrinking and enlarging, odd and even widths, one row,
 // a part of the plane, every filter.
 func TestResamplePlaneExact(t *testing.T) {
-	f, err := os.Open(filepath.Join("..", "testdata", "photos", "friends_by_Aitzol_Berasategi.jpg"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	img, err := jpeg.Decode(f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	img := testdataImage(t, "photos", "friends_by_Aitzol_Berasategi.jpg")
 	ycc, ok := img.(*image.YCbCr)
 	if !ok {
 		t.Fatalf("decoded %T, want *image.YCbCr", img)

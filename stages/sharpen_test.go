@@ -17,9 +17,9 @@ import (
 
 var sharpenSigmas = []float64{0.5, 1}
 
-// sharpenDecode decodes a file of ../testdata with the standard library
-// (the test needs pixels, not the decode stage).
-func sharpenDecode(t testing.TB, dir, file string) image.Image {
+// testdataImage decodes a file of ../testdata with the standard library
+// (tests that need pixels, not the decode stage).
+func testdataImage(t testing.TB, dir, file string) image.Image {
 	t.Helper()
 	return stdDecode(t, filepath.Join("..", "testdata", dir, file))
 }
@@ -47,8 +47,8 @@ func sharpenInputs(t testing.TB) []struct {
 	img   image.Image
 	photo bool // 8-bit and opaque: imaging.Sharpen is the reference
 } {
-	photo := sharpenDecode(t, "photos", "camera_Nikon_P6000_GPS.jpg") // 640x480 YCbCr
-	alpha := sharpenDecode(t, "formats", "alpha.png")                 // 75x100 NRGBA
+	photo := testdataImage(t, "photos", "camera_Nikon_P6000_GPS.jpg") // 640x480 YCbCr
+	alpha := testdataImage(t, "formats", "alpha.png")                 // 75x100 NRGBA
 	deep := image.NewNRGBA64(photo.Bounds())                          // the photo as a 16-bit PNG would decode
 	draw.Draw(deep, deep.Bounds(), photo, photo.Bounds().Min, draw.Src)
 	return []struct {
@@ -304,7 +304,7 @@ func TestSharpenAlphaEdge(t *testing.T) {
 // GOMAXPROCS goroutines; compare with -cpu 1 too) on an 800x533 resize
 // output, and sharpen on its 16-bit form.
 func BenchmarkSharpen(b *testing.B) {
-	src := sharpenDecode(b, "photos", "Painting-Colors_by__herobrine7gamer.jpg") // 6000x4000
+	src := testdataImage(b, "photos", "Painting-Colors_by__herobrine7gamer.jpg") // 6000x4000
 	img8 := resample(src, src.Bounds(), 800, 533, filters["lanczos"])
 	img16 := image.NewRGBA64(img8.Bounds())
 	draw.Draw(img16, img16.Bounds(), img8, image.Point{}, draw.Src)

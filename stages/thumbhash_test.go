@@ -6,7 +6,6 @@ import (
 	"encoding/base64"
 	"image"
 	"image/draw"
-	"image/png"
 	"os"
 	"path/filepath"
 	"strings"
@@ -28,15 +27,7 @@ func TestThumbHashMatchesReference(t *testing.T) {
 		name, want, _ := strings.Cut(sc.Text(), " ")
 		n++
 		t.Run(name, func(t *testing.T) {
-			in, err := os.Open(filepath.Join("testdata", "thumbhash", name))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer in.Close()
-			img, err := png.Decode(in)
-			if err != nil {
-				t.Fatal(err)
-			}
+			img := stdDecode(t, filepath.Join("testdata", "thumbhash", name))
 			b := img.Bounds()
 			nrgba := image.NewNRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
 			draw.Draw(nrgba, nrgba.Rect, img, b.Min, draw.Src)
