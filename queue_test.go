@@ -79,6 +79,19 @@ func (c *child) waitFor(t *testing.T, text string) {
 	t.Fatalf("no %q from imgpipe %v after 10 s:\n%s", text, c.cmd.Args[1:], c.stderr.String())
 }
 
+// waitForAny waits (at most 10 s) until one of texts is in the child's output.
+func (c *child) waitForAny(t *testing.T, texts ...string) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		for _, text := range texts {
+			if strings.Contains(c.stderr.String(), text) {
+				return
+			}
+		}
+	}
+	t.Fatalf("none of %q from imgpipe %v after 10 s:\n%s", texts, c.cmd.Args[1:], c.stderr.String())
+}
+
 // waitForCount waits (at most 10 s) until text is in the child's output n times.
 func (c *child) waitForCount(t *testing.T, text string, n int) {
 	t.Helper()
@@ -311,12 +324,21 @@ func TestWatchQueue(t *testing.T) {
 	}
 
 	// Restarted the same day, the watch's catch-up finds the file as it was
-	// enqueued: the same job, which JetStream drops as a duplicate.
+	// enqueued: the same job, which JetStream drops as a duplicate. A watch's
+	// batch is named by its UTC day, so a restart after midnight is a new
+	// batch, which enqueues the file once.
 	again := startChild(t, "watch", drop, "-o", out, "-w", "300", "-H", "300", "--nats", url, "--settle", "200ms", "-v")
-	again.waitFor(t, "msg=\"already queued\"")
+	again.waitForAny(t, "msg=\"already queued\"", "msg=enqueued")
 	again.stop(t)
-	if strings.Contains(again.stderr.String(), "msg=enqueued") || !strings.Contains(again.stderr.String(), "enqueued=0") {
-		t.Errorf("the restarted watch enqueued the file again:\n%s", again.stderr.String())
+	log := again.stderr.String()
+	if !strings.Contains(log, "msg=enqueued") {
+		if !strings.Contains(log, "enqueued=0") {
+			t.Errorf("the restarted watch's last line:\n%s", log)
+		}
+		return
+	}
+	if strings.Contains(log, "batch="+m[1]) || !strings.Contains(log, "enqueued=1") {
+		t.Errorf("the restarted watch enqueued the file again on the same day, or more than once:\n%s", log)
 	}
 }
 
