@@ -348,3 +348,41 @@ func BenchmarkDecodeFixed(b *testing.B) {
 		})
 	})
 }
+
+// BenchmarkDecodeDir decodes every .jpg in the folder IMGPIPE_JPEG_DIR at
+// 1/2 scale, as the decode stage does for thumbnails of small photos (one
+// op is the whole folder; the planes go back through Recycle, as resize
+// gives them back). With one copy of each photo of bench/make-small.sh's
+// set it measures the decoder on issue #17's job without the rest of it.
+func BenchmarkDecodeDir(b *testing.B) {
+	dir := os.Getenv("IMGPIPE_JPEG_DIR")
+	if dir == "" {
+		b.Skip("IMGPIPE_JPEG_DIR not set")
+	}
+	names, err := filepath.Glob(filepath.Join(dir, "*.jpg"))
+	if err != nil || len(names) == 0 {
+		b.Fatalf("no .jpg in %s (%v)", dir, err)
+	}
+	var files [][]byte
+	size := 0
+	for _, n := range names {
+		data := readFile(b, n)
+		files = append(files, data)
+		size += len(data)
+	}
+	for _, s := range []int{1, 2} {
+		b.Run("scale="+string(rune('0'+s)), func(b *testing.B) {
+			b.SetBytes(int64(size))
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				for _, data := range files {
+					img, err := Decode(bytes.NewReader(data), &Options{Scale: s})
+					if err != nil {
+						b.Fatal(err)
+					}
+					Recycle(img)
+				}
+			}
+		})
+	}
+}
