@@ -374,6 +374,7 @@ func BenchmarkDecodeDir(b *testing.B) {
 		b.Run("scale="+string(rune('0'+s)), func(b *testing.B) {
 			b.SetBytes(int64(size))
 			b.ReportAllocs()
+			cpu0 := processCPU()
 			for i := 0; i < b.N; i++ {
 				for _, data := range files {
 					img, err := Decode(bytes.NewReader(data), &Options{Scale: s})
@@ -382,6 +383,11 @@ func BenchmarkDecodeDir(b *testing.B) {
 					}
 					Recycle(img)
 				}
+			}
+			// Process CPU time per op: less sensitive than wall time to
+			// other load on the machine.
+			if cpu := processCPU() - cpu0; cpu > 0 {
+				b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/op")
 			}
 		})
 	}

@@ -393,20 +393,84 @@ func (d *decoder) forEachBlock(sc []scanComp, fn func(s *scanComp, bi int) error
 }
 
 // decodeSequential decodes a baseline / extended sequential scan straight
-// into the output planes, one block at a time.
+// into the output planes, one block at a time, in coding order. It walks
+// the blocks itself rather than through forEachBlock: on small photos at
+// 1/2 scale a closure call and a division per block to find the block's
+// place were about a tenth of the decoder's time.
 func (d *decoder) decodeSequential(sc []scanComp) error {
 	dst := &seqDst[scaleIndex(d.scale)]
 	bs := d.bs
-	return d.forEachBlock(sc, func(s *scanComp, bi int) error {
-		last, err := d.decodeBlockSeq(s, dst)
-		if err != nil {
+	expected := 0
+	// left counts the MCUs to the next restart marker (restart intervals
+	// only).
+	left := d.ri
+	unit := func() error {
+		if d.ri > 0 {
+			if left == 0 {
+				if err := d.restart(sc, &expected); err != nil {
+					return err
+				}
+				left = d.ri
+			}
+			left--
+		}
+		if d.src != nil {
+			d.br.pos -= d.ensure(d.br.pos, unitAhead)
+		}
+		return nil
+	}
+	if len(sc) == 1 {
+		// One component: non-interleaved, its MCU is a block.
+		s := &sc[0]
+		c := s.c
+		for by := 0; by < c.cbh; by++ {
+			row := c.pix[by*bs*c.stride:]
+			for bx := 0; bx < c.cbw; bx++ {
+				if d.ri > 0 || d.src != nil {
+					if err := unit(); err != nil {
+						return err
+					}
+				}
+				last, err := d.decodeBlockSeq(s, dst)
+				if err != nil {
+					return err
+				}
+				d.idctBlock(last, row[bx*bs:], c.stride)
+			}
+			if err := d.checkOverread(); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	for my := 0; my < d.mcusY; my++ {
+		for mx := 0; mx < d.mcusX; mx++ {
+			if d.ri > 0 || d.src != nil {
+				if err := unit(); err != nil {
+					return err
+				}
+			}
+			for i := range sc {
+				s := &sc[i]
+				c := s.c
+				off := my*c.v*bs*c.stride + mx*c.h*bs
+				for v := 0; v < c.v; v++ {
+					for h := 0; h < c.h; h++ {
+						last, err := d.decodeBlockSeq(s, dst)
+						if err != nil {
+							return err
+						}
+						d.idctBlock(last, c.pix[off+h*bs:], c.stride)
+					}
+					off += bs * c.stride
+				}
+			}
+		}
+		if err := d.checkOverread(); err != nil {
 			return err
 		}
-		c := s.c
-		by, bx := bi/c.bw, bi%c.bw
-		d.idctBlock(last, c.pix[by*bs*c.stride+bx*bs:], c.stride)
-		return nil
-	})
+	}
+	return nil
 }
 
 // idctBlock runs the inverse DCT for the current scale on d.blk, writing
