@@ -513,26 +513,33 @@ func (d *decoder) decodeBlockSeq(s *scanComp, dst *[64]uint8) (int, error) {
 	blk := &d.blk
 	q := s.q
 
-	// DC coefficient (F.2.2.1).
-	var sym byte
+	// DC coefficient (F.2.2.1): code and magnitude bits in one lookup when
+	// they fit, else symbol then bits.
 	dct := s.dc
-	if e := dct.lut[acc>>(64-lutBits)]; e != 0 {
-		l := uint(e >> 8)
-		sym, acc, n = byte(e), acc<<l, n-l
-	} else {
-		var l uint
-		var ok bool
-		if sym, l, ok = dct.decodeSlow(acc); !ok {
-			return 0, errBadCode
-		}
+	if e := dct.coef[acc>>(64-lutBits)]; e != 0 {
+		l := uint(e & 0xFF)
+		s.pred += e >> 16
 		acc, n = acc<<l, n-l
+	} else {
+		var sym byte
+		if e := dct.lut[acc>>(64-lutBits)]; e != 0 {
+			l := uint(e >> 8)
+			sym, acc, n = byte(e), acc<<l, n-l
+		} else {
+			var l uint
+			var ok bool
+			if sym, l, ok = dct.decodeSlow(acc); !ok {
+				return 0, errBadCode
+			}
+			acc, n = acc<<l, n-l
+		}
+		if sym > 16 {
+			return 0, unsupported("excessive DC component")
+		}
+		sz := uint(sym)
+		s.pred += extend(acc>>(64-sz), sz)
+		acc, n = acc<<sz, n-sz
 	}
-	if sym > 16 {
-		return 0, unsupported("excessive DC component")
-	}
-	sz := uint(sym)
-	s.pred += extend(acc>>(64-sz), sz)
-	acc, n = acc<<sz, n-sz
 	blk[0] = s.pred * q[0]
 
 	last := 0
@@ -563,15 +570,19 @@ func (d *decoder) decodeBlockSeq(s *scanComp, dst *[64]uint8) (int, error) {
 				acc, n = br.fillSlow(acc, n)
 			}
 		}
-		if e := act.ac[acc>>(64-lutBits)]; e != 0 {
-			k2 := uint(k) + uint(e>>8)&15
+		if e := act.coef[acc>>(64-lutBits)]; e != 0 {
+			k2 := uint(k) + uint(e>>8)&0xFF
+			l := uint(e & 0xFF)
 			if k2 < 64 {
-				l := uint(e & 0xFF)
 				acc, n = acc<<l, n-l
 				blk[dst[k2]&127] = (e >> 16) * q[k2]
 				last = int(k2)
 				k = int(k2) + 1
 				continue
+			}
+			if e>>8&0xFF == coefEOB {
+				acc, n = acc<<l, n-l
+				break
 			}
 		}
 		var rs byte
