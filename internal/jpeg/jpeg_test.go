@@ -102,6 +102,31 @@ func TestDecodeTestdata(t *testing.T) {
 	}
 }
 
+// TestDecodeInPlace: a reader with a Bytes method (bytes.Buffer) is
+// decoded in place, with the same pixels and errors as a copy of the file
+// read through a bytes.Reader, and its bytes are left as they were.
+func TestDecodeInPlace(t *testing.T) {
+	for _, name := range testFiles(t) {
+		t.Run(filepath.Base(name), func(t *testing.T) {
+			data := readFile(t, name)
+			orig := bytes.Clone(data)
+			for _, s := range []int{1, 2, 8} {
+				want, werr := Decode(bytes.NewReader(orig), &Options{Scale: s})
+				got, gerr := Decode(bytes.NewBuffer(data), &Options{Scale: s})
+				if (werr == nil) != (gerr == nil) || werr != nil && werr.Error() != gerr.Error() {
+					t.Fatalf("scale %d: error %v in place, %v from a copy", s, gerr, werr)
+				}
+				if werr == nil && !samePixels(got, want) {
+					t.Errorf("scale %d: pixels differ in place", s)
+				}
+				if !bytes.Equal(data, orig) {
+					t.Fatalf("scale %d: the file's bytes changed", s)
+				}
+			}
+		})
+	}
+}
+
 func TestScaledSize(t *testing.T) {
 	for _, tc := range []struct{ w, h, s, ww, wh int }{
 		{1, 1, 8, 1, 1},
