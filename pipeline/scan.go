@@ -212,8 +212,9 @@ func (s *scanner) link(ctx context.Context, p, rel string) error {
 	return s.file(p, rel, info, false, true)
 }
 
-// file emits p if it is an image, or if it is named like one, or if it was
-// named on the command line (explicit). link: p may be a symbolic link to a
+// file emits p if it is named like an image (without opening it), or if
+// its first bytes are an image's, or if it was named on the command line
+// (explicit). link: p may be a symbolic link to a
 // file, which the scan accepts (decode follows it); otherwise p was a
 // regular file when listed, and decode refuses it if it has been swapped
 // for a link since.
@@ -225,6 +226,13 @@ func (s *scanner) file(p, rel string, info fs.FileInfo, explicit, link bool) err
 		s.seenFiles[abs] = true
 	}
 	f := stages.File{Path: p, Rel: rel, Size: info.Size(), ModTime: info.ModTime(), Link: link}
+	if _, named := stages.Accept(p, nil); named {
+		// Named like an image: an input whatever its bytes. Decode opens it
+		// once, sniffs the bytes it reads and reports one that is not an
+		// image; opening it here as well cost each input four system calls
+		// (open, fstat, pread, close). Format stays "" until decode.
+		return s.emit(f, nil)
+	}
 	head, err := readHeadFile(p, link)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {

@@ -37,8 +37,10 @@ func TestWatchCatchUp(t *testing.T) {
 		t.Errorf("emitted %q, want only a.jpg, sub/deeper/b.png and sub/recent.png", got)
 	}
 	f, _ := w.rec.last("sub/deeper/b.png")
-	if want := filepath.Join(root, "sub", "deeper", "b.png"); f.Path != want || f.Format != "png" || f.Size != int64(len(png)) {
-		t.Errorf("got %+v, want Path %s, Format png, Size %d", f, want, len(png))
+	// Format "": the catch-up scan does not open a file named like an
+	// image (decode sniffs it).
+	if want := filepath.Join(root, "sub", "deeper", "b.png"); f.Path != want || f.Format != "" || f.Size != int64(len(png)) {
+		t.Errorf("got %+v, want Path %s, Format \"\", Size %d", f, want, len(png))
 	}
 	if errs := w.rec.errors(); len(errs) > 0 {
 		t.Errorf("errors: %v", errs)

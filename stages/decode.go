@@ -454,12 +454,26 @@ func (in *input) pixels(scale int) (image.Image, *format.Animation, error) {
 		}
 		return anim.Frames[0], anim, nil
 	}
-	img, err := in.format.Decode(bytes.NewReader(in.data), scale)
+	img, err := in.format.Decode(newMemReader(in.data), scale)
 	if err != nil && !errors.Is(err, format.ErrVariant) {
 		err = classify(err)
 	}
 	return img, nil, err
 }
+
+// memReader is a bytes.Reader over a file in memory that also hands out
+// the bytes it has not read, as bytes.Buffer's Bytes does: the JPEG
+// decoder, which wants the whole file, then decodes them in place instead
+// of copying them first.
+type memReader struct {
+	*bytes.Reader
+	data []byte
+}
+
+func newMemReader(data []byte) memReader { return memReader{bytes.NewReader(data), data} }
+
+// Bytes returns the unread bytes; they are the file's, not a copy.
+func (r memReader) Bytes() []byte { return r.data[r.Size()-int64(r.Len()):] }
 
 // onCanvas returns img on a canvas of the size its header gives, when a
 // full-size decode covers only part of it (the first frame of a GIF may).

@@ -326,3 +326,24 @@ func TestShrinkOnLoadQuality(t *testing.T) {
 		})
 	}
 }
+
+// TestMemReaderBytes: the reader decode hands the decoders gives out the
+// bytes it has not read yet, the file's own (the JPEG decoder decodes them
+// in place), and reads like a bytes.Reader.
+func TestMemReaderBytes(t *testing.T) {
+	data, err := os.ReadFile("../testdata/edge/IMG_0001.JPG")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := newMemReader(data)
+	if b := r.Bytes(); len(b) != len(data) || &b[0] != &data[0] {
+		t.Fatalf("Bytes before reading: %d bytes, not the file's %d in place", len(b), len(data))
+	}
+	head := make([]byte, 10)
+	if n, err := r.Read(head); n != 10 || err != nil {
+		t.Fatalf("Read: %d, %v", n, err)
+	}
+	if b := r.Bytes(); len(b) != len(data)-10 || &b[0] != &data[10] {
+		t.Errorf("Bytes after reading 10: %d bytes, want the file's last %d in place", len(b), len(data)-10)
+	}
+}

@@ -24,7 +24,9 @@ type File struct {
 	// when unknown): they tell whether an output is up to date.
 	Size    int64
 	ModTime time.Time
-	// Format is the sniffed format ("jpeg", ...), or "" if not recognised.
+	// Format is the sniffed format ("jpeg", ...), or "" if not recognised
+	// or not sniffed: a folder scan opens only files not named like an
+	// image, to see whether they are one; decode sniffs every input.
 	Format string
 	// Link says the source accepted Path as a symlink to a file; decode
 	// refuses any other link, and anything but a regular file.

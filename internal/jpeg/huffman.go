@@ -12,11 +12,13 @@ type huffTable struct {
 	// lut maps the next lutBits bits of the stream to codeLength<<8|symbol,
 	// or 0 if the code is longer than lutBits.
 	lut [1 << lutBits]uint16
-	// ac is only filled for AC tables. For a code whose run/size symbol has
-	// size s > 0 and whose code length plus s fit in lutBits, it holds the
-	// already-extended coefficient value <<16 | run<<8 | (code length + s),
-	// so that a whole coefficient is decoded with one lookup. 0 otherwise.
-	ac [1 << lutBits]int32
+	// coef decodes a whole coefficient with one lookup: the code and the
+	// magnitude bits that follow it, when code length l plus size s fit in
+	// lutBits. An entry holds the already-extended value <<16 | run<<8 |
+	// (l + s), with run 0 in a DC table (s = 0 gives value 0). The AC
+	// table's end-of-block code has run coefEOB, which no coefficient can
+	// have. 0 for codes that do not fit (and for ZRL and EOBn).
+	coef [1 << lutBits]int32
 	// maxCode[l] is the largest code of length l, left-justified to 16 bits,
 	// plus one (so a 16-bit window w has a code of length l if w < maxCode[l]
 	// and no shorter code matched); 0 if there are no codes of length l.
@@ -51,24 +53,7 @@ func (t *huffTable) build(counts *[17]int, vals []byte, isAC bool) error {
 					for j := uint32(0); j < 1<<shift; j++ {
 						t.lut[base+j] = e
 					}
-					if isAC {
-						run, size := int32(sym>>4), uint(sym&15)
-						if size != 0 && uint(l)+size <= lutBits {
-							// All patterns: code, then size magnitude bits, then don't-care.
-							rest := shift - size
-							for m := uint32(0); m < 1<<size; m++ {
-								v := int32(m)
-								if v < 1<<(size-1) {
-									v -= 1<<size - 1
-								}
-								e := v<<16 | run<<8 | int32(uint(l)+size)
-								b := base | m<<rest
-								for j := uint32(0); j < 1<<rest; j++ {
-									t.ac[b+j] = e
-								}
-							}
-						}
-					}
+					t.fillCoef(base, shift, uint(l), sym, isAC)
 				}
 				code++
 				k++
@@ -78,6 +63,42 @@ func (t *huffTable) build(counts *[17]int, vals []byte, isAC bool) error {
 		code <<= 1
 	}
 	return nil
+}
+
+// coefEOB is the run field of an end-of-block entry in huffTable.coef.
+const coefEOB = 0x80
+
+// fillCoef fills the coef entries of the code base>>shift of length l for
+// symbol sym (its lut entries span 1<<shift slots from base).
+func (t *huffTable) fillCoef(base uint32, shift, l uint, sym byte, isAC bool) {
+	run, size := int32(sym>>4), uint(sym&15)
+	if !isAC {
+		run, size = 0, uint(sym)
+	}
+	switch {
+	case isAC && sym == 0x00:
+		// End of block: nothing to extend, the block ends.
+		e := coefEOB<<8 | int32(l)
+		for j := uint32(0); j < 1<<shift; j++ {
+			t.coef[base+j] = e
+		}
+		return
+	case isAC && size == 0, l+size > lutBits:
+		return // ZRL, EOBn or a long code: decoded symbol by symbol
+	}
+	// All patterns: code, then size magnitude bits, then don't-care.
+	rest := shift - size
+	for m := uint32(0); m < 1<<size; m++ {
+		v := int32(m)
+		if size > 0 && v < 1<<(size-1) {
+			v -= 1<<size - 1
+		}
+		e := v<<16 | run<<8 | int32(l+size)
+		b := base | m<<rest
+		for j := uint32(0); j < 1<<rest; j++ {
+			t.coef[b+j] = e
+		}
+	}
 }
 
 // bitReader reads the entropy-coded segment of a scan, removing the 0xFF00

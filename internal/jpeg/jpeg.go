@@ -81,7 +81,10 @@ func DecodeConfig(r io.Reader) (image.Config, error) {
 // opts (nil means full size). The concrete type is the one image/jpeg
 // returns for the same file: *image.Gray, *image.YCbCr (with the file's
 // chroma subsampling ratio), *image.RGBA or *image.CMYK. The image bounds
-// are (0, 0)-ScaledSize(width, height, scale).
+// are (0, 0)-ScaledSize(width, height, scale). Decode reads r whole
+// first, into a copy, unless r has a Bytes method returning its unread
+// bytes (as *bytes.Buffer does): those are then decoded in place, r is
+// left unread, and they must not change until Decode returns.
 func Decode(r io.Reader, opts *Options) (image.Image, error) {
 	scale := 1
 	if opts != nil && opts.Scale != 0 {

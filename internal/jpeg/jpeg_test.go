@@ -102,6 +102,31 @@ func TestDecodeTestdata(t *testing.T) {
 	}
 }
 
+// TestDecodeInPlace: a reader with a Bytes method (bytes.Buffer) is
+// decoded in place, with the same pixels and errors as a copy of the file
+// read through a bytes.Reader, and its bytes are left as they were.
+func TestDecodeInPlace(t *testing.T) {
+	for _, name := range testFiles(t) {
+		t.Run(filepath.Base(name), func(t *testing.T) {
+			data := readFile(t, name)
+			orig := bytes.Clone(data)
+			for _, s := range []int{1, 2, 8} {
+				want, werr := Decode(bytes.NewReader(orig), &Options{Scale: s})
+				got, gerr := Decode(bytes.NewBuffer(data), &Options{Scale: s})
+				if (werr == nil) != (gerr == nil) || werr != nil && werr.Error() != gerr.Error() {
+					t.Fatalf("scale %d: error %v in place, %v from a copy", s, gerr, werr)
+				}
+				if werr == nil && !samePixels(got, want) {
+					t.Errorf("scale %d: pixels differ in place", s)
+				}
+				if !bytes.Equal(data, orig) {
+					t.Fatalf("scale %d: the file's bytes changed", s)
+				}
+			}
+		})
+	}
+}
+
 func TestScaledSize(t *testing.T) {
 	for _, tc := range []struct{ w, h, s, ww, wh int }{
 		{1, 1, 8, 1, 1},
@@ -347,4 +372,48 @@ func BenchmarkDecodeFixed(b *testing.B) {
 			return err
 		})
 	})
+}
+
+// BenchmarkDecodeDir decodes every .jpg in the folder IMGPIPE_JPEG_DIR at
+// 1/2 scale, as the decode stage does for thumbnails of small photos (one
+// op is the whole folder; the planes go back through Recycle, as resize
+// gives them back). With one copy of each photo of bench/make-small.sh's
+// set it measures the decoder on issue #17's job without the rest of it.
+func BenchmarkDecodeDir(b *testing.B) {
+	dir := os.Getenv("IMGPIPE_JPEG_DIR")
+	if dir == "" {
+		b.Skip("IMGPIPE_JPEG_DIR not set")
+	}
+	names, err := filepath.Glob(filepath.Join(dir, "*.jpg"))
+	if err != nil || len(names) == 0 {
+		b.Fatalf("no .jpg in %s (%v)", dir, err)
+	}
+	var files [][]byte
+	size := 0
+	for _, n := range names {
+		data := readFile(b, n)
+		files = append(files, data)
+		size += len(data)
+	}
+	for _, s := range []int{1, 2} {
+		b.Run("scale="+string(rune('0'+s)), func(b *testing.B) {
+			b.SetBytes(int64(size))
+			b.ReportAllocs()
+			cpu0 := processCPU()
+			for i := 0; i < b.N; i++ {
+				for _, data := range files {
+					img, err := Decode(bytes.NewReader(data), &Options{Scale: s})
+					if err != nil {
+						b.Fatal(err)
+					}
+					Recycle(img)
+				}
+			}
+			// Process CPU time per op: less sensitive than wall time to
+			// other load on the machine.
+			if cpu := processCPU() - cpu0; cpu > 0 {
+				b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/op")
+			}
+		})
+	}
 }

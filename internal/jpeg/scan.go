@@ -393,20 +393,84 @@ func (d *decoder) forEachBlock(sc []scanComp, fn func(s *scanComp, bi int) error
 }
 
 // decodeSequential decodes a baseline / extended sequential scan straight
-// into the output planes, one block at a time.
+// into the output planes, one block at a time, in coding order. It walks
+// the blocks itself rather than through forEachBlock: on small photos at
+// 1/2 scale a closure call and a division per block to find the block's
+// place were about a tenth of the decoder's time.
 func (d *decoder) decodeSequential(sc []scanComp) error {
 	dst := &seqDst[scaleIndex(d.scale)]
 	bs := d.bs
-	return d.forEachBlock(sc, func(s *scanComp, bi int) error {
-		last, err := d.decodeBlockSeq(s, dst)
-		if err != nil {
+	expected := 0
+	// left counts the MCUs to the next restart marker (restart intervals
+	// only).
+	left := d.ri
+	unit := func() error {
+		if d.ri > 0 {
+			if left == 0 {
+				if err := d.restart(sc, &expected); err != nil {
+					return err
+				}
+				left = d.ri
+			}
+			left--
+		}
+		if d.src != nil {
+			d.br.pos -= d.ensure(d.br.pos, unitAhead)
+		}
+		return nil
+	}
+	if len(sc) == 1 {
+		// One component: non-interleaved, its MCU is a block.
+		s := &sc[0]
+		c := s.c
+		for by := 0; by < c.cbh; by++ {
+			row := c.pix[by*bs*c.stride:]
+			for bx := 0; bx < c.cbw; bx++ {
+				if d.ri > 0 || d.src != nil {
+					if err := unit(); err != nil {
+						return err
+					}
+				}
+				last, err := d.decodeBlockSeq(s, dst)
+				if err != nil {
+					return err
+				}
+				d.idctBlock(last, row[bx*bs:], c.stride)
+			}
+			if err := d.checkOverread(); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	for my := 0; my < d.mcusY; my++ {
+		for mx := 0; mx < d.mcusX; mx++ {
+			if d.ri > 0 || d.src != nil {
+				if err := unit(); err != nil {
+					return err
+				}
+			}
+			for i := range sc {
+				s := &sc[i]
+				c := s.c
+				off := my*c.v*bs*c.stride + mx*c.h*bs
+				for v := 0; v < c.v; v++ {
+					for h := 0; h < c.h; h++ {
+						last, err := d.decodeBlockSeq(s, dst)
+						if err != nil {
+							return err
+						}
+						d.idctBlock(last, c.pix[off+h*bs:], c.stride)
+					}
+					off += bs * c.stride
+				}
+			}
+		}
+		if err := d.checkOverread(); err != nil {
 			return err
 		}
-		c := s.c
-		by, bx := bi/c.bw, bi%c.bw
-		d.idctBlock(last, c.pix[by*bs*c.stride+bx*bs:], c.stride)
-		return nil
-	})
+	}
+	return nil
 }
 
 // idctBlock runs the inverse DCT for the current scale on d.blk, writing
@@ -449,26 +513,33 @@ func (d *decoder) decodeBlockSeq(s *scanComp, dst *[64]uint8) (int, error) {
 	blk := &d.blk
 	q := s.q
 
-	// DC coefficient (F.2.2.1).
-	var sym byte
+	// DC coefficient (F.2.2.1): code and magnitude bits in one lookup when
+	// they fit, else symbol then bits.
 	dct := s.dc
-	if e := dct.lut[acc>>(64-lutBits)]; e != 0 {
-		l := uint(e >> 8)
-		sym, acc, n = byte(e), acc<<l, n-l
-	} else {
-		var l uint
-		var ok bool
-		if sym, l, ok = dct.decodeSlow(acc); !ok {
-			return 0, errBadCode
-		}
+	if e := dct.coef[acc>>(64-lutBits)]; e != 0 {
+		l := uint(e & 0xFF)
+		s.pred += e >> 16
 		acc, n = acc<<l, n-l
+	} else {
+		var sym byte
+		if e := dct.lut[acc>>(64-lutBits)]; e != 0 {
+			l := uint(e >> 8)
+			sym, acc, n = byte(e), acc<<l, n-l
+		} else {
+			var l uint
+			var ok bool
+			if sym, l, ok = dct.decodeSlow(acc); !ok {
+				return 0, errBadCode
+			}
+			acc, n = acc<<l, n-l
+		}
+		if sym > 16 {
+			return 0, unsupported("excessive DC component")
+		}
+		sz := uint(sym)
+		s.pred += extend(acc>>(64-sz), sz)
+		acc, n = acc<<sz, n-sz
 	}
-	if sym > 16 {
-		return 0, unsupported("excessive DC component")
-	}
-	sz := uint(sym)
-	s.pred += extend(acc>>(64-sz), sz)
-	acc, n = acc<<sz, n-sz
 	blk[0] = s.pred * q[0]
 
 	last := 0
@@ -499,15 +570,19 @@ func (d *decoder) decodeBlockSeq(s *scanComp, dst *[64]uint8) (int, error) {
 				acc, n = br.fillSlow(acc, n)
 			}
 		}
-		if e := act.ac[acc>>(64-lutBits)]; e != 0 {
-			k2 := uint(k) + uint(e>>8)&15
+		if e := act.coef[acc>>(64-lutBits)]; e != 0 {
+			k2 := uint(k) + uint(e>>8)&0xFF
+			l := uint(e & 0xFF)
 			if k2 < 64 {
-				l := uint(e & 0xFF)
 				acc, n = acc<<l, n-l
 				blk[dst[k2]&127] = (e >> 16) * q[k2]
 				last = int(k2)
 				k = int(k2) + 1
 				continue
+			}
+			if e>>8&0xFF == coefEOB {
+				acc, n = acc<<l, n-l
+				break
 			}
 		}
 		var rs byte
