@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -22,6 +23,8 @@ type fakeSaver struct {
 	batches   []int
 	flushWait time.Duration
 	flushErr  error
+	encode    func(i int) error // runBatch's stage before save: nil, or how item i fares
+	holdOpen  bool              // runBatch's source ends only once every input has its result, as watch's
 }
 
 func newFakeSaver() *fakeSaver {
@@ -68,9 +71,13 @@ func runBatch(t *testing.T, f *fakeSaver, n, buffer, cancelAfter int) (error, Su
 	ctx, cancel := context.WithCancelCause(context.Background())
 	defer cancel(nil)
 	seen := 0
+	allSeen := make(chan struct{})
 	p.hook = func(Result) {
 		if seen++; seen == cancelAfter {
 			cancel(context.Canceled)
+		}
+		if seen == n {
+			close(allSeen)
 		}
 	}
 	r := &run{p: p, planner: &plan.Planner{}, cancel: cancel, results: make(chan Result, 16)}
@@ -83,12 +90,24 @@ func runBatch(t *testing.T, f *fakeSaver, n, buffer, cancelAfter int) (error, Su
 				return err
 			}
 		}
+		if f.holdOpen {
+			select {
+			case <-allSeen:
+			case <-ctx.Done():
+			}
+		}
 		return nil
 	}
 	files := source(gctx, g, r, 0, src)
+	var seq atomic.Int64
 	encoded := stage(gctx, g, r, "encode", StageConfig{Workers: 2, Buffer: buffer}, files,
-		func(_ context.Context, f stages.File) (*stages.Encoded, error) {
-			return &stages.Encoded{Decoded: &stages.Decoded{File: f}}, nil
+		func(_ context.Context, in stages.File) (*stages.Encoded, error) {
+			if f.encode != nil {
+				if err := f.encode(int(seq.Add(1))); err != nil {
+					return nil, err
+				}
+			}
+			return &stages.Encoded{Decoded: &stages.Decoded{File: in}}, nil
 		})
 	saved := batchStage(gctx, g, r, "save", StageConfig{Workers: 2}, encoded, f)
 	g.Go(func() error { return r.finish(gctx, saved) })
@@ -111,6 +130,48 @@ func TestBatchStage(t *testing.T) {
 		for e := range f.written {
 			if f.committed[e] != 1 || f.aborted[e] != 0 {
 				t.Fatalf("item committed %d times, aborted %d", f.committed[e], f.aborted[e])
+			}
+		}
+	})
+	t.Run("inputs on their way join the batch", func(t *testing.T) {
+		// Save keeps up with a slow stage before it: without waiting for
+		// the inputs still on their way, every flush would serve one.
+		f := newFakeSaver()
+		f.encode = func(int) error { time.Sleep(time.Millisecond); return nil }
+		err, sum := runBatch(t, f, 100, 0, 0)
+		if err != nil || sum.OK != 100 {
+			t.Fatalf("%+v %v", sum, err)
+		}
+		if len(f.batches) > 50 {
+			t.Errorf("%d flushes for 100 inputs arriving one at a time: the batches did not wait for them", len(f.batches))
+		}
+	})
+	t.Run("nothing waits for company that is not coming", func(t *testing.T) {
+		// With a batch that could wait an hour and a source that stays open
+		// until every input has its result (as watch's does), the run ends
+		// only if a worker flushes once no input is on its way: a lone
+		// input, and inputs whose followers failed before save.
+		defer func(w time.Duration) { maxBatchWait = w }(maxBatchWait)
+		maxBatchWait = time.Hour
+		for _, n := range []int{1, 2, 7} {
+			f := newFakeSaver()
+			f.holdOpen = true
+			f.encode = func(i int) error {
+				if i > 1 {
+					time.Sleep(time.Millisecond) // let the first reach save alone
+					return errors.New("broken")
+				}
+				return nil
+			}
+			done := make(chan Summary, 1)
+			go func() { _, sum := runBatch(t, f, n, 0, 0); done <- sum }()
+			select {
+			case sum := <-done:
+				if sum.OK != 1 || sum.Failed != n-1 {
+					t.Fatalf("%d inputs: %+v", n, sum)
+				}
+			case <-time.After(time.Minute):
+				t.Fatalf("%d inputs: the batch is still waiting for inputs that failed", n)
 			}
 		}
 	})
