@@ -208,7 +208,7 @@ func (p *Pipeline) Run(ctx context.Context, src Source) (Summary, error) {
 	for _, s := range p.steps {
 		resized = stage(gctx, g, r, s.Name, StageConfig{s.Workers, s.Buffer}, resized, step(s.Fn))
 	}
-	encoded := stage(gctx, g, r, "encode", cfg.Encode, resized, stages.Encode())
+	encoded := stage(gctx, g, r, "encode", cfg.Encode, resized, encode(len(p.steps) == 0))
 	var saved <-chan item[*stages.Saved]
 	switch {
 	case p.sink != nil:
@@ -843,6 +843,20 @@ func unshare(imgs []image.Image) {
 func samePointer(a, b image.Image) bool {
 	va, vb := reflect.ValueOf(a), reflect.ValueOf(b)
 	return va.Kind() == reflect.Pointer && vb.Kind() == reflect.Pointer && va.Type() == vb.Type() && va.Pointer() == vb.Pointer()
+}
+
+// encode is the encode stage. With recycle, each input's resized images
+// go back to resize once encoded (stages.Resized.Recycle): only when no
+// custom Step ran, since a step may keep a reference to an image.
+func encode(recycle bool) func(context.Context, *stages.Resized) (*stages.Encoded, error) {
+	enc := stages.Encode()
+	if !recycle {
+		return enc
+	}
+	return func(ctx context.Context, r *stages.Resized) (*stages.Encoded, error) {
+		defer r.Recycle()
+		return enc(ctx, r)
+	}
 }
 
 // sinkStage adapts a Sink to a stage function.
