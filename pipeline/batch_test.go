@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -25,6 +26,9 @@ type fakeSaver struct {
 	flushErr  error
 	encode    func(i int) error // runBatch's stage before save: nil, or how item i fares
 	holdOpen  bool              // runBatch's source ends only once every input has its result, as watch's
+	writeErr  error             // Write fails with it from the writeFrom-th write on
+	writeFrom int
+	writes    int
 }
 
 func newFakeSaver() *fakeSaver {
@@ -34,6 +38,9 @@ func newFakeSaver() *fakeSaver {
 func (f *fakeSaver) Write(_ context.Context, e *stages.Encoded) (*stages.Encoded, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.writes++; f.writeErr != nil && f.writes >= f.writeFrom {
+		return nil, f.writeErr
+	}
 	f.written[e] = true
 	return e, nil
 }
@@ -173,6 +180,35 @@ func TestBatchStage(t *testing.T) {
 			case <-time.After(time.Minute):
 				t.Fatalf("%d inputs: the batch is still waiting for inputs that failed", n)
 			}
+		}
+	})
+	t.Run("a full disk keeps what the batch holds", func(t *testing.T) {
+		// The 6th write finds the disk full, which ends the run; the five
+		// before it, waiting in batches for inputs on their way, are
+		// complete files: they are flushed and committed, not dropped.
+		// (The other worker's batch may still be cut short by the end of
+		// the run: then aborted, never half done.)
+		f := newFakeSaver()
+		f.writeErr, f.writeFrom = fmt.Errorf("%w: no space left on device", stages.ErrOutput), 6
+		f.encode = func(i int) error {
+			if i > 5 {
+				time.Sleep(time.Millisecond) // the first five reach save while more are on their way
+			}
+			return nil
+		}
+		err, sum := runBatch(t, f, 40, 0, 0)
+		if !errors.Is(err, stages.ErrOutput) {
+			t.Fatalf("err %v, want the output error", err)
+		}
+		committed := 0
+		for e := range f.written {
+			if f.committed[e]+f.aborted[e] != 1 {
+				t.Fatalf("item committed %d times, aborted %d", f.committed[e], f.aborted[e])
+			}
+			committed += f.committed[e]
+		}
+		if sum.OK == 0 || sum.OK > committed {
+			t.Fatalf("%d ok of %d written, %d committed: the batch was dropped", sum.OK, len(f.written), committed)
 		}
 	})
 	t.Run("buffers at 0", func(t *testing.T) {

@@ -697,6 +697,15 @@ func batchWork[In, P, Out any](ctx context.Context, r *run, st *stats, in <-chan
 		r.arrived(it.t)
 		res, ok, err := apply(ctx, r, st, b.Write, it)
 		if err != nil {
+			// The run ends here (the output folder cannot take this
+			// input: disk full, read-only). The batch's files are
+			// written whole: flush and commit them first, so that what
+			// was done before the disk filled is kept and reported.
+			if ctx.Err() == nil {
+				done := batch
+				batch = nil
+				flushBatch(ctx, r, st, out, b, done)
+			}
 			return err
 		}
 		if !ok {
