@@ -383,8 +383,13 @@ func canNameAnInput(tmpl string) bool {
 // without it the heap may grow to twice what is live before a collection,
 // and the budget would bound only half the story. It is a process-wide
 // setting, so the command sets it, not the pipeline package.
+//
+// It also keeps a heap floor (keepHeapFloor) of an eighth of the budget, at
+// most 16 MiB: a batch of small photos, whose live heap is a few MB, then
+// collects a quarter as often.
 func limitMemory(p *pipeline.Pipeline) {
 	debug.SetMemoryLimit(int64(p.Config().MaxMemory) + 64<<20)
+	keepHeapFloor(min(16<<20, uint64(p.Config().MaxMemory)/8))
 }
 
 // openReport opens the --report file (truncated, or appended to with a

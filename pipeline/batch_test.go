@@ -3,7 +3,9 @@ package pipeline
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -22,6 +24,11 @@ type fakeSaver struct {
 	batches   []int
 	flushWait time.Duration
 	flushErr  error
+	encode    func(i int) error // runBatch's stage before save: nil, or how item i fares
+	holdOpen  bool              // runBatch's source ends only once every input has its result, as watch's
+	writeErr  error             // Write fails with it from the writeFrom-th write on
+	writeFrom int
+	writes    int
 }
 
 func newFakeSaver() *fakeSaver {
@@ -31,6 +38,9 @@ func newFakeSaver() *fakeSaver {
 func (f *fakeSaver) Write(_ context.Context, e *stages.Encoded) (*stages.Encoded, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.writes++; f.writeErr != nil && f.writes >= f.writeFrom {
+		return nil, f.writeErr
+	}
 	f.written[e] = true
 	return e, nil
 }
@@ -68,9 +78,13 @@ func runBatch(t *testing.T, f *fakeSaver, n, buffer, cancelAfter int) (error, Su
 	ctx, cancel := context.WithCancelCause(context.Background())
 	defer cancel(nil)
 	seen := 0
+	allSeen := make(chan struct{})
 	p.hook = func(Result) {
 		if seen++; seen == cancelAfter {
 			cancel(context.Canceled)
+		}
+		if seen == n {
+			close(allSeen)
 		}
 	}
 	r := &run{p: p, planner: &plan.Planner{}, cancel: cancel, results: make(chan Result, 16)}
@@ -83,12 +97,24 @@ func runBatch(t *testing.T, f *fakeSaver, n, buffer, cancelAfter int) (error, Su
 				return err
 			}
 		}
+		if f.holdOpen {
+			select {
+			case <-allSeen:
+			case <-ctx.Done():
+			}
+		}
 		return nil
 	}
 	files := source(gctx, g, r, 0, src)
+	var seq atomic.Int64
 	encoded := stage(gctx, g, r, "encode", StageConfig{Workers: 2, Buffer: buffer}, files,
-		func(_ context.Context, f stages.File) (*stages.Encoded, error) {
-			return &stages.Encoded{Decoded: &stages.Decoded{File: f}}, nil
+		func(_ context.Context, in stages.File) (*stages.Encoded, error) {
+			if f.encode != nil {
+				if err := f.encode(int(seq.Add(1))); err != nil {
+					return nil, err
+				}
+			}
+			return &stages.Encoded{Decoded: &stages.Decoded{File: in}}, nil
 		})
 	saved := batchStage(gctx, g, r, "save", StageConfig{Workers: 2}, encoded, f)
 	g.Go(func() error { return r.finish(gctx, saved) })
@@ -112,6 +138,77 @@ func TestBatchStage(t *testing.T) {
 			if f.committed[e] != 1 || f.aborted[e] != 0 {
 				t.Fatalf("item committed %d times, aborted %d", f.committed[e], f.aborted[e])
 			}
+		}
+	})
+	t.Run("inputs on their way join the batch", func(t *testing.T) {
+		// Save keeps up with a slow stage before it: without waiting for
+		// the inputs still on their way, every flush would serve one.
+		f := newFakeSaver()
+		f.encode = func(int) error { time.Sleep(time.Millisecond); return nil }
+		err, sum := runBatch(t, f, 100, 0, 0)
+		if err != nil || sum.OK != 100 {
+			t.Fatalf("%+v %v", sum, err)
+		}
+		if len(f.batches) > 50 {
+			t.Errorf("%d flushes for 100 inputs arriving one at a time: the batches did not wait for them", len(f.batches))
+		}
+	})
+	t.Run("nothing waits for company that is not coming", func(t *testing.T) {
+		// With a batch that could wait an hour and a source that stays open
+		// until every input has its result (as watch's does), the run ends
+		// only if a worker flushes once no input is on its way: a lone
+		// input, and inputs whose followers failed before save.
+		defer func(w time.Duration) { maxBatchWait = w }(maxBatchWait)
+		maxBatchWait = time.Hour
+		for _, n := range []int{1, 2, 7} {
+			f := newFakeSaver()
+			f.holdOpen = true
+			f.encode = func(i int) error {
+				if i > 1 {
+					time.Sleep(time.Millisecond) // let the first reach save alone
+					return errors.New("broken")
+				}
+				return nil
+			}
+			done := make(chan Summary, 1)
+			go func() { _, sum := runBatch(t, f, n, 0, 0); done <- sum }()
+			select {
+			case sum := <-done:
+				if sum.OK != 1 || sum.Failed != n-1 {
+					t.Fatalf("%d inputs: %+v", n, sum)
+				}
+			case <-time.After(time.Minute):
+				t.Fatalf("%d inputs: the batch is still waiting for inputs that failed", n)
+			}
+		}
+	})
+	t.Run("a full disk keeps what the batch holds", func(t *testing.T) {
+		// The 6th write finds the disk full, which ends the run; the five
+		// before it, waiting in batches for inputs on their way, are
+		// complete files: they are flushed and committed, not dropped.
+		// (The other worker's batch may still be cut short by the end of
+		// the run: then aborted, never half done.)
+		f := newFakeSaver()
+		f.writeErr, f.writeFrom = fmt.Errorf("%w: no space left on device", stages.ErrOutput), 6
+		f.encode = func(i int) error {
+			if i > 5 {
+				time.Sleep(time.Millisecond) // the first five reach save while more are on their way
+			}
+			return nil
+		}
+		err, sum := runBatch(t, f, 40, 0, 0)
+		if !errors.Is(err, stages.ErrOutput) {
+			t.Fatalf("err %v, want the output error", err)
+		}
+		committed := 0
+		for e := range f.written {
+			if f.committed[e]+f.aborted[e] != 1 {
+				t.Fatalf("item committed %d times, aborted %d", f.committed[e], f.aborted[e])
+			}
+			committed += f.committed[e]
+		}
+		if sum.OK == 0 || sum.OK > committed {
+			t.Fatalf("%d ok of %d written, %d committed: the batch was dropped", sum.OK, len(f.written), committed)
 		}
 	})
 	t.Run("buffers at 0", func(t *testing.T) {

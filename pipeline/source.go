@@ -151,8 +151,9 @@ func source(ctx context.Context, g *errgroup.Group, r *run, buffer int, src Sour
 			st.in.Add(1)
 			t := time.Now()
 			r.inFlight.Add(1)
+			r.ahead.Add(1)
 			select {
-			case out <- item[stages.File]{f, &ticket{file: f}}:
+			case out <- item[stages.File]{f, &ticket{file: f, ahead: true}}:
 				st.out.Add(1)
 			case <-ctx.Done():
 				return ctx.Err()

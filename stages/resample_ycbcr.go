@@ -14,7 +14,12 @@ import (
 // they match its quality's subsampling (4:2:0 below 90, 4:4:4 from 90),
 // and converts them otherwise.
 func resampleYCbCr(src *image.YCbCr, r image.Rectangle, w, h int, f filter) *image.YCbCr {
-	p := planYCbCr(src.SubsampleRatio, r.Sub(src.Rect.Min), w, h, f)
+	return resampleYCbCrTo(image.NewYCbCr, src, r, w, h, f)
+}
+
+// resampleYCbCrTo is resampleYCbCr with the output from alloc.
+func resampleYCbCrTo(alloc ycbcrAlloc, src *image.YCbCr, r image.Rectangle, w, h int, f filter) *image.YCbCr {
+	p := planYCbCrTo(alloc, src.SubsampleRatio, r.Sub(src.Rect.Min), w, h, f)
 	resamplePlane(p.dst.Y, p.dst.YStride, w, h, src.Y, src.YStride, p.ry, p.yx, p.yy)
 	resamplePlane(p.dst.Cb, p.dst.CStride, p.cw, p.ch, src.Cb, src.CStride, p.rc, p.cx, p.cy)
 	resamplePlane(p.dst.Cr, p.dst.CStride, p.cw, p.ch, src.Cr, src.CStride, p.rc, p.cx, p.cy)
@@ -33,11 +38,19 @@ type yccPlan struct {
 // planYCbCr plans the resampling of the part ry (in plane coordinates) of
 // YCbCr planes subsampled as ratio to w x h.
 func planYCbCr(ratio image.YCbCrSubsampleRatio, ry image.Rectangle, w, h int, f filter) yccPlan {
+	return planYCbCrTo(image.NewYCbCr, ratio, ry, w, h, f)
+}
+
+// ycbcrAlloc makes an output image: image.NewYCbCr, or pooledYCbCr.
+type ycbcrAlloc func(image.Rectangle, image.YCbCrSubsampleRatio) *image.YCbCr
+
+// planYCbCrTo is planYCbCr with the output from alloc.
+func planYCbCrTo(alloc ycbcrAlloc, ratio image.YCbCrSubsampleRatio, ry image.Rectangle, w, h int, f filter) yccPlan {
 	out := image.YCbCrSubsampleRatio420
 	if ratio == image.YCbCrSubsampleRatio444 {
 		out = image.YCbCrSubsampleRatio444
 	}
-	p := yccPlan{dst: image.NewYCbCr(image.Rect(0, 0, w, h), out), ry: ry,
+	p := yccPlan{dst: alloc(image.Rect(0, 0, w, h), out), ry: ry,
 		yx: weights(ry.Dx(), w, f), yy: weights(ry.Dy(), h, f)}
 	// Chroma: each output chroma sample covers dx x dy output pixels; find
 	// where that block lies in the source chroma plane, whose samples each

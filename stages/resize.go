@@ -17,6 +17,7 @@ type Resized struct {
 	*Decoded
 	Images []image.Image
 	Anim   [][]image.Image
+	pooled []*image.YCbCr // images resize made in planesPool's memory: see Recycle
 }
 
 // Resize returns the resize stage: each target is laid out (trim, smart
@@ -36,6 +37,11 @@ func Resize() func(context.Context, *Decoded) (*Resized, error) {
 		src := d.Image
 		b := src.Bounds()
 		out := &Resized{Decoded: d, Images: make([]image.Image, len(d.Targets))}
+		alloc := func(r image.Rectangle, ratio image.YCbCrSubsampleRatio) *image.YCbCr {
+			m := pooledYCbCr(r, ratio)
+			out.pooled = append(out.pooled, m)
+			return m
+		}
 		var lay layout
 		for i := range d.Targets {
 			if err := ctx.Err(); err != nil {
@@ -53,7 +59,7 @@ func Resize() func(context.Context, *Decoded) (*Resized, error) {
 				out.Images[i] = out.Images[j]
 				continue
 			}
-			out.Images[i] = resizeOne(src, r, t)
+			out.Images[i] = resizeOneTo(alloc, src, r, t)
 			if d.anim != nil && keepsFrames([]Target{t}) {
 				if out.Anim == nil {
 					out.Anim = make([][]image.Image, len(d.Targets))
@@ -153,11 +159,16 @@ func sameResize(done []Target, t Target) int {
 // for linear light or to keep 16 bits for PNG), sharpened if asked, and
 // padded for "pad".
 func resizeOne(src image.Image, r image.Rectangle, t Target) image.Image {
+	return resizeOneTo(image.NewYCbCr, src, r, t)
+}
+
+// resizeOneTo is resizeOne with a YCbCr output from alloc.
+func resizeOneTo(alloc ycbcrAlloc, src image.Image, r image.Rectangle, t Target) image.Image {
 	if !t.Place.Empty() {
 		inner := t
 		inner.Width, inner.Height = t.resampledSize()
 		inner.Place = image.Rectangle{}
-		return pad(resizeOne(src, r, inner), t)
+		return pad(resizeOneTo(alloc, src, r, inner), t)
 	}
 	f := filters[t.Output.Filter]
 	out := format.ByName(t.Format)
@@ -172,7 +183,7 @@ func resizeOne(src image.Image, r image.Rectangle, t Target) image.Image {
 	case (t.Output.Linear || deep) && scaled:
 		img = resampleFloat(src, r, t.Width, t.Height, f, t.Output.Linear, deep)
 	case isYCC && out.YCbCr && scaled:
-		img = resampleYCbCr(ycc, r, t.Width, t.Height, f) // JPEG to JPEG: stay in YCbCr
+		img = resampleYCbCrTo(alloc, ycc, r, t.Width, t.Height, f) // JPEG to JPEG: stay in YCbCr
 	default:
 		img = resample(src, r, t.Width, t.Height, f)
 	}

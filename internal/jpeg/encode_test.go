@@ -371,3 +371,85 @@ func BenchmarkEncode(b *testing.B) {
 		})
 	}
 }
+
+// TestHuffmanBuildMatchesK2 checks build's heap against K.2's procedure
+// as written (figure K.1: for each merge, search every symbol in use for
+// the least frequent, the larger symbol on a tie) on random frequencies
+// with many ties and skewed ones: the same code lengths for every
+// symbol, hence the same tables and files.
+func TestHuffmanBuildMatchesK2(t *testing.T) {
+	rng := rand.New(rand.NewPCG(17, 2))
+	for trial := range 2000 {
+		var freq [257]int64
+		used := 1 + rng.IntN(256)
+		for range used {
+			s := rng.IntN(256)
+			switch trial % 4 {
+			case 0:
+				freq[s] = int64(1 + rng.IntN(4)) // many ties
+			case 1:
+				freq[s] = int64(1) << rng.IntN(40) // skewed: codes past 16 bits
+			default:
+				freq[s] = int64(1 + rng.IntN(100000))
+			}
+		}
+		if got, want := codeSizes(&freq), k2CodeSizes(&freq); got != want {
+			t.Fatalf("trial %d: code sizes differ from K.1's", trial)
+		}
+	}
+}
+
+// k2CodeSizes is figure K.1 as written: the code size of each symbol.
+func k2CodeSizes(freq *[257]int64) [257]int {
+	var f [257]int64
+	copy(f[:], freq[:])
+	f[256] = 1
+	var codesize [257]int
+	var others [257]int
+	for i := range others {
+		others[i] = -1
+	}
+	for {
+		v1, v2 := -1, -1
+		for i := range f {
+			if f[i] > 0 && (v1 < 0 || f[i] <= f[v1]) {
+				v1 = i
+			}
+		}
+		for i := range f {
+			if f[i] > 0 && i != v1 && (v2 < 0 || f[i] <= f[v2]) {
+				v2 = i
+			}
+		}
+		if v2 < 0 {
+			return codesize
+		}
+		f[v1] += f[v2]
+		f[v2] = 0
+		for codesize[v1]++; others[v1] >= 0; codesize[v1]++ {
+			v1 = others[v1]
+		}
+		others[v1] = v2
+		for codesize[v2]++; others[v2] >= 0; codesize[v2]++ {
+			v2 = others[v2]
+		}
+	}
+}
+
+// BenchmarkEncodeThumbnail writes a 200x150 4:2:0 thumbnail at quality
+// 85, where the fixed cost of a file (tables, headers) shows: the encode
+// of issue #17's batches of small photos.
+func BenchmarkEncodeThumbnail(b *testing.B) {
+	src, err := Decode(bytes.NewReader(readFile(b, "testdata/plasma_FallenLeaf_2560x1600.jpg")), &Options{Scale: 8})
+	if err != nil {
+		b.Fatal(err)
+	}
+	img := src.(*image.YCbCr).SubImage(image.Rect(0, 0, 200, 150))
+	var buf bytes.Buffer
+	for b.Loop() {
+		buf.Reset()
+		if err := Encode(&buf, img, &EncodeOptions{Quality: 85}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
