@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"image"
 	"io"
+	"sync"
 )
 
 // ErrUnsupported is returned by the openers for a file this package does
@@ -116,4 +117,83 @@ func premultiply(px []byte) {
 		px[i+1] = uint8((uint32(px[i+1])*a + 127) / 255)
 		px[i+2] = uint8((uint32(px[i+2])*a + 127) / 255)
 	}
+}
+
+// aheadBatch is about how many bytes of rows ahead hands over at a time,
+// and aheadBatches how many such batches it holds: one being filled, one
+// being handed on, two waiting.
+const (
+	aheadBatch   = 256 << 10
+	aheadBatches = 4
+)
+
+// aheadHolds is what ahead holds for rows of rowBytes.
+func aheadHolds(rowBytes int) int64 {
+	return aheadBatches * int64(max(aheadBatch, rowBytes))
+}
+
+// ahead calls produce for rows 0 to h-1 in order, in a goroutine of its
+// own, each filling its row's rowBytes, and consume for each produced row
+// in order, in the caller's goroutine: a decoder whose rows come from one
+// stream (a PNG's zlib data) decompresses the next rows while the caller
+// resamples these, on another core. Rows go over in batches of about
+// aheadBatch bytes, aheadBatches at most in flight. It returns the first
+// error of consume, of produce (after consuming the rows produced before
+// it) or of ctx, which it checks before each row, and only after the
+// goroutine has ended.
+func ahead(ctx context.Context, h, rowBytes int, produce func(y int, row []byte) error,
+	consume func(y int, row []byte) error) error {
+	type batch struct {
+		y0, n int
+		buf   []byte
+		err   error
+	}
+	per := max(1, aheadBatch/rowBytes)
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer cancel()
+	free := make(chan []byte, aheadBatches)
+	for range aheadBatches {
+		free <- make([]byte, per*rowBytes)
+	}
+	full := make(chan batch, aheadBatches)
+	wg.Add(1)
+	go func() { // creates and closes full
+		defer wg.Done()
+		defer close(full)
+		for y0 := 0; y0 < h; y0 += per {
+			var b batch
+			select {
+			case b.buf = <-free:
+			case <-ctx.Done():
+				return
+			}
+			b.y0 = y0
+			for ; b.n < min(per, h-y0); b.n++ {
+				if b.err = produce(y0+b.n, b.buf[b.n*rowBytes:][:rowBytes]); b.err != nil {
+					break
+				}
+			}
+			full <- b // never blocks: it holds as many batches as there are buffers
+			if b.err != nil {
+				return
+			}
+		}
+	}()
+	for b := range full {
+		for i := range b.n {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			if err := consume(b.y0+i, b.buf[i*rowBytes:][:rowBytes]); err != nil {
+				return err
+			}
+		}
+		if b.err != nil {
+			return b.err
+		}
+		free <- b.buf // never blocks: one place a buffer
+	}
+	return ctx.Err() // full closed early only when cancelled
 }
