@@ -5,7 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
-	"github.com/klauspost/compress/zlib"
+	"github.com/klauspost/compress/flate"
 	"hash"
 	"hash/crc32"
 	"image/color"
@@ -127,10 +127,11 @@ type pngFile struct {
 // while the caller's goroutine converts and takes them: inflating is most
 // of the CPU of a big PNG, and the rows' resampling most of the rest.
 func (p *pngFile) rows(ctx context.Context, fn func(y int, row []byte) error) error {
-	z, err := zlib.NewReader(p.data)
-	if err != nil {
-		return unexpected(err)
+	br := bufio.NewReaderSize(p.data, 32<<10)
+	if err := zlibHeader(br); err != nil {
+		return err
 	}
+	z := flate.NewReader(br) // the rows end before the Adler-32 sum: not computed
 	defer z.Close()
 	stride := p.w * p.bpp
 	cur, prev := make([]byte, stride+1), make([]byte, stride+1)

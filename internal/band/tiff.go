@@ -317,15 +317,9 @@ func (t *tiffFile) block(i int, buf []byte, d *blockReader) error {
 		defer lr.Close()
 		r = lr
 	case 8, 32946:
-		// The zlib header, then raw Deflate: the Adler-32 checksum at the
-		// end is never reached (the rows end first), so it is not summed
-		// (2% of the CPU).
-		var hdr [2]byte
-		if _, err := io.ReadFull(d.br, hdr[:]); err != nil {
-			return fmt.Errorf("row %d: %w", y0, unexpected(err))
-		}
-		if hdr[0]&0x0f != 8 || (uint16(hdr[0])<<8|uint16(hdr[1]))%31 != 0 || hdr[1]&0x20 != 0 {
-			return FormatError(fmt.Sprintf("row %d: not a zlib stream", y0))
+		// The zlib header, then raw Deflate (see zlibHeader).
+		if err := zlibHeader(d.br); err != nil {
+			return fmt.Errorf("row %d: %w", y0, err)
 		}
 		if d.zr == nil {
 			d.zr = flate.NewReader(d.br)
