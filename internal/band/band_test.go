@@ -293,6 +293,55 @@ func TestRowsCancelled(t *testing.T) {
 	})
 }
 
+// An error of the caller's function in the middle of a band ends Rows
+// (and Strips) with that error, and no goroutine of theirs outlives the
+// call: the TIFF workers, the PNG inflater, the JPEG strip decoder.
+func TestRowsCallerError(t *testing.T) {
+	stop := errors.New("stop")
+	tiffPaths(t, func(t *testing.T) {
+		for name, data := range files(t) {
+			if name == "rgb-interlaced.png" {
+				continue
+			}
+			t.Run(name, func(t *testing.T) {
+				m, err := openers[formatOf(name)](bytes.NewReader(data), int64(len(data)))
+				if err != nil {
+					t.Fatal(err)
+				}
+				err = m.Rows(context.Background(), func(y int, _ []byte) error {
+					if y == 5 {
+						return stop
+					}
+					return nil
+				})
+				if err != stop {
+					t.Errorf("error %v, want the caller's", err)
+				}
+				goleak.VerifyNone(t)
+			})
+		}
+	})
+	data, err := os.ReadFile(filepath.Join("..", "..", "testdata", "photos", "plasma_FallenLeaf_2560x1600.jpg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := JPEG(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	err = m.Strips(context.Background(), 2, func(image.Image) error {
+		if n++; n == 3 {
+			return stop
+		}
+		return nil
+	})
+	if err != stop || n != 3 {
+		t.Errorf("error %v after %d strips, want the caller's after 3", err, n)
+	}
+	goleak.VerifyNone(t)
+}
+
 // A JPEG opens for strips at a scale: they cover the image at that
 // scale top to bottom, Rows refuses it, and a file cut short fails.
 func TestJPEGStrips(t *testing.T) {
