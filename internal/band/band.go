@@ -53,7 +53,9 @@ type Image struct {
 // 1/scale, in order top to bottom: the rows from y0 to y1 of the image
 // the format's whole decoder returns at that scale, with bounds (0, y0)-
 // (width, y1), valid until fn returns. It stops at the first error of fn,
-// of the file or of ctx. It starts no goroutine and may be called once.
+// of the file or of ctx. fn runs in the caller's goroutine; the strips
+// are decoded ahead in one goroutine of Strips', which has ended when
+// Strips returns. It may be called once.
 func (m *Image) Strips(ctx context.Context, scale int, fn func(strip image.Image) error) error {
 	if m.strips == nil {
 		return fmt.Errorf("%w: read in rows (Rows)", ErrUnsupported)
@@ -73,8 +75,10 @@ func (m *Image) HoldsAt(scale int) int64 {
 // Rows calls fn for every row, y from 0 to Height-1 in order, with the
 // row's 4*Width bytes of premultiplied RGBA, valid until fn returns. It
 // stops at the first error of fn, of the file (io.ErrUnexpectedEOF for a
-// file cut short) or of ctx, which it checks between rows. It starts no
-// goroutine and may be called once.
+// file cut short) or of ctx, which it checks between rows. fn runs in the
+// caller's goroutine; a TIFF's blocks are decompressed ahead by two
+// goroutines of Rows' (a PNG's rows by one), bounded in number and memory
+// (Holds), which have all ended when Rows returns. It may be called once.
 func (m *Image) Rows(ctx context.Context, fn func(y int, row []byte) error) error {
 	if m.rows == nil {
 		return fmt.Errorf("%w: read in strips at a scale (Strips)", ErrUnsupported)
