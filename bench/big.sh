@@ -6,11 +6,16 @@
 # interleaved (imgpipe, vips, imgpipe, vips...), RUNS times (default 3).
 # Both write a PNG whose long side is 2000 px (imgpipe: -w 2000 -H 2000),
 # so the comparison is of the resize, not of a JPEG encoder. The table
-# gives medians of wall time, CPU time (user + sys) and peak RSS, and the
+# gives medians of wall time, CPU time (user + sys), cores used (the
+# median of CPU / wall: above 1 when a file's work is spread over several
+# threads) and peak RSS, and the
 # luma PSNR of each output against a reference: the whole image reduced to
 # the output's size by libvips' lanczos3 `vips reduce` (direct convolution
 # at full resolution, no shrink first). imgpipe's own limits apply (an
 # image it refuses shows its error).
+#
+# The load average is printed before and after: on a shared machine wall
+# times include waiting for a core, so compare CPU there.
 #
 # Needs: go, vips and vipsthumbnail (libvips-tools), GNU time.
 set -euo pipefail
@@ -26,7 +31,8 @@ trap 'rm -rf "$tmp"' EXIT
 mapfile -t files < <(cd "$dir" && ls big-* 2>/dev/null | grep -v '\.v$' || true)
 [ ${#files[@]} -gt 0 ] || { echo "big.sh: no big-* files in $dir (bench/make-big.sh DIR)" >&2; exit 2; }
 
-printf '%-24s %-9s %8s %8s %8s %8s  %s\n' file tool wall_s cpu_s rss_MB luma_dB note
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+printf '%-24s %-9s %8s %8s %6s %8s %8s  %s\n' file tool wall_s cpu_s cores rss_MB luma_dB note
 for f in "${files[@]}"; do
   : >"$tmp/t.imgpipe"
   : >"$tmp/t.vips"
@@ -56,8 +62,10 @@ for f in "${files[@]}"; do
       fi
       db=$("$tmp/psnr" -luma "$ref" "$out")
     fi
-    printf '%-24s %-9s %8s %8s %8s %8s  %s\n' "$f" $tool \
+    printf '%-24s %-9s %8s %8s %6s %8s %8s  %s\n' "$f" $tool \
       "$(awk '{print $1}' "$tmp/t.$tool" | median)" "$(awk '{print $2 + $3}' "$tmp/t.$tool" | median)" \
+      "$(awk '$1 > 0 {printf "%.2f\n", ($2 + $3) / $1}' "$tmp/t.$tool" | median)" \
       "$(awk '{printf "%.0f\n", $4 / 1024}' "$tmp/t.$tool" | median)" "$db" "$note"
   done
 done
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -126,7 +126,7 @@ func Decode(opts DecodeOptions,
 			}
 			scale := 1
 			if !opts.FullDecode {
-				scale = shrinkOnLoad(in.targets)
+				scale = in.streamShrinkOnLoad()
 			}
 			if rects, ok := in.scaledTargets(scale); ok {
 				return in.streamScaled(ctx, scale, rects, reserve)
@@ -504,7 +504,10 @@ const solHeadroom = 1.25
 // shrinkOnLoad picks the largest scale (8, 4, 2 or 1) that leaves the
 // decoded image at least as large as every target needs, and for 1/4 and
 // 1/8 at least solHeadroom times as large.
-func shrinkOnLoad(targets []Target) int {
+func shrinkOnLoad(targets []Target) int { return shrinkOnLoadAt(targets, solHeadroom) }
+
+// shrinkOnLoadAt is shrinkOnLoad with the headroom given.
+func shrinkOnLoadAt(targets []Target, headroom float64) int {
 	scale := 8
 	for _, t := range targets {
 		f := min(float64(t.Crop.Dx())/float64(t.Width), float64(t.Crop.Dy())/float64(t.Height))
@@ -512,7 +515,7 @@ func shrinkOnLoad(targets []Target) int {
 		for _, c := range []int{8, 4, 2} {
 			need := float64(c)
 			if c >= 4 {
-				need *= solHeadroom
+				need *= headroom
 			}
 			if need <= f {
 				s = c

@@ -2,7 +2,9 @@
 // resize, encode), each a function func(ctx, In) (Out, error) that starts
 // no goroutine and touches no channel: package pipeline runs them with a
 // fixed number of workers per stage, finds the inputs, and saves the
-// outputs (through internal/save, in batches).
+// outputs (through internal/save, in batches). (A big image read in bands
+// is decoded by internal/band in up to three goroutines of its own, which
+// end before Decode returns: one image on two cores.)
 //
 // The items, in order, each holding the one before:
 //

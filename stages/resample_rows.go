@@ -21,7 +21,14 @@ type rowResampler struct {
 
 // newRowResampler resamples the part r of a source to w x h with f.
 func newRowResampler(r image.Rectangle, w, h int, f filter) *rowResampler {
-	s := &rowResampler{r: r, xw: weights(r.Dx(), w, f), yw: weights(r.Dy(), h, f),
+	return newRowResamplerTaps(r, weights(r.Dx(), w, f), weights(r.Dy(), h, f))
+}
+
+// newRowResamplerTaps resamples the part r of a source along the taps
+// given, to as many pixels as they have.
+func newRowResamplerTaps(r image.Rectangle, xw, yw taps) *rowResampler {
+	w, h := len(xw.start), len(yw.start)
+	s := &rowResampler{r: r, xw: xw, yw: yw,
 		acc: make([]int32, 4*w), dst: image.NewRGBA(image.Rect(0, 0, w, h))}
 	for _, ws := range s.yw.fixed {
 		s.rows = max(s.rows, len(ws))

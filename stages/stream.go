@@ -39,12 +39,12 @@ func streams(targets []Target) bool {
 // image's own size.
 func (in *input) stream(ctx context.Context, reserve func(context.Context, int64) (func(), error)) (*Decoded, error) {
 	m := in.band
-	sinks := make([]*rowResampler, len(in.targets))
+	sinks := make([]rowSink, len(in.targets))
 	icc := int64(len(in.info.ICC))
 	need := m.Holds + icc
 	for i, t := range in.targets {
 		w, h := t.resampledSize()
-		sinks[i] = newRowResampler(t.Crop, w, h, filters[t.Output.Filter])
+		sinks[i] = newRowSink(t.Crop, w, h, filters[t.Output.Filter])
 		need += sinks[i].holds() + outputHolds(t, icc) // the window, the output
 	}
 	release, err := reserve(ctx, need)

@@ -20,6 +20,33 @@ type scaledSink struct {
 	sy     int // the source's vertical chroma subsampling
 }
 
+// streamHeadroom is solHeadroom for a JPEG read in bands (over 40 MP):
+// libvips' and Pillow's 2x. There the photo job's concern, CPU and memory
+// for many photos at once, weighs less than the output's quality, and the
+// reduced IDCTs of 1/4 and 1/8 with only 1.25x left to the resize lost 2.3
+// to 3.8 dB of luma PSNR to vipsthumbnail on the noisy 100 MP and 1 GP
+// files of bench/make-big.sh (see README, Big images, for what 2x costs and
+// gives). A variable, so that tests can set it to solHeadroom and compare
+// the streamed resize with the whole image's, pixel for pixel.
+var streamHeadroom = 2.0
+
+// streamScaleHolds bounds what the finer scale of streamHeadroom may hold:
+// a progressive JPEG keeps its coefficients (40 bytes a block at 1/2, 16
+// at 1/4), 179 MiB at 1/2 for the 100 MP 4:4:4 file of bench/make-big.sh,
+// which took the peak RSS to 225 MB, over the 200 MB of issue #15. Over
+// it, the scale solHeadroom gives is taken.
+const streamScaleHolds = 128 << 20
+
+// streamShrinkOnLoad is shrinkOnLoad for a JPEG read in bands: with
+// streamHeadroom, unless that holds more than streamScaleHolds.
+func (in *input) streamShrinkOnLoad() int {
+	scale, coarse := shrinkOnLoadAt(in.targets, streamHeadroom), shrinkOnLoad(in.targets)
+	for scale < coarse && in.band.HoldsAt(scale) > streamScaleHolds {
+		scale *= 2
+	}
+	return scale
+}
+
 // scaledTargets maps every target's crop onto the image decoded at
 // 1/scale (sw x sh), as Resize does; ok is false when a target is not
 // resampled at all there (an output of the scaled size: resizeOne then

@@ -26,6 +26,16 @@ func streamAll(t *testing.T, above int64) {
 	t.Cleanup(func() { streamAbove = old })
 }
 
+// exactStreams turns off, until the test ends, what makes a streamed
+// resize differ from the whole image's on purpose: the box pre-shrink of
+// images read in rows and the wider shrink-on-load headroom of JPEGs read
+// in bands (TestStreamedShrinkQuality tests them).
+func exactStreams(t *testing.T) {
+	gap, headroom := shrinkGap, streamHeadroom
+	shrinkGap, streamHeadroom = 0, solHeadroom
+	t.Cleanup(func() { shrinkGap, streamHeadroom = gap, headroom })
+}
+
 // psnrRGBA is the PSNR in dB of b against a over R, G, B and A (+Inf: identical).
 func psnrRGBA(t *testing.T, a, b image.Image) float64 {
 	t.Helper()
@@ -108,6 +118,7 @@ func smallJPEGs() []string {
 // output the streamed path takes: fit, fill (a crop), pad, sharpened,
 // several at once, another filter.
 func TestStreamedMatchesWholeDecode(t *testing.T) {
+	exactStreams(t)
 	outputs := []Output{
 		{Width: 200, Height: 200},
 		{Width: 50, Height: 50, Fit: "fill", Anchor: "top-left", Format: "png"},
@@ -187,6 +198,89 @@ func checkStreamed(t *testing.T, p string, outputs []Output) {
 	}
 	if big := whole.Width*whole.Height >= 640*480; big && streamCharge >= wholeCharge {
 		t.Errorf("streamed charged %d bytes, whole %d: want less", streamCharge, wholeCharge)
+	}
+}
+
+// Resized as their rows arrive, big images take cheaper roads than a
+// whole decode and resize: a box pre-shrink to twice the output for the
+// formats read in rows, a decode at 1/2 rather than 1/4 or 1/8 for a JPEG.
+// Against the exact resize of the full decode (FullDecode), each output
+// is above 40 dB where the whole path is that exact resize (PNG, TIFF),
+// and where the whole path is not (a JPEG shrunk on load), no more than
+// 1 dB below it.
+func TestStreamedShrinkQuality(t *testing.T) {
+	outputs := []Output{
+		{Width: 150, Height: 150},
+		{Width: 200, Height: 200}, // a JPEG decoded at 1/4 streamed, 1/8 whole
+		{Width: 60, Height: 60, Fit: "fill", Anchor: "top-left"},
+		{Width: 100, Filter: "mitchell"},
+		{Width: 41, Height: 90, Fit: "stretch", Filter: "catmullrom"},
+	}
+	resize := func(p string, above int64, full bool) *Resized {
+		streamAll(t, above)
+		d, err := decodeFile(t, p, decodeOpts{Outputs: outputs, FullDecode: full})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if (d.resized != nil) != (above == 0) {
+			t.Fatalf("streamed %v with streamAbove %d", d.resized != nil, above)
+		}
+		r, err := Resize()(context.Background(), d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	inputs := bigInputs(t)
+	inputs = append(inputs[:3:3], inputs[len(inputs)-1]) // the photo as PNG, TIFF, translucent PNG; a JPEG
+	for _, p := range inputs {
+		t.Run(filepath.Base(p), func(t *testing.T) {
+			ref := resize(p, math.MaxInt64, true)
+			whole := resize(p, math.MaxInt64, false)
+			streamed := resize(p, 0, false)
+			for i := range outputs {
+				w, s := psnrRGBA(t, ref.Images[i], whole.Images[i]), psnrRGBA(t, ref.Images[i], streamed.Images[i])
+				t.Logf("output %d: whole %.1f dB, streamed %.1f dB", i, w, s)
+				if floor := w - 1; math.IsInf(w, 1) && s < 40 || !math.IsInf(w, 1) && s < floor {
+					t.Errorf("output %d: streamed %.1f dB from the exact resize, the whole path %.1f", i, s, w)
+				}
+			}
+		})
+	}
+}
+
+// The box pre-shrink averages whole boxes exactly and the narrower last
+// ones across and down: a source of vertical stripes one box wide, black
+// and white, comes out of the pre-shrink as an even grey, and so from the
+// filter too; a source's last column, alone in its box, keeps its colour.
+func TestShrinkSinkBoxes(t *testing.T) {
+	const w, h, k = 61, 40, 3 // 20 boxes of 3 across and one of 1; 6 of 6 down and one of 4
+	sink := newRowSink(image.Rect(0, 0, w, h), 10, 3, filters["lanczos"]).(*shrinkSink)
+	if sink.kx != k || sink.ky != 6 {
+		t.Fatalf("boxes of %dx%d, want %dx6", sink.kx, sink.ky, k)
+	}
+	row := make([]uint8, 4*w)
+	for x := range w {
+		v := uint8(255)
+		if x/k%2 == 1 {
+			v = 0
+		}
+		row[4*x], row[4*x+1], row[4*x+2], row[4*x+3] = v, v, v, 255
+	}
+	var boxRows [][]uint8
+	for y := range h {
+		sink.push(y, row)
+		if sink.rows == 0 {
+			boxRows = append(boxRows, append([]uint8(nil), sink.row...))
+		}
+	}
+	if len(boxRows) != 7 || !sink.done() {
+		t.Fatalf("%d box rows, done %v", len(boxRows), sink.done())
+	}
+	for _, br := range boxRows {
+		if br[0] != 255 || br[4] != 0 || br[4*20] != 255 {
+			t.Fatalf("box row starts %v, ends %v", br[:8], br[4*20:])
+		}
 	}
 }
 

@@ -148,126 +148,198 @@ func formatOf(name string) string {
 	return "bmp"
 }
 
+// tiffPaths runs fn twice: with TIFF blocks decompressed whole by
+// workers, and as streams in the caller's goroutine (rowsStreamed).
+func tiffPaths(t *testing.T, fn func(t *testing.T)) {
+	for _, p := range []struct {
+		name  string
+		force bool
+		limit int64
+	}{{"workers", true, wholeBlocks}, {"streamed", false, 0}} {
+		t.Run(p.name, func(t *testing.T) {
+			oldForce, oldLimit := forceWorkers, wholeBlocks
+			forceWorkers, wholeBlocks = p.force, p.limit
+			t.Cleanup(func() { forceWorkers, wholeBlocks = oldForce, oldLimit })
+			fn(t)
+		})
+	}
+}
+
 // Every variant read in bands gives, row by row, exactly the pixels of a
 // full decode of the same file; the variants not read in bands are
 // refused with ErrUnsupported before any pixel.
 func TestRowsMatchFullDecode(t *testing.T) {
-	unsupported := map[string]bool{"rgb-interlaced.png": true}
-	for name, data := range files(t) {
-		t.Run(name, func(t *testing.T) {
-			fm := formatOf(name)
-			full, err := fullDecoders[fm](bytes.NewReader(data))
-			if err != nil {
-				t.Fatal(err)
-			}
-			m, err := openers[fm](bytes.NewReader(data), int64(len(data)))
-			if unsupported[name] {
-				if !errors.Is(err, ErrUnsupported) {
-					t.Fatalf("error %v, want ErrUnsupported", err)
+	tiffPaths(t, func(t *testing.T) {
+		unsupported := map[string]bool{"rgb-interlaced.png": true}
+		for name, data := range files(t) {
+			t.Run(name, func(t *testing.T) {
+				fm := formatOf(name)
+				full, err := fullDecoders[fm](bytes.NewReader(data))
+				if err != nil {
+					t.Fatal(err)
 				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			b := full.Bounds()
-			if m.Width != b.Dx() || m.Height != b.Dy() {
-				t.Fatalf("size %dx%d, want %v", m.Width, m.Height, b)
-			}
-			_, gray := full.(*image.Gray)
-			if m.Gray != gray {
-				t.Errorf("Gray %v, full decode %T", m.Gray, full)
-			}
-			next := 0
-			err = m.Rows(context.Background(), func(y int, row []byte) error {
-				if y != next {
-					t.Fatalf("row %d after %d", y, next-1)
+				m, err := openers[fm](bytes.NewReader(data), int64(len(data)))
+				if unsupported[name] {
+					if !errors.Is(err, ErrUnsupported) {
+						t.Fatalf("error %v, want ErrUnsupported", err)
+					}
+					return
 				}
-				next++
-				if want := wantRow(full, y); !bytes.Equal(row, want) {
-					t.Fatalf("row %d differs from the full decode:\n got %v\nwant %v", y, row[:16], want[:16])
+				if err != nil {
+					t.Fatal(err)
 				}
-				return nil
+				b := full.Bounds()
+				if m.Width != b.Dx() || m.Height != b.Dy() {
+					t.Fatalf("size %dx%d, want %v", m.Width, m.Height, b)
+				}
+				_, gray := full.(*image.Gray)
+				if m.Gray != gray {
+					t.Errorf("Gray %v, full decode %T", m.Gray, full)
+				}
+				next := 0
+				err = m.Rows(context.Background(), func(y int, row []byte) error {
+					if y != next {
+						t.Fatalf("row %d after %d", y, next-1)
+					}
+					next++
+					if want := wantRow(full, y); !bytes.Equal(row, want) {
+						t.Fatalf("row %d differs from the full decode:\n got %v\nwant %v", y, row[:16], want[:16])
+					}
+					return nil
+				})
+				if err != nil || next != m.Height {
+					t.Fatalf("Rows: %v after %d rows of %d", err, next, m.Height)
+				}
 			})
-			if err != nil || next != m.Height {
-				t.Fatalf("Rows: %v after %d rows of %d", err, next, m.Height)
-			}
-		})
-	}
+		}
+	})
 }
 
 // A file cut short is an error, never a hang or a short image: wherever
 // the full decoder fails on it, the band decoder fails too.
 func TestRowsTruncated(t *testing.T) {
-	for name, data := range files(t) {
-		if name == "rgb-interlaced.png" {
-			continue
+	tiffPaths(t, func(t *testing.T) {
+		for name, data := range files(t) {
+			if name == "rgb-interlaced.png" {
+				continue
+			}
+			t.Run(name, func(t *testing.T) {
+				fm := formatOf(name)
+				failed := 0
+				for _, cut := range []int{len(data) / 2, len(data) * 9 / 10, len(data) - 40} {
+					short := data[:cut]
+					m, err := openers[fm](bytes.NewReader(short), int64(len(short)))
+					if err != nil {
+						failed++
+						continue // refused from the header: the IFD or palette is gone
+					}
+					rows := 0
+					done := make(chan error, 1)
+					go func() {
+						done <- m.Rows(context.Background(), func(int, []byte) error { rows++; return nil })
+					}()
+					select {
+					case err = <-done:
+					case <-time.After(5 * time.Second):
+						t.Fatalf("cut at %d of %d: Rows did not return", cut, len(data))
+					}
+					_, fullErr := fullDecoders[fm](bytes.NewReader(short))
+					if err == nil && fullErr != nil {
+						t.Errorf("cut at %d of %d: no error after %d rows; the full decoder says %v", cut, len(data), rows, fullErr)
+					}
+					if err != nil && rows == m.Height {
+						t.Errorf("cut at %d: error %v after every row", cut, err)
+					}
+					if err != nil {
+						failed++
+					}
+				}
+				if failed == 0 {
+					t.Errorf("no cut of the file was refused")
+				}
+			})
 		}
-		t.Run(name, func(t *testing.T) {
-			fm := formatOf(name)
-			failed := 0
-			for _, cut := range []int{len(data) / 2, len(data) * 9 / 10, len(data) - 40} {
-				short := data[:cut]
-				m, err := openers[fm](bytes.NewReader(short), int64(len(short)))
-				if err != nil {
-					failed++
-					continue // refused from the header: the IFD or palette is gone
-				}
-				rows := 0
-				done := make(chan error, 1)
-				go func() {
-					done <- m.Rows(context.Background(), func(int, []byte) error { rows++; return nil })
-				}()
-				select {
-				case err = <-done:
-				case <-time.After(5 * time.Second):
-					t.Fatalf("cut at %d of %d: Rows did not return", cut, len(data))
-				}
-				_, fullErr := fullDecoders[fm](bytes.NewReader(short))
-				if err == nil && fullErr != nil {
-					t.Errorf("cut at %d of %d: no error after %d rows; the full decoder says %v", cut, len(data), rows, fullErr)
-				}
-				if err != nil && rows == m.Height {
-					t.Errorf("cut at %d: error %v after every row", cut, err)
-				}
-				if err != nil {
-					failed++
-				}
-			}
-			if failed == 0 {
-				t.Errorf("no cut of the file was refused")
-			}
-		})
-	}
+	})
 }
 
 // A cancel in the middle of a band (a strip, a row of tiles, the zlib
 // stream of a PNG) returns ctx's error at once, before the next row.
 func TestRowsCancelled(t *testing.T) {
-	for name, data := range files(t) {
-		if name == "rgb-interlaced.png" {
-			continue
-		}
-		t.Run(name, func(t *testing.T) {
-			m, err := openers[formatOf(name)](bytes.NewReader(data), int64(len(data)))
-			if err != nil {
-				t.Fatal(err)
+	tiffPaths(t, func(t *testing.T) {
+		for name, data := range files(t) {
+			if name == "rgb-interlaced.png" {
+				continue
 			}
-			ctx, cancel := context.WithCancel(context.Background())
-			defer cancel()
-			last := -1
-			err = m.Rows(ctx, func(y int, _ []byte) error {
-				last = y
-				if y == 5 {
-					cancel()
+			t.Run(name, func(t *testing.T) {
+				m, err := openers[formatOf(name)](bytes.NewReader(data), int64(len(data)))
+				if err != nil {
+					t.Fatal(err)
 				}
-				return nil
+				ctx, cancel := context.WithCancel(context.Background())
+				defer cancel()
+				last := -1
+				err = m.Rows(ctx, func(y int, _ []byte) error {
+					last = y
+					if y == 5 {
+						cancel()
+					}
+					return nil
+				})
+				if !errors.Is(err, context.Canceled) || last != 5 {
+					t.Errorf("error %v after row %d, want context.Canceled after row 5", err, last)
+				}
 			})
-			if !errors.Is(err, context.Canceled) || last != 5 {
-				t.Errorf("error %v after row %d, want context.Canceled after row 5", err, last)
+		}
+	})
+}
+
+// An error of the caller's function in the middle of a band ends Rows
+// (and Strips) with that error, and no goroutine of theirs outlives the
+// call: the TIFF workers, the PNG inflater, the JPEG strip decoder.
+func TestRowsCallerError(t *testing.T) {
+	stop := errors.New("stop")
+	tiffPaths(t, func(t *testing.T) {
+		for name, data := range files(t) {
+			if name == "rgb-interlaced.png" {
+				continue
 			}
-		})
+			t.Run(name, func(t *testing.T) {
+				m, err := openers[formatOf(name)](bytes.NewReader(data), int64(len(data)))
+				if err != nil {
+					t.Fatal(err)
+				}
+				err = m.Rows(context.Background(), func(y int, _ []byte) error {
+					if y == 5 {
+						return stop
+					}
+					return nil
+				})
+				if err != stop {
+					t.Errorf("error %v, want the caller's", err)
+				}
+				goleak.VerifyNone(t)
+			})
+		}
+	})
+	data, err := os.ReadFile(filepath.Join("..", "..", "testdata", "photos", "plasma_FallenLeaf_2560x1600.jpg"))
+	if err != nil {
+		t.Fatal(err)
 	}
+	m, err := JPEG(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	err = m.Strips(context.Background(), 2, func(image.Image) error {
+		if n++; n == 3 {
+			return stop
+		}
+		return nil
+	})
+	if err != stop || n != 3 {
+		t.Errorf("error %v after %d strips, want the caller's after 3", err, n)
+	}
+	goleak.VerifyNone(t)
 }
 
 // A JPEG opens for strips at a scale: they cover the image at that

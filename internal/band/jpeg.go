@@ -7,6 +7,7 @@ import (
 	"image"
 	"image/color"
 	"io"
+	"sync"
 
 	"github.com/imgpipe/imgpipe/internal/jpeg"
 )
@@ -33,7 +34,7 @@ func JPEG(r io.ReaderAt, size int64) (*Image, error) {
 		return nil, err
 	}
 	return &Image{Width: w, Height: h, Gray: b.Gray(), Holds: b.Holds(1), Scales: true,
-		YCbCr: b.Model() == color.YCbCrModel, strips: f.strips, holdsAt: b.Holds}, nil
+		YCbCr: b.Model() == color.YCbCrModel, strips: f.strips, holdsAt: f.holdsAt}, nil
 }
 
 // jpegFile is the stream jpeg.Bands reads, giving up when ctx is done (a
@@ -51,21 +52,127 @@ func (f *jpegFile) Read(p []byte) (int, error) {
 	return f.r.Read(p)
 }
 
+// stripsAhead is how many decoded strips strips keeps copies of: one
+// being handed on, the others decoded ahead.
+const stripsAhead = 3
+
+// holdsAt is what strips holds at 1/scale: what jpeg.Bands holds (its
+// strip among it) and the copies of stripsAhead strips.
+func (f *jpegFile) holdsAt(scale int) int64 {
+	return f.b.Holds(scale) + stripsAhead*f.b.StripBytes(scale)
+}
+
+// strips decodes the strips in a goroutine of its own, which copies each
+// into one of stripsAhead buffers, while the caller's goroutine hands them
+// to fn: the entropy decoding and IDCT of the next MCU rows run beside the
+// resampling of these, on another core. It returns only after that
+// goroutine has ended.
 func (f *jpegFile) strips(ctx context.Context, scale int, fn func(image.Image) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer cancel()
 	f.ctx = ctx
-	for {
+	type strip struct {
+		m   image.Image
+		err error
+	}
+	free := make(chan image.Image, stripsAhead)
+	for range stripsAhead {
+		free <- nil // allocated at the first strip, each its own copy
+	}
+	full := make(chan strip, stripsAhead)
+	wg.Add(1)
+	go func() { // creates and closes full
+		defer wg.Done()
+		defer close(full)
+		for {
+			var dst image.Image
+			select {
+			case dst = <-free:
+			case <-ctx.Done():
+				return
+			}
+			m, err := f.b.Next(scale)
+			if err == nil {
+				dst, err = copyStrip(dst, m)
+			}
+			if err == io.EOF {
+				return
+			}
+			full <- strip{dst, err} // never blocks: one place a buffer
+			if err != nil {
+				return
+			}
+		}
+	}()
+	for s := range full {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		m, err := f.b.Next(scale)
-		if err == io.EOF {
-			return nil
+		if s.err != nil {
+			return s.err
 		}
-		if err != nil {
+		if err := fn(s.m); err != nil {
 			return err
 		}
-		if err := fn(m); err != nil {
-			return err
-		}
+		free <- s.m // never blocks
 	}
+	return ctx.Err()
+}
+
+// copyStrip copies strip m into dst, reusing dst's pixels when they are
+// large enough, and returns the copy.
+func copyStrip(dst, m image.Image) (image.Image, error) {
+	grow := func(b []byte, n int) []byte {
+		if cap(b) < n {
+			return make([]byte, n)
+		}
+		return b[:n]
+	}
+	switch m := m.(type) {
+	case *image.YCbCr:
+		d, _ := dst.(*image.YCbCr)
+		if d == nil {
+			d = &image.YCbCr{}
+		}
+		y, cb, cr := d.Y, d.Cb, d.Cr
+		*d = *m
+		d.Y, d.Cb, d.Cr = grow(y, len(m.Y)), grow(cb, len(m.Cb)), grow(cr, len(m.Cr))
+		copy(d.Y, m.Y)
+		copy(d.Cb, m.Cb)
+		copy(d.Cr, m.Cr)
+		return d, nil
+	case *image.Gray:
+		d, _ := dst.(*image.Gray)
+		if d == nil {
+			d = &image.Gray{}
+		}
+		pix := d.Pix
+		*d = *m
+		d.Pix = grow(pix, len(m.Pix))
+		copy(d.Pix, m.Pix)
+		return d, nil
+	case *image.RGBA:
+		d, _ := dst.(*image.RGBA)
+		if d == nil {
+			d = &image.RGBA{}
+		}
+		pix := d.Pix
+		*d = *m
+		d.Pix = grow(pix, len(m.Pix))
+		copy(d.Pix, m.Pix)
+		return d, nil
+	case *image.CMYK:
+		d, _ := dst.(*image.CMYK)
+		if d == nil {
+			d = &image.CMYK{}
+		}
+		pix := d.Pix
+		*d = *m
+		d.Pix = grow(pix, len(m.Pix))
+		copy(d.Pix, m.Pix)
+		return d, nil
+	}
+	return nil, fmt.Errorf("band: a JPEG strip of %T", m)
 }

@@ -5,7 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
-	"github.com/klauspost/compress/zlib"
+	"github.com/klauspost/compress/flate"
 	"hash"
 	"hash/crc32"
 	"image/color"
@@ -111,7 +111,7 @@ func PNG(r io.ReaderAt, size int64) (*Image, error) {
 		}
 	}
 	stride := int64(p.w) * int64(p.bpp)
-	holds := 2*(stride+1) + 4*int64(p.w) + 48<<10
+	holds := 2*(stride+1) + 4*int64(p.w) + 48<<10 + aheadHolds(int(stride))
 	return &Image{Width: p.w, Height: p.h, Gray: p.ct == 0, Holds: holds, rows: p.rows}, nil
 }
 
@@ -123,32 +123,33 @@ type pngFile struct {
 	data *idatReader
 }
 
+// rows inflates and de-filters the rows in a goroutine of its own (ahead)
+// while the caller's goroutine converts and takes them: inflating is most
+// of the CPU of a big PNG, and the rows' resampling most of the rest.
 func (p *pngFile) rows(ctx context.Context, fn func(y int, row []byte) error) error {
-	z, err := zlib.NewReader(p.data)
-	if err != nil {
-		return unexpected(err)
+	br := bufio.NewReaderSize(p.data, 32<<10)
+	if err := zlibHeader(br); err != nil {
+		return err
 	}
+	z := flate.NewReader(br) // the rows end before the Adler-32 sum: not computed
 	defer z.Close()
 	stride := p.w * p.bpp
 	cur, prev := make([]byte, stride+1), make([]byte, stride+1)
 	out := make([]byte, 4*p.w)
-	for y := 0; y < p.h; y++ {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
+	return ahead(ctx, p.h, stride, func(y int, row []byte) error {
 		if _, err := io.ReadFull(z, cur); err != nil {
 			return fmt.Errorf("row %d: %w", y, unexpected(err))
 		}
 		if err := unfilter(cur[0], cur[1:], prev[1:], p.bpp); err != nil {
 			return err
 		}
-		p.convert(out, cur[1:])
-		if err := fn(y, out); err != nil {
-			return err
-		}
+		copy(row, cur[1:])
 		cur, prev = prev, cur
-	}
-	return nil
+		return nil
+	}, func(y int, row []byte) error {
+		p.convert(out, row)
+		return fn(y, out)
+	})
 }
 
 // unfilter undoes a row's filter in place, given the row above.

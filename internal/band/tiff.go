@@ -5,8 +5,10 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"github.com/klauspost/compress/flate"
 	"github.com/klauspost/compress/zlib"
 	"io"
+	"sync"
 
 	"golang.org/x/image/tiff/lzw"
 )
@@ -69,12 +71,7 @@ func TIFF(r io.ReaderAt, size int64) (*Image, error) {
 	if across > maxAcross {
 		return nil, fmt.Errorf("%w: %d tiles across", ErrUnsupported, across)
 	}
-	row := int64(t.blockW) * int64(t.spp)
-	// Rows holds a block row of raw samples per block across, the image's
-	// RGBA row and, per block across, a decompressor (zlib: a 32 KiB window
-	// and buffers; LZW: its 4096-entry table) and a read buffer.
-	holds := int64(across)*(row+48<<10) + 4*int64(t.w) + 3*int64(t.w)*int64(t.spp)
-	return &Image{Width: t.w, Height: t.h, Gray: t.mode == 'g' || t.mode == 'i', Holds: holds, rows: t.rows}, nil
+	return &Image{Width: t.w, Height: t.h, Gray: t.mode == 'g' || t.mode == 'i', Holds: t.holds(), rows: t.rows}, nil
 }
 
 func readIFD(r io.ReaderAt, size int64) (*tiffFile, error) {
@@ -233,8 +230,251 @@ func (t *tiffFile) values(typ uint16, count uint64, field []byte) ([]uint64, err
 	return vals, nil
 }
 
-// block opens the decompressed samples of block i.
-func (t *tiffFile) block(i int) (io.Reader, func(), error) {
+// blockWorkers is how many goroutines decompress a TIFF's strips or
+// tiles ahead of the rows being handed on: inflating is most of the CPU of
+// a Deflate TIFF (about 60% before the resize, measured with perf on the
+// 100 MP file of bench/make-big.sh), and its blocks are independent, so
+// two decompress while the caller's goroutine converts and resamples the
+// rows already made: one image then uses two cores.
+const blockWorkers = 2
+
+// wholeBlocks bounds the decompressed blocks rows holds at once (see
+// blockBufs): a TIFF whose blocks need more, one strip of the whole image
+// for instance, is decompressed as a stream, a row at a time, in the
+// caller's goroutine (rowsStreamed). libvips writes strips of 128 rows (15
+// MB four times over for a 1-gigapixel RGB image 38729 wide) and tiles
+// of 128 or 256 square. A variable, so tests can take either path.
+var wholeBlocks int64 = 64 << 20
+
+// parallel reports whether rows decompresses whole blocks in workers:
+// when they fit in wholeBlocks and hold at most half the image (a TIFF of
+// a few strips gains nothing from holding them whole).
+func (t *tiffFile) parallel() bool {
+	if forceWorkers {
+		return true
+	}
+	bufs := t.blockBufs()
+	blocks := (t.w + t.blockW - 1) / t.blockW * ((t.h + t.blockH - 1) / t.blockH)
+	return int64(bufs)*int64(t.blockBytes()) <= wholeBlocks && 2*bufs <= blocks
+}
+
+// forceWorkers makes rows use the workers whatever the blocks' size: for
+// tests, whose files are small and often in one strip.
+var forceWorkers = false
+
+// blockBufs is how many decompressed blocks rows keeps at once: a band
+// (a strip, or a row of tiles) being handed on and the next being
+// decompressed, and for strips one more a worker.
+func (t *tiffFile) blockBufs() int {
+	across := (t.w + t.blockW - 1) / t.blockW
+	return max(2*across, across+blockWorkers+1)
+}
+
+// blockBytes is the size of a decompressed block.
+func (t *tiffFile) blockBytes() int { return t.blockW * t.blockH * t.spp }
+
+// holds is what rows holds: the decompressed blocks, each worker's
+// decompressor (zlib: a 32 KiB window and its tables; LZW: its 4096-entry
+// table) and read buffer, and the RGBA row.
+func (t *tiffFile) holds() int64 {
+	if !t.parallel() {
+		// A band of raw rows, a decompressor and read buffer a block
+		// across, the RGBA row.
+		across := (t.w + t.blockW - 1) / t.blockW
+		return int64(across)*(int64(t.blockW*t.spp)+48<<10) + 4*int64(t.w) + 3*int64(t.w)*int64(t.spp)
+	}
+	return int64(t.blockBufs())*int64(t.blockBytes()) + blockWorkers*(48<<10+16<<10) + 4*int64(t.w)
+}
+
+// blockReader is a worker's decompressors, kept from block to block.
+type blockReader struct {
+	br   *bufio.Reader
+	zr   io.ReadCloser
+	pack packBits
+}
+
+// block decompresses block i into buf, whole, and undoes the predictor.
+// Rows past the image's end (of the last strip) are not read.
+func (t *tiffFile) block(i int, buf []byte, d *blockReader) error {
+	y0 := i / ((t.w + t.blockW - 1) / t.blockW) * t.blockH
+	rows := min(t.blockH, t.h-y0)
+	rowBytes := t.blockW * t.spp
+	buf = buf[:rows*rowBytes]
+	off, n := int64(t.offsets[i]), int64(t.counts[i])
+	if off < 0 || n < 0 || off > t.size {
+		return FormatError("a block is past the end of the file")
+	}
+	sr := io.NewSectionReader(t.r, off, n)
+	if d.br == nil {
+		d.br = bufio.NewReaderSize(sr, 16<<10)
+	} else {
+		d.br.Reset(sr)
+	}
+	var r io.Reader = d.br
+	switch t.compression {
+	case 5:
+		lr := lzw.NewReader(d.br, lzw.MSB, 8)
+		defer lr.Close()
+		r = lr
+	case 8, 32946:
+		// The zlib header, then raw Deflate (see zlibHeader).
+		if err := zlibHeader(d.br); err != nil {
+			return fmt.Errorf("row %d: %w", y0, err)
+		}
+		if d.zr == nil {
+			d.zr = flate.NewReader(d.br)
+		} else if err := d.zr.(flate.Resetter).Reset(d.br, nil); err != nil {
+			return fmt.Errorf("row %d: %w", y0, err)
+		}
+		r = d.zr
+	case 32773:
+		d.pack = packBits{r: d.br}
+		r = &d.pack
+	}
+	if k, err := io.ReadFull(r, buf); err != nil {
+		return fmt.Errorf("row %d: %w", y0+k/rowBytes, unexpected(err))
+	}
+	if t.predictor {
+		for row := buf; len(row) > 0; row = row[rowBytes:] {
+			undoPredictor(row[:rowBytes], t.spp)
+		}
+	}
+	return nil
+}
+
+// undoPredictor undoes the horizontal predictor on a row of samples, spp a
+// pixel. RGB rows, the common case, keep a running sum a channel: three
+// independent additions a pixel rather than one chain through the row
+// (the loop was 6% of the CPU of the 100 MP TIFF of bench/make-big.sh).
+func undoPredictor(row []byte, spp int) {
+	if spp == 3 {
+		if len(row) < 3 {
+			return
+		}
+		r, g, b := row[0], row[1], row[2]
+		for p := row[3:]; len(p) >= 3; p = p[3:] {
+			r += p[0]
+			g += p[1]
+			b += p[2]
+			p[0], p[1], p[2] = r, g, b
+		}
+		return
+	}
+	for x := spp; x < len(row); x++ {
+		row[x] += row[x-spp]
+	}
+}
+
+// blockJob is a block to decompress, and its outcome.
+type blockJob struct {
+	i    int
+	buf  []byte
+	done chan error // one send
+}
+
+// rows hands on a band of blocks at a time (a strip, or a row of tiles),
+// a row at a time. blockWorkers goroutines decompress the blocks ahead, in
+// order, into blockBufs buffers; rows waits for them, and returns only
+// after they have ended, whatever it returns.
+func (t *tiffFile) rows(ctx context.Context, fn func(y int, row []byte) error) error {
+	if !t.parallel() {
+		return t.rowsStreamed(ctx, fn)
+	}
+	across := (t.w + t.blockW - 1) / t.blockW
+	blocks := across * ((t.h + t.blockH - 1) / t.blockH)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	free := make(chan []byte, t.blockBufs())
+	for range cap(free) {
+		free <- make([]byte, t.blockBytes())
+	}
+	jobs := make(chan *blockJob)
+	order := make(chan *blockJob, cap(free))
+	wg.Add(1)
+	go func() { // the dispatcher: creates and closes jobs and order
+		defer wg.Done()
+		defer close(order)
+		defer close(jobs)
+		for i := range blocks {
+			var buf []byte
+			select {
+			case buf = <-free:
+			case <-ctx.Done():
+				return
+			}
+			j := &blockJob{i: i, buf: buf, done: make(chan error, 1)}
+			order <- j // never blocks: it holds as many jobs as there are buffers
+			select {
+			case jobs <- j:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	for range blockWorkers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var d blockReader
+			defer func() {
+				if d.zr != nil {
+					d.zr.Close()
+				}
+			}()
+			for j := range jobs {
+				j.done <- t.block(j.i, j.buf, &d)
+			}
+		}()
+	}
+
+	out := make([]byte, 4*t.w)
+	band := make([][]byte, across)
+	for y0 := 0; y0 < t.h; y0 += t.blockH {
+		for i := range band {
+			var j *blockJob
+			select {
+			case j = <-order:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+			if j == nil {
+				return ctx.Err() // order closed: cancelled
+			}
+			select {
+			case err := <-j.done:
+				if err != nil {
+					return err
+				}
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+			band[i] = j.buf
+		}
+		for y := y0; y < min(t.h, y0+t.blockH); y++ {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			rowBytes := t.blockW * t.spp
+			for i, b := range band {
+				x0 := i * t.blockW
+				t.convert(out[4*x0:4*min(t.w, x0+t.blockW)], b[(y-y0)*rowBytes:])
+			}
+			if err := fn(y, out); err != nil {
+				return err
+			}
+		}
+		for _, b := range band {
+			free <- b // never blocks: one place a buffer
+		}
+	}
+	return nil
+}
+
+// openBlock opens the decompressed samples of block i, as a stream.
+func (t *tiffFile) openBlock(i int) (io.Reader, func(), error) {
 	off, n := int64(t.offsets[i]), int64(t.counts[i])
 	if off < 0 || n < 0 || off > t.size {
 		return nil, nil, FormatError("a block is past the end of the file")
@@ -257,9 +497,11 @@ func (t *tiffFile) block(i int) (io.Reader, func(), error) {
 	return bufio.NewReaderSize(sr, buf), func() {}, nil
 }
 
-// rows reads a band of blocks at a time (a strip, or a row of tiles), one
-// row of samples from each block across in turn, never a whole block.
-func (t *tiffFile) rows(ctx context.Context, fn func(y int, row []byte) error) error {
+// rowsStreamed is rows for blocks too big to hold whole (a TIFF in one
+// strip, as golang.org/x/image/tiff writes): a band of blocks at a time,
+// one row of samples from each block across in turn, never a whole block,
+// in the caller's goroutine.
+func (t *tiffFile) rowsStreamed(ctx context.Context, fn func(y int, row []byte) error) error {
 	across := (t.w + t.blockW - 1) / t.blockW
 	raw := make([]byte, t.blockW*t.spp)
 	out := make([]byte, 4*t.w)
@@ -281,7 +523,7 @@ func (t *tiffFile) rows(ctx context.Context, fn func(y int, row []byte) error) e
 		if y%t.blockH == 0 {
 			closeAll()
 			for i := range readers {
-				r, c, err := t.block(y/t.blockH*across + i)
+				r, c, err := t.openBlock(y/t.blockH*across + i)
 				if err != nil {
 					return err
 				}
@@ -293,9 +535,7 @@ func (t *tiffFile) rows(ctx context.Context, fn func(y int, row []byte) error) e
 				return fmt.Errorf("row %d: %w", y, unexpected(err))
 			}
 			if t.predictor {
-				for x := t.spp; x < len(raw); x++ {
-					raw[x] += raw[x-t.spp]
-				}
+				undoPredictor(raw, t.spp)
 			}
 			x0 := i * t.blockW
 			t.convert(out[4*x0:4*min(t.w, x0+t.blockW)], raw)
@@ -320,8 +560,10 @@ func (t *tiffFile) convert(dst, raw []byte) {
 			dst[4*x], dst[4*x+1], dst[4*x+2], dst[4*x+3] = v, v, v, 255
 		}
 	case 'c':
-		for x := 0; x < n; x++ {
-			dst[4*x], dst[4*x+1], dst[4*x+2], dst[4*x+3] = raw[3*x], raw[3*x+1], raw[3*x+2], 255
+		raw = raw[:3*n]
+		for len(dst) >= 4 && len(raw) >= 3 {
+			dst[0], dst[1], dst[2], dst[3] = raw[0], raw[1], raw[2], 255
+			dst, raw = dst[4:], raw[3:]
 		}
 	case 'a':
 		copy(dst, raw[:4*n])

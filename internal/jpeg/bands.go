@@ -100,6 +100,20 @@ func (b *Bands) Holds(scale int) int64 {
 	return n
 }
 
+// StripBytes returns the most bytes a band at 1/scale holds: its planes
+// (at most one MCU row each), or its conversion to RGBA or CMYK. A caller
+// that keeps a copy of a band holds that much for it.
+func (b *Bands) StripBytes(scale int) int64 {
+	d := &b.d
+	bs := int64(8 / scale)
+	n := int64(0)
+	for i := 0; i < d.ncomp; i++ {
+		c := &d.comp[i]
+		n += int64(c.bw) * bs * int64(c.v) * bs
+	}
+	return max(n, 4*int64(d.mcusX*d.hmax)*bs*int64(d.vmax)*bs)
+}
+
 // Next returns the next band at 1/scale (2, 4 or 8; the same at every
 // call): the rows from y0 to y1 of the image Decode returns, with bounds
 // (0, y0)-(w, y1), valid until the next call. After the last band it
