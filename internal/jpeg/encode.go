@@ -527,7 +527,10 @@ func (t *huffEnc) build(freq *[257]int64) {
 }
 
 // codeSizes is figure K.1: the length of each symbol's optimal code,
-// before the limit to 16 bits; freq[256] is taken as 1.
+// before the limit to 16 bits; freq[256] is taken as 1. No code is longer
+// than 32 bits, the most fromCodeSizes takes: that would need frequencies
+// like a Fibonacci series summing to over 1.7e13 symbols in one table
+// (TestHuffmanBuild), where a 100 MP output has about 1e10 at most.
 func codeSizes(freq *[257]int64) [257]int {
 	var f [257]int64
 	copy(f[:], freq[:])

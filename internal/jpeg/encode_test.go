@@ -8,6 +8,7 @@ import (
 	stdjpeg "image/jpeg"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -285,7 +286,18 @@ func TestHuffmanBuild(t *testing.T) {
 			random[i] = int64(rng.IntN(100000))
 		}
 	}
-	for name, freq := range map[string][257]int64{"fibonacci": fib, "single": single, "random": random} {
+	// The deepest tree K.1 can make from frequencies of a real table:
+	// Fibonacci ones up to 62 symbols (1.06e13 in all), 32 bits deep.
+	fib62 := [257]int64{}
+	a, b = 1, 1
+	for i := range 62 {
+		fib62[i] = a
+		a, b = b, a+b
+	}
+	if cs := codeSizes(&fib62); slices.Max(cs[:]) != 32 {
+		t.Errorf("62 Fibonacci frequencies: K.1's longest code is %d bits, want 32", slices.Max(cs[:]))
+	}
+	for name, freq := range map[string][257]int64{"fibonacci": fib, "fibonacci62": fib62, "single": single, "random": random} {
 		var h huffEnc
 		h.build(&freq)
 		n := 0
