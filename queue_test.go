@@ -192,10 +192,20 @@ func TestQueueEndToEnd(t *testing.T) {
 	}
 	// A job whose outputs were written but whose result could not be
 	// published (the server down) or acked (the worker killed) is done
-	// again and finds its outputs up to date: each job ok or skipped.
-	code, stdout, stderr := imgpipe(t, "status", m[1], "--nats", url)
-	if code != 0 || !regexp.MustCompile(`15 of 15 done: \d+ ok, \d+ skipped, 0 failed; 0 queued`).MatchString(stdout) {
-		t.Errorf("status: exit %d, %q %q", code, stdout, stderr)
+	// again and finds its outputs up to date: each job ok or skipped. Such
+	// a job has its result but stays queued until its redelivery (after the
+	// 2 s ack wait) is acked, which may come after enqueue --wait returns.
+	var code int
+	var stdout, stderr string
+	want := regexp.MustCompile(`15 of 15 done: \d+ ok, \d+ skipped, 0 failed; 0 queued`)
+	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		code, stdout, stderr = imgpipe(t, "status", m[1], "--nats", url)
+		if code == 0 && want.MatchString(stdout) || time.Now().After(deadline) {
+			break
+		}
+	}
+	if code != 0 || !want.MatchString(stdout) {
+		t.Errorf("status, 15 s after enqueue --wait: exit %d, %q %q", code, stdout, stderr)
 	}
 
 	if strings.Contains(other.stderr.String(), "attempt=2") {
