@@ -5,11 +5,12 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
-	"github.com/klauspost/compress/flate"
 	"hash"
 	"hash/crc32"
 	"image/color"
 	"io"
+
+	"github.com/imgpipe/imgpipe/internal/inflate"
 )
 
 // PNG opens a non-interlaced PNG of 8-bit greyscale, grey and alpha, RGB,
@@ -111,7 +112,7 @@ func PNG(r io.ReaderAt, size int64) (*Image, error) {
 		}
 	}
 	stride := int64(p.w) * int64(p.bpp)
-	holds := 2*(stride+1) + 4*int64(p.w) + 48<<10 + aheadHolds(int(stride))
+	holds := 2*(stride+1) + 4*int64(p.w) + inflate.ReaderHolds + aheadHolds(int(stride))
 	return &Image{Width: p.w, Height: p.h, Gray: p.ct == 0, Holds: holds, rows: p.rows}, nil
 }
 
@@ -127,12 +128,12 @@ type pngFile struct {
 // while the caller's goroutine converts and takes them: inflating is most
 // of the CPU of a big PNG, and the rows' resampling most of the rest.
 func (p *pngFile) rows(ctx context.Context, fn func(y int, row []byte) error) error {
-	br := bufio.NewReaderSize(p.data, 32<<10)
-	if err := zlibHeader(br); err != nil {
+	if err := zlibHeader(p.data); err != nil {
 		return err
 	}
-	z := flate.NewReader(br) // the rows end before the Adler-32 sum: not computed
-	defer z.Close()
+	// The rows end before the Adler-32 sum: not computed. The inflater
+	// reads the chunks' data in large reads: no buffer between.
+	z := inflate.NewReader(p.data)
 	stride := p.w * p.bpp
 	cur, prev := make([]byte, stride+1), make([]byte, stride+1)
 	out := make([]byte, 4*p.w)

@@ -5,11 +5,11 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
-	"github.com/klauspost/compress/flate"
 	"github.com/klauspost/compress/zlib"
 	"io"
 	"sync"
 
+	"github.com/imgpipe/imgpipe/internal/inflate"
 	"golang.org/x/image/tiff/lzw"
 )
 
@@ -274,8 +274,8 @@ func (t *tiffFile) blockBufs() int {
 func (t *tiffFile) blockBytes() int { return t.blockW * t.blockH * t.spp }
 
 // holds is what rows holds: the decompressed blocks, each worker's
-// decompressor (zlib: a 32 KiB window and its tables; LZW: its 4096-entry
-// table) and read buffer, and the RGBA row.
+// decompressor (inflate: its input buffer and tables; LZW: its
+// 4096-entry table) and read buffer, and the RGBA row.
 func (t *tiffFile) holds() int64 {
 	if !t.parallel() {
 		// A band of raw rows, a decompressor and read buffer a block
@@ -283,13 +283,13 @@ func (t *tiffFile) holds() int64 {
 		across := (t.w + t.blockW - 1) / t.blockW
 		return int64(across)*(int64(t.blockW*t.spp)+48<<10) + 4*int64(t.w) + 3*int64(t.w)*int64(t.spp)
 	}
-	return int64(t.blockBufs())*int64(t.blockBytes()) + blockWorkers*(48<<10+16<<10) + 4*int64(t.w)
+	return int64(t.blockBufs())*int64(t.blockBytes()) + blockWorkers*(inflate.DecoderHolds+16<<10) + 4*int64(t.w)
 }
 
 // blockReader is a worker's decompressors, kept from block to block.
 type blockReader struct {
 	br   *bufio.Reader
-	zr   io.ReadCloser
+	inf  *inflate.Decoder
 	pack packBits
 }
 
@@ -317,22 +317,26 @@ func (t *tiffFile) block(i int, buf []byte, d *blockReader) error {
 		defer lr.Close()
 		r = lr
 	case 8, 32946:
-		// The zlib header, then raw Deflate (see zlibHeader).
+		// The zlib header, then raw Deflate (see zlibHeader), inflated
+		// straight into buf: the block's size is known.
 		if err := zlibHeader(d.br); err != nil {
 			return fmt.Errorf("row %d: %w", y0, err)
 		}
-		if d.zr == nil {
-			d.zr = flate.NewReader(d.br)
-		} else if err := d.zr.(flate.Resetter).Reset(d.br, nil); err != nil {
-			return fmt.Errorf("row %d: %w", y0, err)
+		if d.inf == nil {
+			d.inf = new(inflate.Decoder)
 		}
-		r = d.zr
+		if k, err := d.inf.Decode(buf, d.br); err != nil {
+			return fmt.Errorf("row %d: %w", y0+k/rowBytes, err)
+		}
+		r = nil
 	case 32773:
 		d.pack = packBits{r: d.br}
 		r = &d.pack
 	}
-	if k, err := io.ReadFull(r, buf); err != nil {
-		return fmt.Errorf("row %d: %w", y0+k/rowBytes, unexpected(err))
+	if r != nil {
+		if k, err := io.ReadFull(r, buf); err != nil {
+			return fmt.Errorf("row %d: %w", y0+k/rowBytes, unexpected(err))
+		}
 	}
 	if t.predictor {
 		for row := buf; len(row) > 0; row = row[rowBytes:] {
@@ -419,11 +423,6 @@ func (t *tiffFile) rows(ctx context.Context, fn func(y int, row []byte) error) e
 		go func() {
 			defer wg.Done()
 			var d blockReader
-			defer func() {
-				if d.zr != nil {
-					d.zr.Close()
-				}
-			}()
 			for j := range jobs {
 				j.done <- t.block(j.i, j.buf, &d)
 			}

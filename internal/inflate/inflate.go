@@ -41,6 +41,10 @@ func (e *CorruptError) Error() string {
 // reads of up to its size.
 const inBuf = 64 << 10
 
+// DecoderHolds is about the memory a Decoder holds: its input buffer and
+// its tables.
+const DecoderHolds = inBuf + 24<<10
+
 // fastOut is the output room the fast loop needs for one step: a match of
 // 258 bytes, copied 8 bytes at a time, may write 7 bytes past its end.
 const fastOut = 258 + 8
