@@ -1,5 +1,7 @@
 package inflate
 
+import "math/bits"
+
 // A decode table maps the next bits of the input (least significant bit
 // first, as Deflate packs them) to an entry, a uint32:
 //
@@ -206,12 +208,9 @@ func build(t []uint32, lens []uint8, syms []uint32, root uint) bool {
 	return true
 }
 
-// reverse reverses the low n bits of code.
+// reverse reverses the low n bits of code (n <= 15): a table is built for
+// every dynamic block (tens of thousands in a big PNG), a codeword at a
+// time.
 func reverse(code, n int) int {
-	r := 0
-	for range n {
-		r = r<<1 | code&1
-		code >>= 1
-	}
-	return r
+	return int(bits.Reverse16(uint16(code)) >> (16 - n))
 }
