@@ -220,14 +220,9 @@ func (w *bitWriter) fixedSym(s int) {
 
 // fixedMatch writes a match in the fixed code.
 func (w *bitWriter) fixedMatch(length, dist int) {
-	i := 28
+	i := 28 // the last symbol whose base is at most length
 	for int(lengthBase[i]) > length {
 		i--
-	}
-	if length == 258 {
-		i = 28
-	} else if i == 28 {
-		i = 27
 	}
 	w.fixedSym(257 + i)
 	w.bits(uint64(length-int(lengthBase[i])), uint(lengthExtra[i]))

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"math/rand/v2"
+	"strconv"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -137,16 +138,8 @@ func TestMatches(t *testing.T) {
 		if err != nil {
 			t.Fatalf("distance %d: compress/flate: %v", d, err)
 		}
-		t.Run("distance "+itoa(d), func(t *testing.T) { check(t, z, want) })
+		t.Run("distance "+strconv.Itoa(d), func(t *testing.T) { check(t, z, want) })
 	}
-}
-
-func itoa(n int) string {
-	var b []byte
-	for ; n > 0 || len(b) == 0; n /= 10 {
-		b = append([]byte{byte('0' + n%10)}, b...)
-	}
-	return string(b)
 }
 
 // TestDecodeFull: Decode stops once its slice is full, whatever follows,
