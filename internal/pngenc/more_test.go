@@ -211,3 +211,22 @@ func sample(p []byte, size int) uint32 {
 	}
 	return uint32(p[0])<<8 | uint32(p[1])
 }
+
+// TestSameBytesAnyWorkers: the file does not depend on the number of
+// goroutines (re-runs and {hash} names rely on deterministic encoders).
+func TestSameBytesAnyWorkers(t *testing.T) {
+	img := convert(load(t, "photos/camera_Nikon_P6000_GPS.jpg"), "rgba")
+	var want bytes.Buffer
+	if err := Encode(&want, img, &Options{Workers: 1, Chunk: 20000}); err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range []int{2, 3, 8} {
+		var got bytes.Buffer
+		if err := Encode(&got, img, &Options{Workers: w, Chunk: 20000}); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got.Bytes(), want.Bytes()) {
+			t.Errorf("%d workers: %d bytes, 1 worker: %d other bytes", w, got.Len(), want.Len())
+		}
+	}
+}
