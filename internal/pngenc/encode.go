@@ -25,15 +25,6 @@ import (
 	"github.com/klauspost/compress/flate"
 )
 
-// DefaultLevel is the flate level Encode uses when Options.Level is 0.
-// On 37 photo outputs 2000 px wide (the 36 benchmark photos and a 100 MP
-// file, `IMGPIPE_PNG_SET=DIR go test -bench Set`), one goroutine, CPU ms
-// an image and size against image/png's default: level 6 168 ms, +2.1%;
-// level 7 321 ms, -0.4%; image/png 1005 ms. Levels 1-5 are not faster
-// by much (the filters and the copy stay) and up to 10% larger; level 9
-// is three times level 7's time for 2% less.
-const DefaultLevel = 6
-
 // DefaultChunk is the filtered bytes compressed as one piece when
 // Options.Chunk is 0: 32 pieces for a 2000x1333 RGB image, enough to keep
 // every core busy to the end, each costing about 6 bytes of sync flush.
@@ -41,8 +32,8 @@ const DefaultChunk = 256 << 10
 
 // Options tunes Encode. The zero value (or nil) gives the defaults.
 type Options struct {
-	// Level is the flate level, 1 (fastest) to 9 (smallest); 0 means
-	// DefaultLevel.
+	// Level is the flate level, 1 (fastest) to 9 (smallest); 0 chooses
+	// a level a chunk (see autoLevel).
 	Level int
 	// Workers bounds the goroutines that compress chunks at once; 0 means
 	// runtime.GOMAXPROCS(0). An image of a single chunk is encoded in the
@@ -89,18 +80,14 @@ func Handles(img image.Image) bool {
 
 // Encode writes img to w as a PNG. It uses at most o.Workers goroutines
 // besides the caller's, all finished before it returns, even on error.
-// Memory: per worker, one flate compressor (about 1 MiB at levels 7-9,
-// 300 KiB below), two chunks' worth of raw and compressed bytes, and five
-// filtered rows; see Holds.
+// Memory: per worker, up to two flate compressors (about 1 MiB each),
+// a chunk of filtered rows and two compressed chunks; see Holds.
 func Encode(w io.Writer, img image.Image, o *Options) error {
 	var opt Options
 	if o != nil {
 		opt = *o
 	}
-	if opt.Level == 0 {
-		opt.Level = DefaultLevel
-	}
-	if opt.Level < 1 || opt.Level > 9 {
+	if opt.Level < 0 || opt.Level > 9 {
 		return UnsupportedError(fmt.Sprintf("level %d: want 1 to 9", opt.Level))
 	}
 	if opt.Workers <= 0 {
@@ -130,21 +117,22 @@ func Encode(w io.Writer, img image.Image, o *Options) error {
 // on runtime.GOMAXPROCS(0) goroutines. It assumes the widest pixel (8
 // bytes, 16-bit RGBA) and rows of at most DefaultChunk bytes.
 //
-// Each worker holds a compressor and one chunk of filtered rows (with its
-// 32 KiB dictionary); the compressed chunks being made or done but not
-// yet written are at most two a worker. For a 2000x1333 image on two
-// cores that is 4.4 MB (TestHoldsCoversEncode: 4.1-4.2 MB allocated in
+// Each worker holds two compressors (levels 6 and 7) and one chunk of
+// filtered rows (with its 32 KiB dictionary); the compressed chunks being
+// made or done but not yet written are at most two a worker. For a 2000x1333 image on two
+// cores that is 6.9 MB (TestHoldsCoversEncode: 4.0-4.2 MB allocated in
 // all, RGB or 16-bit RGBA).
 func Holds(pixels int64) int64 {
 	raw := 8 * pixels
 	workers := min(int64(runtime.GOMAXPROCS(0)), (raw+DefaultChunk-1)/DefaultChunk)
 	chunk := min(raw, DefaultChunk) + dictBytes
-	return workers * (compressorBytes + 2*chunk + 2*chunk)
+	return workers * (2*compressorBytes + 2*chunk + 2*chunk)
 }
 
 // compressorBytes is what one klauspost/compress flate writer allocates
-// at DefaultLevel (v1.20.4, level 6: 762,496 bytes in NewWriter, 320 KiB
-// of history at its first reset), rounded up.
+// at level 6 or 7 (v1.20.4, level 6: 762,496 bytes in NewWriter and 320
+// KiB of history at its first reset; level 7: 1,024,640), rounded up. A
+// worker may hold one of each.
 const compressorBytes = 1100 << 10
 
 func newLayout(img image.Image) (*layout, bool) {
@@ -417,10 +405,10 @@ func (e *encoder) encode(w io.Writer) error {
 // worker is one goroutine's state: its compressor and buffers.
 type worker struct {
 	e        *encoder
-	fw       *flate.Writer
-	filtered []byte // the chunk's filtered rows, after its dictionary
-	prev     []byte // the raw row above
-	cur      []byte // the raw row
+	fw       [10]*flate.Writer // by level
+	filtered []byte            // the chunk's filtered rows, after its dictionary
+	prev     []byte            // the raw row above
+	cur      []byte            // the raw row
 	out      bytes.Buffer
 }
 
@@ -428,19 +416,18 @@ var writers [10]sync.Pool // flate writers by level
 
 func (e *encoder) newWorker() *worker {
 	wk := &worker{e: e}
-	if v := writers[e.opt.Level].Get(); v != nil {
-		wk.fw = v.(*flate.Writer)
-	}
 	wk.prev = make([]byte, e.rowBytes)
 	wk.cur = make([]byte, e.rowBytes)
 	return wk
 }
 
 func (wk *worker) release() {
-	if wk.fw != nil {
-		wk.fw.Reset(nil)
-		writers[wk.e.opt.Level].Put(wk.fw)
-		wk.fw = nil
+	for level, fw := range wk.fw {
+		if fw != nil {
+			fw.Reset(nil)
+			writers[level].Put(fw)
+			wk.fw[level] = nil
+		}
 	}
 }
 
@@ -463,10 +450,19 @@ func (wk *worker) do(c *chunk, first, last bool) {
 	if d0 > 0 {
 		e.l.row(wk.prev[1:], d0-1)
 	}
+	var residuals, sampled int
 	for y := d0; y < c.y1; y++ {
 		e.l.row(wk.cur[1:], y)
-		filterRow(wk.filtered[(y-d0)*e.rowBytes:(y-d0+1)*e.rowBytes], wk.cur, wk.prev, e.l.bpp)
+		r, n := filterRow(wk.filtered[(y-d0)*e.rowBytes:(y-d0+1)*e.rowBytes], wk.cur, wk.prev, e.l.bpp)
+		if y >= c.y0 {
+			residuals += r
+			sampled += n
+		}
 		wk.prev, wk.cur = wk.cur, wk.prev
+	}
+	level := e.opt.Level
+	if level == 0 {
+		level = autoLevel(residuals, sampled)
 	}
 	data := wk.filtered[(c.y0-d0)*e.rowBytes:]
 	dict := wk.filtered[:(c.y0-d0)*e.rowBytes]
@@ -481,21 +477,22 @@ func (wk *worker) do(c *chunk, first, last bool) {
 	if first {
 		wk.out.Write(zlibHeader(e.opt.Level))
 	}
-	if wk.fw == nil {
-		fw, err := flate.NewWriter(nil, e.opt.Level)
-		if err != nil {
-			c.err = err
+	fw := wk.fw[level]
+	if fw == nil {
+		if v := writers[level].Get(); v != nil {
+			fw = v.(*flate.Writer)
+		} else if fw, c.err = flate.NewWriter(nil, level); c.err != nil {
 			return
 		}
-		wk.fw = fw
+		wk.fw[level] = fw
 	}
-	wk.fw.ResetDict(&wk.out, dict)
-	_, err := wk.fw.Write(data)
+	fw.ResetDict(&wk.out, dict)
+	_, err := fw.Write(data)
 	if err == nil {
 		if last {
-			err = wk.fw.Close()
+			err = fw.Close()
 		} else {
-			err = wk.fw.Flush()
+			err = fw.Flush()
 		}
 	}
 	if err != nil {
@@ -509,6 +506,9 @@ func (wk *worker) do(c *chunk, first, last bool) {
 // zlibHeader is RFC 1950's two bytes: deflate with a 32 KiB window, the
 // level hint, and the check bits that make it a multiple of 31.
 func zlibHeader(level int) []byte {
+	if level == 0 { // chosen a chunk: mostly the fast level
+		level = fastLevel
+	}
 	const cmf = 0x78
 	var hint byte
 	switch {
@@ -567,4 +567,34 @@ func (cw *chunkWriter) chunk(typ string, data []byte) {
 			}
 		}
 	}
+}
+
+// The levels Encode chooses between, a chunk, when Options.Level is 0.
+// klauspost/compress's levels 1-6 are fast greedy matchers, 7-9 lazy ones.
+// Measured with BenchmarkSet on 37 photo outputs 2000 px wide (the 36
+// benchmark photos and a 100 MP file), one goroutine, CPU ms an image and
+// mean size against image/png's default: image/png 1005 ms; level 6 164
+// ms, +2.1%; level 7 321 ms, -0.4%; levels 1-5 not much faster (the
+// filters and copies stay) and up to 10% larger; level 9 three times
+// level 7's time for 2% less. On a flat image (the 6000x4000 painting in
+// testdata at 2000 px) level 6 is 35% larger than image/png, level 7 3.5%,
+// for the same time: so smooth chunks get level 7.
+const (
+	fastLevel   = 6
+	smoothLevel = 7
+)
+
+// smoothBelow is the mean absolute residual (of the sampled filtered
+// bytes) under which a chunk is compressed at smoothLevel. Residuals a
+// 200-row band: the painting 0.17-0.20, photos 0.66-3.0. With 0.5 the set
+// above takes 178 ms an image, +2.05%, and the painting 52 ms, +3.5%
+// (with 1: 227 ms, +1.7%, as photos' smooth parts move to level 7).
+var smoothBelow = 0.5
+
+// autoLevel picks a chunk's level from its filtered rows' residuals.
+func autoLevel(residuals, sampled int) int {
+	if sampled > 0 && float64(residuals) < smoothBelow*float64(sampled) {
+		return smoothLevel
+	}
+	return fastLevel
 }

@@ -23,8 +23,9 @@ var filterStride = 2
 // bpp the bytes a pixel; the first byte of cur and prev is ignored. It
 // picks the filter as libpng and image/png do: the one whose residuals,
 // taken as signed bytes, have the least sum of absolute values; the sums
-// are taken over one pixel in filterStride.
-func filterRow(dst, cur, prev []byte, bpp int) {
+// are taken over one pixel in filterStride. It returns the chosen
+// filter's sum and the bytes summed: how smooth the row is.
+func filterRow(dst, cur, prev []byte, bpp int) (sum, sampled int) {
 	cur, prev = cur[1:], prev[1:]
 	n := len(cur)
 	prev = prev[:n]
@@ -55,6 +56,7 @@ func filterRow(dst, cur, prev []byte, bpp int) {
 			best = f
 		}
 	}
+	sampled = min(n, bpp) + (max(0, n-bpp)+step-1)/step*bpp
 	dst[0] = byte(best)
 	out := dst[1 : n+1]
 	switch best {
@@ -84,6 +86,7 @@ func filterRow(dst, cur, prev []byte, bpp int) {
 			out[i] = cur[i] - uint8(paeth(int(cur[i-bpp]), int(prev[i]), int(prev[i-bpp])))
 		}
 	}
+	return sums[best], sampled
 }
 
 // abs8 is |v| with v's low byte taken as a signed byte.

@@ -21,7 +21,7 @@ func cpuTime() time.Duration {
 // BenchmarkSet encodes every PNG in $IMGPIPE_PNG_SET with image/png and
 // with each flate level on one goroutine, reporting the CPU ms an image
 // and the mean size, against image/png's when that runs first: the
-// measurement behind DefaultLevel and filterStride (change it and run
+// measurement behind the levels, smoothBelow and filterStride (change it and run
 // again). The set used: 2000 px PNG outputs of the 36 benchmark photos
 // and a 100 MP file,
 //
@@ -72,6 +72,13 @@ func BenchmarkSet(b *testing.B) {
 	b.Run("image-png", func(b *testing.B) {
 		stdSize = run(b, func(img image.Image) error { return png.Encode(&buf, img) })
 	})
+	for _, t := range []float64{0.5, 1} {
+		b.Run(fmt.Sprintf("auto-smoothBelow%g", t), func(b *testing.B) {
+			defer func(old float64) { smoothBelow = old }(smoothBelow)
+			smoothBelow = t
+			run(b, func(img image.Image) error { return Encode(&buf, img, &Options{Workers: 1}) })
+		})
+	}
 	for level := 1; level <= 9; level++ {
 		b.Run(fmt.Sprintf("level%d", level), func(b *testing.B) {
 			run(b, func(img image.Image) error { return Encode(&buf, img, &Options{Level: level, Workers: 1}) })
