@@ -228,45 +228,66 @@ func kindOf(img image.Image) string {
 	return fmt.Sprintf("%T", img)
 }
 
-var benchOnce sync.Once
-var benchImg *image.RGBA
+var (
+	benchOnce           sync.Once
+	benchImg, benchFlat *image.RGBA
+)
 
-// photo2000 is a 2000x1333 photo: the 6000x4000 painting in testdata
-// reduced as the pipeline's outputs are, an opaque *image.RGBA.
+// photo2000 is a 2000x1333 photo: the 2560x1600 plasma photo in testdata,
+// cropped to 3:2 and reduced as the pipeline's outputs are, an opaque
+// *image.RGBA.
 func photo2000(b testing.TB) *image.RGBA {
 	benchOnce.Do(func() {
-		src := load(b, "photos/Painting-Colors_by__herobrine7gamer.jpg")
-		benchImg = image.NewRGBA(image.Rect(0, 0, 2000, 1333))
-		xdraw.CatmullRom.Scale(benchImg, benchImg.Bounds(), src, src.Bounds(), xdraw.Src, nil)
+		benchImg = reduce(load(b, "photos/plasma_FallenLeaf_2560x1600.jpg"), image.Rect(80, 0, 2480, 1600))
+		flat := load(b, "photos/Painting-Colors_by__herobrine7gamer.jpg")
+		benchFlat = reduce(flat, flat.Bounds())
 	})
 	return benchImg
 }
 
+// flat2000 is a flat, painted image: the 6000x4000 painting in testdata
+// at 2000x1333.
+func flat2000(b testing.TB) *image.RGBA {
+	photo2000(b)
+	return benchFlat
+}
+
+func reduce(src image.Image, r image.Rectangle) *image.RGBA {
+	dst := image.NewRGBA(image.Rect(0, 0, 2000, 1333))
+	xdraw.CatmullRom.Scale(dst, dst.Bounds(), src, r, xdraw.Src, nil)
+	return dst
+}
+
 // BenchmarkEncode compares Encode with image/png's default encoder on a
-// 2000x1333 photo (an opaque *image.RGBA, written as RGB), reporting the
-// file's size; compare with
+// 2000x1333 photo and a flat painting (opaque *image.RGBA, written as
+// RGB), reporting the file's size; compare with
 //
 //	go test -run X -bench Encode -count 8 ./internal/pngenc | benchstat -col /enc -
 func BenchmarkEncode(b *testing.B) {
-	img := photo2000(b)
-	var buf bytes.Buffer
-	run := func(b *testing.B, enc func() error) {
-		b.SetBytes(int64(len(img.Pix) / 4 * 3))
-		for b.Loop() {
-			buf.Reset()
-			if err := enc(); err != nil {
-				b.Fatal(err)
+	for _, src := range []struct {
+		name string
+		img  *image.RGBA
+	}{{"photo", photo2000(b)}, {"flat", flat2000(b)}} {
+		img := src.img
+		var buf bytes.Buffer
+		run := func(b *testing.B, enc func() error) {
+			b.SetBytes(int64(len(img.Pix) / 4 * 3))
+			for b.Loop() {
+				buf.Reset()
+				if err := enc(); err != nil {
+					b.Fatal(err)
+				}
 			}
+			b.ReportMetric(float64(buf.Len()), "file-bytes")
 		}
-		b.ReportMetric(float64(buf.Len()), "file-bytes")
+		b.Run("img="+src.name+"/enc=image-png", func(b *testing.B) {
+			run(b, func() error { return png.Encode(&buf, img) })
+		})
+		b.Run("img="+src.name+"/enc=pngenc", func(b *testing.B) {
+			run(b, func() error { return Encode(&buf, img, nil) })
+		})
+		b.Run("img="+src.name+"/enc=pngenc-1worker", func(b *testing.B) {
+			run(b, func() error { return Encode(&buf, img, &Options{Workers: 1}) })
+		})
 	}
-	b.Run("enc=image-png", func(b *testing.B) {
-		run(b, func() error { return png.Encode(&buf, img) })
-	})
-	b.Run("enc=pngenc", func(b *testing.B) {
-		run(b, func() error { return Encode(&buf, img, nil) })
-	})
-	b.Run("enc=pngenc-1worker", func(b *testing.B) {
-		run(b, func() error { return Encode(&buf, img, &Options{Workers: 1}) })
-	})
 }

@@ -105,11 +105,12 @@ func TestRefuses(t *testing.T) {
 // TestHoldsCoversEncode: what Encode allocates (an upper bound of what it
 // holds at once), beyond the file it writes, stays within Holds, for a
 // 2000x1333 photo opaque (RGB) and translucent 16-bit (the widest pixel),
-// with no compressor pooled from before.
+// and a flat image (level 7 chunks), with no compressor pooled from
+// before.
 func TestHoldsCoversEncode(t *testing.T) {
 	rgb := photo2000(t)
 	deep := deepen(translucent(rgb))
-	for name, img := range map[string]image.Image{"rgb": rgb, "rgba16": deep} {
+	for name, img := range map[string]image.Image{"rgb": rgb, "flat": flat2000(t), "rgba16": deep} {
 		t.Run(name, func(t *testing.T) {
 			px := int64(img.Bounds().Dx() * img.Bounds().Dy())
 			out := bytes.NewBuffer(make([]byte, 0, 10*px))
