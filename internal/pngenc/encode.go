@@ -365,7 +365,7 @@ func (e *encoder) encode(w io.Writer) error {
 			wk := e.newWorker()
 			defer wk.release()
 			for c := range jobs {
-				wk.do(c, c.y0 == 0, c.y1 == e.l.h)
+				wk.doSafe(c, c.y0 == 0, c.y1 == e.l.h)
 				close(c.done)
 			}
 		}()
@@ -429,6 +429,18 @@ func (wk *worker) release() {
 			wk.fw[level] = nil
 		}
 	}
+}
+
+// doSafe is do, with a panic (an image whose Pix is shorter than its
+// Rect says) turned into the chunk's error: in the caller's goroutine it
+// would reach the caller's recover, in a worker it would end the process.
+func (wk *worker) doSafe(c *chunk, first, last bool) {
+	defer func() {
+		if r := recover(); r != nil {
+			c.err = fmt.Errorf("pngenc: %v", r)
+		}
+	}()
+	wk.do(c, first, last)
 }
 
 // dictBytes is how far back a chunk's dictionary reaches: deflate's

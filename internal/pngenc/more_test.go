@@ -231,3 +231,15 @@ func TestSameBytesAnyWorkers(t *testing.T) {
 		}
 	}
 }
+
+// TestBrokenImageIsAnError: an image whose Pix is shorter than its
+// bounds say fails with an error from a worker goroutine (a panic there
+// would end the process, not reach the caller's recover).
+func TestBrokenImageIsAnError(t *testing.T) {
+	img := &image.NRGBA{Pix: make([]byte, 4*100*100), Stride: 4 * 100, Rect: image.Rect(0, 0, 100, 1000)}
+	err := Encode(&bytes.Buffer{}, img, &Options{Chunk: 4096, Workers: 2})
+	if err == nil {
+		t.Fatal("Encode of a truncated image: no error")
+	}
+	t.Log(err)
+}
