@@ -121,13 +121,29 @@ func Encode(w io.Writer, img image.Image, o *Options) error {
 // filtered rows (with its 32 KiB dictionary); the compressed chunks being
 // made or done but not yet written are at most two a worker. For a 2000x1333 image on two
 // cores that is 6.9 MB (TestHoldsCoversEncode: 4.0-4.2 MB allocated in
-// all, RGB or 16-bit RGBA).
+// all for a photo, RGB or 16-bit RGBA, 6.2 MB for a flat image, whose
+// workers hold both compressors). Tiny images cost far less (tinyPixels).
 func Holds(pixels int64) int64 {
 	raw := 8 * pixels
+	if pixels <= tinyPixels {
+		return statelessBytes + 3*raw
+	}
 	workers := min(int64(runtime.GOMAXPROCS(0)), (raw+DefaultChunk-1)/DefaultChunk)
 	chunk := min(raw, DefaultChunk) + dictBytes
 	return workers * (2*compressorBytes + 2*chunk + 2*chunk)
 }
+
+// tinyPixels: an image of at most this many pixels (64x64, one chunk
+// whatever its depth) is compressed by klauspost's StatelessDeflate,
+// which keeps no compressor (a few pooled buffers and a table on the
+// stack) where a flate writer takes 1.1 MB however small the image: icons
+// and tiny thumbnails fit in a small memory budget. Their files are a
+// little larger (a simpler matcher, on a few KiB).
+const tinyPixels = 64 * 64
+
+// statelessBytes is what StatelessDeflate allocates when its pools are
+// empty, rounded up (TestHoldsCoversEncode).
+const statelessBytes = 400 << 10
 
 // compressorBytes is what one klauspost/compress flate writer allocates
 // at level 6 or 7 (v1.20.4, level 6: 762,496 bytes in NewWriter and 320
@@ -488,6 +504,14 @@ func (wk *worker) do(c *chunk, first, last bool) {
 	wk.out = *bytes.NewBuffer(e.buffer(len(data) + len(data)/1024 + 64))
 	if first {
 		wk.out.Write(zlibHeader(e.opt.Level))
+	}
+	if first && last && e.l.w*e.l.h <= tinyPixels && e.opt.Level == 0 {
+		// A tiny image: no compressor of its own (see tinyBytes).
+		if c.err = flate.StatelessDeflate(&wk.out, data, true, nil); c.err == nil {
+			c.out = wk.out.Bytes()
+			wk.out = bytes.Buffer{}
+		}
+		return
 	}
 	fw := wk.fw[level]
 	if fw == nil {

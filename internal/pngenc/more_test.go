@@ -110,7 +110,8 @@ func TestRefuses(t *testing.T) {
 func TestHoldsCoversEncode(t *testing.T) {
 	rgb := photo2000(t)
 	deep := deepen(translucent(rgb))
-	for name, img := range map[string]image.Image{"rgb": rgb, "flat": flat2000(t), "rgba16": deep} {
+	tiny := convert(translucent(rgb).SubImage(image.Rect(0, 0, 64, 64)), "nrgba64")
+	for name, img := range map[string]image.Image{"rgb": rgb, "flat": flat2000(t), "rgba16": deep, "tiny": tiny} {
 		t.Run(name, func(t *testing.T) {
 			px := int64(img.Bounds().Dx() * img.Bounds().Dy())
 			out := bytes.NewBuffer(make([]byte, 0, 10*px))
