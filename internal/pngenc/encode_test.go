@@ -193,8 +193,8 @@ func TestRoundTrip(t *testing.T) {
 				}
 				want := stdRoundTrip(t, sub)
 				for oname, o := range opts {
-					if cname == "whole" && oname != "default" {
-						continue // the medium crop covers the others, faster
+					if cname == "whole" && oname != "default" || cname == "medium" && oname == "tinychunk" {
+						continue // covered by smaller crops, faster (-race)
 					}
 					t.Run(sname+"/"+kind+"/"+cname+"/"+oname, func(t *testing.T) {
 						got := encodeDecode(t, sub, o)
