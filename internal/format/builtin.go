@@ -14,6 +14,7 @@ import (
 	"github.com/imgpipe/imgpipe/internal/band"
 	ijpeg "github.com/imgpipe/imgpipe/internal/jpeg"
 	"github.com/imgpipe/imgpipe/internal/meta"
+	"github.com/imgpipe/imgpipe/internal/pngenc"
 	iwebp "github.com/imgpipe/imgpipe/internal/webp"
 )
 
@@ -22,7 +23,8 @@ import (
 const nodynamic = "an imgpipe built with -tags nodynamic (see README)"
 
 // The formats of every build: JPEG (our own codec, image/jpeg for what it
-// does not read), PNG and GIF from the standard library; BMP, TIFF and WebP
+// does not read), PNG read by the standard library and written by
+// internal/pngenc, GIF from the standard library; BMP, TIFF and WebP
 // (lossy, lossless, alpha) from golang.org/x/image, animated WebP composed
 // here from frames it decodes (webpanim.go), WebP written, still or
 // animated, by our own encoder (internal/webp). HEIF and
@@ -49,10 +51,12 @@ func init() {
 		Magic:        prefix("\x89PNG\r\n\x1a\n"),
 		DecodeConfig: png.DecodeConfig, Decode: unscaled(png.Decode), Holds: pngHolds, Bands: band.PNG,
 		Encode: func(w io.Writer, img image.Image, _ EncodeOptions) error {
-			return (&png.Encoder{CompressionLevel: png.DefaultCompression}).Encode(w, img)
+			return pngenc.Encode(w, img, nil)
 		},
 		Embed: meta.EmbedPNG, EmbedXMP: meta.EmbedPNGExtra,
 		Alpha: true, Deep: true,
+		// Per encoding goroutine a compressor and two chunks (pngenc.Holds).
+		EncodeHolds: pngenc.Holds,
 	})
 	register(&Format{
 		Name: "gif", Title: "GIF", Exts: []string{"gif"},

@@ -33,7 +33,8 @@ const StateName = ".imgpipe-state"
 //
 // 2: animated GIF and WebP inputs written as WebP are animated WebP, not
 // their first frame.
-const CodecVersion = "2"
+// 3: PNG outputs are written by internal/pngenc (same pixels, other bytes).
+const CodecVersion = "3"
 
 // stateHeader is the first line of the state file.
 const stateHeader = "imgpipe-state\t1"
