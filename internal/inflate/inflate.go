@@ -416,14 +416,7 @@ func (d *Decoder) copyMatch(out []byte, op int) int {
 // buffer filled a byte at a time, checking the input's end. done: the
 // block ended.
 func (d *Decoder) slowSymbol(out []byte, op *int) (done bool, err error) {
-	d.need(15)
-	e := d.lt[d.bits&(1<<litBits-1)]
-	if e&fLink != 0 {
-		e = d.lt[(e>>16+uint32(d.bits>>litBits)&(1<<(e>>8&15)-1))&(litSize-1)]
-		if e&fInvalid == 0 {
-			e += litBits | litBits<<8
-		}
-	}
+	e := d.slowEntry(d.lt[:], litBits)
 	if e&fInvalid != 0 {
 		return false, d.invalid(e, "invalid literal/length code")
 	}
@@ -442,14 +435,7 @@ func (d *Decoder) slowSymbol(out []byte, op *int) (done bool, err error) {
 		return true, nil
 	}
 	length := int(e>>16) + int(v>>(e&31))
-	d.need(15)
-	e = d.dt[d.bits&(1<<distBits-1)]
-	if e&fLink != 0 {
-		e = d.dt[(e>>16+uint32(d.bits>>distBits)&(1<<(e>>8&15)-1))&(distSize-1)]
-		if e&fInvalid == 0 {
-			e += distBits | distBits<<8
-		}
-	}
+	e = d.slowEntry(d.dt[:], distBits)
 	if e&fInvalid != 0 {
 		return false, d.invalid(e, "invalid distance code")
 	}
@@ -464,6 +450,22 @@ func (d *Decoder) slowSymbol(out []byte, op *int) (done bool, err error) {
 	d.copyLen, d.copyDis = length, dist
 	*op = d.copyMatch(out, *op)
 	return false, nil
+}
+
+// slowEntry looks the next code up in t, a table whose root is indexed
+// by rootBits bits (the literal/length or the distance table), following
+// a link into its subtable; a subtable's entry is given the root's bits
+// in its length, as the fast loop counts them.
+func (d *Decoder) slowEntry(t []uint32, rootBits uint32) uint32 {
+	d.need(15)
+	e := t[d.bits&(1<<rootBits-1)]
+	if e&fLink != 0 {
+		e = t[(e>>16+uint32(d.bits>>rootBits)&(1<<(e>>8&15)-1))&uint32(len(t)-1)]
+		if e&fInvalid == 0 {
+			e += rootBits | rootBits<<8
+		}
+	}
+	return e
 }
 
 // errDistance is fast's report of a distance beyond the output.

@@ -1,11 +1,7 @@
 package pngenc
 
-import "hash/adler32"
-
 // adlerMod is Adler-32's modulus, the largest prime below 2^16.
 const adlerMod = 65521
-
-func adler32Sum(p []byte) uint32 { return adler32.Checksum(p) }
 
 // adlerCombine returns the Adler-32 of X followed by Y from X's sum s1,
 // Y's sum s2 and Y's length n. With A = 1 + the sum of the bytes and B

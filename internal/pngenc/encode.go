@@ -15,6 +15,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"hash/adler32"
 	"hash/crc32"
 	"image"
 	"image/png"
@@ -154,82 +155,55 @@ const compressorBytes = 1100 << 10
 func newLayout(img image.Image) (*layout, bool) {
 	b := img.Bounds()
 	l := &layout{img: img, w: b.Dx(), h: b.Dy(), depth: 8}
+	// set makes l write rows of pix (srcBpp bytes a pixel, offset by at)
+	// as colour type ct, bpp bytes a pixel, through conv.
+	set := func(ct byte, bpp int, pix []byte, at func(x, y int) int, srcBpp int, conv func(dst, src []byte)) {
+		l.colorType, l.bpp = ct, bpp
+		l.row = func(dst []byte, y int) {
+			i := at(b.Min.X, b.Min.Y+y)
+			conv(dst, pix[i:i+srcBpp*l.w])
+		}
+	}
 	switch m := img.(type) {
 	case *image.Gray:
-		l.colorType, l.bpp = ctGray, 1
-		l.row = func(dst []byte, y int) {
-			i := m.PixOffset(b.Min.X, b.Min.Y+y)
-			copy(dst, m.Pix[i:i+l.w])
-		}
+		set(ctGray, 1, m.Pix, m.PixOffset, 1, copyRow)
 	case *image.Gray16:
-		l.colorType, l.bpp, l.depth = ctGray, 2, 16
-		l.row = func(dst []byte, y int) {
-			i := m.PixOffset(b.Min.X, b.Min.Y+y)
-			copy(dst, m.Pix[i:i+2*l.w])
-		}
+		l.depth = 16
+		set(ctGray, 2, m.Pix, m.PixOffset, 2, copyRow)
 	case *image.NRGBA:
 		if m.Opaque() {
-			l.colorType, l.bpp = ctRGB, 3
-			l.row = func(dst []byte, y int) {
-				i := m.PixOffset(b.Min.X, b.Min.Y+y)
-				dropAlpha8(dst, m.Pix[i:i+4*l.w])
-			}
+			set(ctRGB, 3, m.Pix, m.PixOffset, 4, dropAlpha8)
 		} else {
-			l.colorType, l.bpp = ctRGBA, 4
-			l.row = func(dst []byte, y int) {
-				i := m.PixOffset(b.Min.X, b.Min.Y+y)
-				copy(dst, m.Pix[i:i+4*l.w])
-			}
+			set(ctRGBA, 4, m.Pix, m.PixOffset, 4, copyRow)
 		}
 	case *image.RGBA:
 		if m.Opaque() {
-			l.colorType, l.bpp = ctRGB, 3
-			l.row = func(dst []byte, y int) {
-				i := m.PixOffset(b.Min.X, b.Min.Y+y)
-				dropAlpha8(dst, m.Pix[i:i+4*l.w])
-			}
+			set(ctRGB, 3, m.Pix, m.PixOffset, 4, dropAlpha8)
 		} else {
-			l.colorType, l.bpp = ctRGBA, 4
-			l.row = func(dst []byte, y int) {
-				i := m.PixOffset(b.Min.X, b.Min.Y+y)
-				unpremultiply8(dst, m.Pix[i:i+4*l.w])
-			}
+			set(ctRGBA, 4, m.Pix, m.PixOffset, 4, unpremultiply8)
 		}
 	case *image.NRGBA64:
 		l.depth = 16
 		if m.Opaque() {
-			l.colorType, l.bpp = ctRGB, 6
-			l.row = func(dst []byte, y int) {
-				i := m.PixOffset(b.Min.X, b.Min.Y+y)
-				dropAlpha16(dst, m.Pix[i:i+8*l.w])
-			}
+			set(ctRGB, 6, m.Pix, m.PixOffset, 8, dropAlpha16)
 		} else {
-			l.colorType, l.bpp = ctRGBA, 8
-			l.row = func(dst []byte, y int) {
-				i := m.PixOffset(b.Min.X, b.Min.Y+y)
-				copy(dst, m.Pix[i:i+8*l.w])
-			}
+			set(ctRGBA, 8, m.Pix, m.PixOffset, 8, copyRow)
 		}
 	case *image.RGBA64:
 		l.depth = 16
 		if m.Opaque() {
-			l.colorType, l.bpp = ctRGB, 6
-			l.row = func(dst []byte, y int) {
-				i := m.PixOffset(b.Min.X, b.Min.Y+y)
-				dropAlpha16(dst, m.Pix[i:i+8*l.w])
-			}
+			set(ctRGB, 6, m.Pix, m.PixOffset, 8, dropAlpha16)
 		} else {
-			l.colorType, l.bpp = ctRGBA, 8
-			l.row = func(dst []byte, y int) {
-				i := m.PixOffset(b.Min.X, b.Min.Y+y)
-				unpremultiply16(dst, m.Pix[i:i+8*l.w])
-			}
+			set(ctRGBA, 8, m.Pix, m.PixOffset, 8, unpremultiply16)
 		}
 	default:
 		return nil, false
 	}
 	return l, true
 }
+
+// copyRow copies pixels already in PNG's layout.
+func copyRow(dst, src []byte) { copy(dst, src) }
 
 // dropAlpha8 copies the RGB of 8-bit RGBA pixels.
 func dropAlpha8(dst, src []byte) {
@@ -497,7 +471,7 @@ func (wk *worker) do(c *chunk, first, last bool) {
 	if len(dict) > dictBytes {
 		dict = dict[len(dict)-dictBytes:]
 	}
-	c.sum, c.n = adler32Sum(data), int64(len(data))
+	c.sum, c.n = adler32.Checksum(data), int64(len(data))
 
 	// Room for data stored uncompressed (5 bytes a 64 KiB block), the
 	// header, the flush and the checksum: the buffer never grows.
