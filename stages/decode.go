@@ -75,6 +75,7 @@ type Decoded struct {
 	Targets       []Target  // the outputs to make, in the configured order
 
 	anim    *format.Animation // every frame, when a target writes an animation
+	full    area              // the whole image in Image's pixels (shrunkArea); zero: all of them
 	resized []image.Image     // one per target, when resized as decoded in bands
 	palette color.Palette     // the source's palette (GIF, PNG-8), for GIF outputs
 	notes   []string          // what decode left out without failing the input
@@ -128,8 +129,8 @@ func Decode(opts DecodeOptions,
 			if !opts.FullDecode {
 				scale = in.streamShrinkOnLoad()
 			}
-			if rects, ok := in.scaledTargets(scale); ok {
-				return in.streamScaled(ctx, scale, rects, reserve)
+			if areas, ok := in.scaledTargets(scale); ok {
+				return in.streamScaled(ctx, scale, areas, reserve)
 			}
 		}
 		if in.band != nil {
@@ -419,7 +420,30 @@ func (in *input) decode(ctx context.Context, opts *DecodeOptions,
 		d.palette = anim.Palette
 	}
 	d.Image = upright
+	d.full = shrunkArea(upright.Bounds(), in.w, in.h, scale, in.info.Orientation)
 	return d, nil
+}
+
+// shrunkArea is the area of the whole image in b, its decode at 1/scale
+// turned upright by EXIF orientation o; w x h is the upright full size.
+// The decoder rounds its size up, its last column and row standing for
+// what is left of the image, so the image spans w/scale of b from its left
+// edge, or up to its right edge when turning it upright reversed its rows
+// (and likewise down).
+func shrunkArea(b image.Rectangle, w, h, scale, o int) area {
+	a := whole(b)
+	if scale == 1 {
+		return a
+	}
+	a.dx = min(float64(w)/float64(scale), a.dx)
+	a.dy = min(float64(h)/float64(scale), a.dy)
+	if o == 2 || o == 3 || o == 6 || o == 7 { // across, right to left
+		a.x0 = float64(b.Dx()) - a.dx
+	}
+	if o == 3 || o == 4 || o == 7 || o == 8 { // down, bottom to top
+		a.y0 = float64(b.Dy()) - a.dy
+	}
+	return a
 }
 
 // iccSize words a dropped profile's size, when known: "15.0 MiB ".

@@ -11,9 +11,9 @@ import (
 // before filtering and encoded after, which keeps fine bright detail from
 // darkening) and 16-bit sources (deep), whose output keeps 16 bits. It
 // costs about four times the memory of resample for the intermediate.
-func resampleFloat(src image.Image, r image.Rectangle, w, h int, f filter, linear, deep bool) image.Image {
-	xw := weights(r.Dx(), w, f)
-	yw := weights(r.Dy(), h, f)
+func resampleFloat(src image.Image, a area, w, h int, f filter, linear, deep bool) image.Image {
+	r := a.r
+	xw, yw := a.taps(w, h, f)
 	mid := make([]float32, 4*w*r.Dy())
 	row := make([]float32, 4*r.Dx())
 	read := rowReader64(src)

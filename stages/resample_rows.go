@@ -19,9 +19,10 @@ type rowResampler struct {
 	dst    *image.RGBA
 }
 
-// newRowResampler resamples the part r of a source to w x h with f.
-func newRowResampler(r image.Rectangle, w, h int, f filter) *rowResampler {
-	return newRowResamplerTaps(r, weights(r.Dx(), w, f), weights(r.Dy(), h, f))
+// newRowResampler resamples the area a of a source to w x h with f.
+func newRowResampler(a area, w, h int, f filter) *rowResampler {
+	xw, yw := a.taps(w, h, f)
+	return newRowResamplerTaps(a.r, xw, yw)
 }
 
 // newRowResamplerTaps resamples the part r of a source along the taps

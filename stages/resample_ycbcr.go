@@ -14,12 +14,13 @@ import (
 // they match its quality's subsampling (4:2:0 below 90, 4:4:4 from 90),
 // and converts them otherwise.
 func resampleYCbCr(src *image.YCbCr, r image.Rectangle, w, h int, f filter) *image.YCbCr {
-	return resampleYCbCrTo(image.NewYCbCr, src, r, w, h, f)
+	return resampleYCbCrTo(image.NewYCbCr, src, whole(r), w, h, f)
 }
 
-// resampleYCbCrTo is resampleYCbCr with the output from alloc.
-func resampleYCbCrTo(alloc ycbcrAlloc, src *image.YCbCr, r image.Rectangle, w, h int, f filter) *image.YCbCr {
-	p := planYCbCrTo(alloc, src.SubsampleRatio, r.Sub(src.Rect.Min), w, h, f)
+// resampleYCbCrTo is resampleYCbCr of an area, with the output from alloc.
+func resampleYCbCrTo(alloc ycbcrAlloc, src *image.YCbCr, a area, w, h int, f filter) *image.YCbCr {
+	a.r = a.r.Sub(src.Rect.Min)
+	p := planYCbCrTo(alloc, src.SubsampleRatio, a, w, h, f)
 	resamplePlane(p.dst.Y, p.dst.YStride, w, h, src.Y, src.YStride, p.ry, p.yx, p.yy)
 	resamplePlane(p.dst.Cb, p.dst.CStride, p.cw, p.ch, src.Cb, src.CStride, p.rc, p.cx, p.cy)
 	resamplePlane(p.dst.Cr, p.dst.CStride, p.cw, p.ch, src.Cr, src.CStride, p.rc, p.cx, p.cy)
@@ -35,23 +36,24 @@ type yccPlan struct {
 	cw, ch         int // the output's chroma planes
 }
 
-// planYCbCr plans the resampling of the part ry (in plane coordinates) of
+// planYCbCr plans the resampling of the area a (in plane coordinates) of
 // YCbCr planes subsampled as ratio to w x h.
-func planYCbCr(ratio image.YCbCrSubsampleRatio, ry image.Rectangle, w, h int, f filter) yccPlan {
-	return planYCbCrTo(image.NewYCbCr, ratio, ry, w, h, f)
+func planYCbCr(ratio image.YCbCrSubsampleRatio, a area, w, h int, f filter) yccPlan {
+	return planYCbCrTo(image.NewYCbCr, ratio, a, w, h, f)
 }
 
 // ycbcrAlloc makes an output image: image.NewYCbCr, or pooledYCbCr.
 type ycbcrAlloc func(image.Rectangle, image.YCbCrSubsampleRatio) *image.YCbCr
 
 // planYCbCrTo is planYCbCr with the output from alloc.
-func planYCbCrTo(alloc ycbcrAlloc, ratio image.YCbCrSubsampleRatio, ry image.Rectangle, w, h int, f filter) yccPlan {
+func planYCbCrTo(alloc ycbcrAlloc, ratio image.YCbCrSubsampleRatio, a area, w, h int, f filter) yccPlan {
 	out := image.YCbCrSubsampleRatio420
 	if ratio == image.YCbCrSubsampleRatio444 {
 		out = image.YCbCrSubsampleRatio444
 	}
-	p := yccPlan{dst: alloc(image.Rect(0, 0, w, h), out), ry: ry,
-		yx: weights(ry.Dx(), w, f), yy: weights(ry.Dy(), h, f)}
+	ry := a.r
+	p := yccPlan{dst: alloc(image.Rect(0, 0, w, h), out), ry: ry}
+	p.yx, p.yy = a.taps(w, h, f)
 	// Chroma: each output chroma sample covers dx x dy output pixels; find
 	// where that block lies in the source chroma plane, whose samples each
 	// cover sx x sy source pixels.
@@ -59,10 +61,10 @@ func planYCbCrTo(alloc ycbcrAlloc, ratio image.YCbCrSubsampleRatio, ry image.Rec
 	dx, dy := subsample(out)
 	p.rc = image.Rect(ry.Min.X/sx, ry.Min.Y/sy, ceilDiv(ry.Max.X, sx), ceilDiv(ry.Max.Y, sy))
 	p.cw, p.ch = ceilDiv(w, dx), ceilDiv(h, dy)
-	scaleX := float64(dx) * float64(ry.Dx()) / float64(w) / float64(sx)
-	scaleY := float64(dy) * float64(ry.Dy()) / float64(h) / float64(sy)
-	offX := float64(ry.Min.X)/float64(sx) - float64(p.rc.Min.X)
-	offY := float64(ry.Min.Y)/float64(sy) - float64(p.rc.Min.Y)
+	scaleX := float64(dx) * a.dx / float64(w) / float64(sx)
+	scaleY := float64(dy) * a.dy / float64(h) / float64(sy)
+	offX := (float64(ry.Min.X)+a.x0)/float64(sx) - float64(p.rc.Min.X)
+	offY := (float64(ry.Min.Y)+a.y0)/float64(sy) - float64(p.rc.Min.Y)
 	p.cx = weightsAt(p.rc.Dx(), p.cw, scaleX, offX, f)
 	p.cy = weightsAt(p.rc.Dy(), p.ch, scaleY, offY, f)
 	return p

@@ -35,7 +35,10 @@ func Resize() func(context.Context, *Decoded) (*Resized, error) {
 			return out, nil
 		}
 		src := d.Image
-		b := src.Bounds()
+		full := d.full
+		if full.r.Empty() {
+			full = whole(src.Bounds())
+		}
 		out := &Resized{Decoded: d, Images: make([]image.Image, len(d.Targets))}
 		alloc := func(r image.Rectangle, ratio image.YCbCrSubsampleRatio) *image.YCbCr {
 			m := pooledYCbCr(r, ratio)
@@ -51,15 +54,12 @@ func Resize() func(context.Context, *Decoded) (*Resized, error) {
 			t := d.Targets[i]
 			// The source may have been shrunk on load: map the crop, given
 			// at full resolution, onto the pixels we have.
-			crop := t.Crop
-			r := image.Rect(
-				b.Min.X+crop.Min.X*b.Dx()/d.Width, b.Min.Y+crop.Min.Y*b.Dy()/d.Height,
-				b.Min.X+crop.Max.X*b.Dx()/d.Width, b.Min.Y+crop.Max.Y*b.Dy()/d.Height)
+			a := full.crop(t.Crop, d.Width, d.Height)
 			if j := sameResize(d.Targets[:i], t); j >= 0 && d.anim == nil {
 				out.Images[i] = out.Images[j]
 				continue
 			}
-			out.Images[i] = resizeOneTo(alloc, src, r, t)
+			out.Images[i] = resizeOneTo(alloc, src, a, t)
 			if d.anim != nil && keepsFrames([]Target{t}) {
 				if out.Anim == nil {
 					out.Anim = make([][]image.Image, len(d.Targets))
@@ -67,7 +67,7 @@ func Resize() func(context.Context, *Decoded) (*Resized, error) {
 				out.Anim[i] = make([]image.Image, len(d.anim.Frames))
 				out.Anim[i][0] = out.Images[i]
 				for j, frame := range d.anim.Frames[1:] {
-					out.Anim[i][j+1] = resizeOne(frame, r, t)
+					out.Anim[i][j+1] = resizeOneTo(image.NewYCbCr, frame, a, t)
 				}
 			}
 		}
@@ -159,17 +159,18 @@ func sameResize(done []Target, t Target) int {
 // for linear light or to keep 16 bits for PNG), sharpened if asked, and
 // padded for "pad".
 func resizeOne(src image.Image, r image.Rectangle, t Target) image.Image {
-	return resizeOneTo(image.NewYCbCr, src, r, t)
+	return resizeOneTo(image.NewYCbCr, src, whole(r), t)
 }
 
-// resizeOneTo is resizeOne with a YCbCr output from alloc.
-func resizeOneTo(alloc ycbcrAlloc, src image.Image, r image.Rectangle, t Target) image.Image {
+// resizeOneTo is resizeOne of an area, with a YCbCr output from alloc.
+func resizeOneTo(alloc ycbcrAlloc, src image.Image, a area, t Target) image.Image {
 	if !t.Place.Empty() {
 		inner := t
 		inner.Width, inner.Height = t.resampledSize()
 		inner.Place = image.Rectangle{}
-		return pad(resizeOneTo(alloc, src, r, inner), t)
+		return pad(resizeOneTo(alloc, src, a, inner), t)
 	}
+	r := a.r
 	f := filters[t.Output.Filter]
 	out := format.ByName(t.Format)
 	if out == nil { // a Target made by hand, with no format: plain 8-bit RGBA
@@ -181,11 +182,11 @@ func resizeOneTo(alloc ycbcrAlloc, src image.Image, r image.Rectangle, t Target)
 	scaled := r.Dx() != t.Width || r.Dy() != t.Height
 	switch {
 	case (t.Output.Linear || deep) && scaled:
-		img = resampleFloat(src, r, t.Width, t.Height, f, t.Output.Linear, deep)
+		img = resampleFloat(src, a, t.Width, t.Height, f, t.Output.Linear, deep)
 	case isYCC && out.YCbCr && scaled:
-		img = resampleYCbCrTo(alloc, ycc, r, t.Width, t.Height, f) // JPEG to JPEG: stay in YCbCr
+		img = resampleYCbCrTo(alloc, ycc, a, t.Width, t.Height, f) // JPEG to JPEG: stay in YCbCr
 	default:
-		img = resample(src, r, t.Width, t.Height, f)
+		img = resampleArea(src, a, t.Width, t.Height, f)
 	}
 	if t.Output.Sharpen > 0 {
 		img = sharpen(img, t.Output.Sharpen)
@@ -205,6 +206,13 @@ func isDeep(img image.Image) bool {
 // resample scales the part r of src to w x h. It returns src's own pixels
 // (cropped) when no scaling is needed.
 func resample(src image.Image, r image.Rectangle, w, h int, f filter) image.Image {
+	return resampleArea(src, whole(r), w, h, f)
+}
+
+// resampleArea is resample of an area: a copy of its pixels when they are
+// already w x h.
+func resampleArea(src image.Image, a area, w, h int, f filter) image.Image {
+	r := a.r
 	if r.Dx() == w && r.Dy() == h {
 		if r == src.Bounds() {
 			return src
@@ -215,8 +223,7 @@ func resample(src image.Image, r image.Rectangle, w, h int, f filter) image.Imag
 	}
 	// Two separable passes on premultiplied 8-bit RGBA: rows of the source
 	// into a w x r.Dy() intermediate, then its columns into the output.
-	xw := weights(r.Dx(), w, f)
-	yw := weights(r.Dy(), h, f)
+	xw, yw := a.taps(w, h, f)
 	mid := make([]uint8, 4*w*r.Dy())
 	row := make([]uint8, 4*r.Dx())
 	read := rowReader(src)

@@ -61,9 +61,9 @@ func sharpenInputs(t testing.TB) []struct {
 		{"photo_ycbcr_unscaled", photo, true},
 		{"alpha_png", alpha, false},
 		{"alpha_png_resized", resample(alpha, alpha.Bounds(), 60, 80, filters["lanczos"]), false},
-		{"deep_rgba64", resampleFloat(deep, deep.Bounds(), 320, 240, filters["lanczos"], false, true), false},
+		{"deep_rgba64", resampleFloat(deep, whole(deep.Bounds()), 320, 240, filters["lanczos"], false, true), false},
 		{"deep_nrgba64_offset", sharpenDeepGradient(), false},
-		{"deep_gray16", sharpenGray16(resampleFloat(deep, deep.Bounds(), 200, 150, filters["lanczos"], false, true)), false},
+		{"deep_gray16", sharpenGray16(resampleFloat(deep, whole(deep.Bounds()), 200, 150, filters["lanczos"], false, true)), false},
 	}
 }
 

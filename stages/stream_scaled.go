@@ -13,7 +13,7 @@ import (
 // target kept in YCbCr (JPEG to JPEG) to one plane resampler a plane, as
 // resizeOne would resample the whole decoded image.
 type scaledSink struct {
-	r      image.Rectangle // the part of the scaled image, as Resize maps the crop
+	a      area // the part of the scaled image, as Resize maps the crop
 	rgba   *rowResampler
 	planes [3]*planeResampler
 	ycc    *image.YCbCr
@@ -48,26 +48,25 @@ func (in *input) streamShrinkOnLoad() int {
 }
 
 // scaledTargets maps every target's crop onto the image decoded at
-// 1/scale (sw x sh), as Resize does; ok is false when a target is not
-// resampled at all there (an output of the scaled size: resizeOne then
-// copies the decoded image, which a strip cannot give).
-func (in *input) scaledTargets(scale int) (rects []image.Rectangle, ok bool) {
-	sw, sh := ceilDiv(in.w, scale), ceilDiv(in.h, scale)
+// 1/scale, as Resize does; ok is false when a target is not resampled at
+// all there (an output of the scaled size: resizeOne then copies the
+// decoded image, which a strip cannot give).
+func (in *input) scaledTargets(scale int) (areas []area, ok bool) {
+	full := shrunkArea(image.Rect(0, 0, ceilDiv(in.w, scale), ceilDiv(in.h, scale)), in.w, in.h, scale, 1)
 	for _, t := range in.targets {
-		c := t.Crop
-		r := image.Rect(c.Min.X*sw/in.w, c.Min.Y*sh/in.h, c.Max.X*sw/in.w, c.Max.Y*sh/in.h)
-		if w, h := t.resampledSize(); r.Dx() == w && r.Dy() == h {
+		a := full.crop(t.Crop, in.w, in.h)
+		if w, h := t.resampledSize(); a.r.Dx() == w && a.r.Dy() == h {
 			return nil, false
 		}
-		rects = append(rects, r)
+		areas = append(areas, a)
 	}
-	return rects, true
+	return areas, true
 }
 
 // streamScaled is stream for an image decoded in strips at 1/scale: the
 // budget is charged the decoder's window and strip (and a progressive
 // JPEG's coefficients), the resamplers and the outputs.
-func (in *input) streamScaled(ctx context.Context, scale int, rects []image.Rectangle,
+func (in *input) streamScaled(ctx context.Context, scale int, areas []area,
 	reserve func(context.Context, int64) (func(), error)) (*Decoded, error) {
 	m := in.band
 	icc := int64(len(in.info.ICC))
@@ -76,11 +75,11 @@ func (in *input) streamScaled(ctx context.Context, scale int, rects []image.Rect
 	for i, t := range in.targets {
 		w, h := t.resampledSize()
 		f := filters[t.Output.Filter]
-		s := &scaledSink{r: rects[i]}
+		s := &scaledSink{a: areas[i]}
 		// A target kept in YCbCr gets its plane resamplers from the first
 		// strip, which gives the subsampling (pushPlanes).
 		if out := format.ByName(t.Format); !m.YCbCr || out == nil || !out.YCbCr {
-			s.rgba = newRowResampler(s.r, w, h, f)
+			s.rgba = newRowResampler(s.a, w, h, f)
 			need += s.rgba.holds()
 		}
 		sinks[i] = s
@@ -91,10 +90,11 @@ func (in *input) streamScaled(ctx context.Context, scale int, rects []image.Rect
 			// 4:2:2 or 4:4:0 to 4:2:0; its planes are no wider), and their
 			// sums.
 			rows := 1
-			for _, ws := range weights(s.r.Dy(), h, f).fixed {
+			_, yw := s.a.taps(w, h, f)
+			for _, ws := range yw.fixed {
 				rows = max(rows, len(ws))
 			}
-			need += 3 * int64(s.r.Dx()) * int64(2*rows+5)
+			need += 3 * int64(s.a.r.Dx()) * int64(2*rows+5)
 		}
 	}
 	release, err := reserve(ctx, need)
@@ -116,8 +116,9 @@ func (in *input) streamScaled(ctx context.Context, scale int, rects []image.Rect
 			if row == nil {
 				row = make([]uint8, 4*b.Dx())
 			}
-			for y := max(b.Min.Y, s.r.Min.Y); y < min(b.Max.Y, s.r.Max.Y); y++ {
-				read(row[4*s.r.Min.X:4*s.r.Max.X], s.r.Min.X, s.r.Max.X, y)
+			r := s.a.r
+			for y := max(b.Min.Y, r.Min.Y); y < min(b.Max.Y, r.Max.Y); y++ {
+				read(row[4*r.Min.X:4*r.Max.X], r.Min.X, r.Max.X, y)
 				s.rgba.push(y, row)
 			}
 		}
@@ -135,7 +136,7 @@ func (s *scaledSink) pushPlanes(strip image.Image, t Target) error {
 	}
 	if s.ycc == nil {
 		w, h := t.resampledSize()
-		p := planYCbCr(m.SubsampleRatio, s.r, w, h, filters[t.Output.Filter])
+		p := planYCbCr(m.SubsampleRatio, s.a, w, h, filters[t.Output.Filter])
 		s.ycc = p.dst
 		s.planes[0] = newPlaneResampler(p.dst.Y, p.dst.YStride, w, p.ry, p.yx, p.yy)
 		s.planes[1] = newPlaneResampler(p.dst.Cb, p.dst.CStride, p.cw, p.rc, p.cx, p.cy)

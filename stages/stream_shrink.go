@@ -31,7 +31,7 @@ type rowSink interface {
 func newRowSink(r image.Rectangle, w, h int, f filter) rowSink {
 	kx, ky := shrinkFactor(r.Dx(), w), shrinkFactor(r.Dy(), h)
 	if f.kernel == nil || f.support < 1 || kx == 1 && ky == 1 {
-		return newRowResampler(r, w, h, f)
+		return newRowResampler(whole(r), w, h, f)
 	}
 	n, m := ceilDiv(r.Dx(), kx), ceilDiv(r.Dy(), ky)
 	// Output pixel i is centred on source column (i+0.5)*r.Dx()/w, that is
