@@ -193,8 +193,13 @@ func TestRoundTrip(t *testing.T) {
 				}
 				want := stdRoundTrip(t, sub)
 				for oname, o := range opts {
-					if cname == "whole" && oname != "default" || cname == "medium" && oname == "tinychunk" {
-						continue // covered by smaller crops, faster (-race)
+					// Many chunks, each primed with a 32 KiB dictionary, are
+					// slow under -race: each crop takes the chunk sizes that
+					// still give it a few chunks (149 CPU s with all, 102 without).
+					small := o != nil && o.Chunk < 4000
+					if cname == "whole" && oname != "default" || cname == "medium" && small ||
+						cname == "odd" && oname == "tinychunk" {
+						continue
 					}
 					t.Run(sname+"/"+kind+"/"+cname+"/"+oname, func(t *testing.T) {
 						got := encodeDecode(t, sub, o)
