@@ -282,29 +282,6 @@ func (d *decoder) processSOS(seg []byte) error {
 	return nil
 }
 
-// setSkip gives the components of a sequential scan decoded at 1/8 scale
-// the skip tables of their AC tables, built for this scan (a DHT segment
-// may have redefined a table since the last one).
-func (d *decoder) setSkip(sc []scanComp) {
-	var built [4]bool
-	for i := range sc {
-		for ta, t := range d.huff[1] {
-			if t != sc[i].ac {
-				continue
-			}
-			if d.skip[ta] == nil {
-				d.skip[ta] = newSkipTable()
-			}
-			if !built[ta] {
-				t.buildSkip(d.skip[ta])
-				built[ta] = true
-			}
-			sc[i].skip = d.skip[ta]
-			break
-		}
-	}
-}
-
 // checkOverread reports an error if the scan consumed bits beyond its data.
 func (d *decoder) checkOverread() error {
 	br := &d.br
@@ -454,11 +431,18 @@ func (d *decoder) decodeSequential(sc []scanComp) error {
 		c := s.c
 		for by := 0; by < c.cbh; by++ {
 			row := c.pix[by*bs*c.stride:]
+			bl := [1]dcBlock{{s: s, pix: row, step: 1}}
 			for bx := 0; bx < c.cbw; bx++ {
 				if d.ri > 0 || d.src != nil {
 					if err := unit(); err != nil {
 						return err
 					}
+				}
+				if s.skip != nil {
+					if err := d.mcuDC(bl[:], bx); err != nil {
+						return err
+					}
+					continue
 				}
 				last, err := d.decodeBlockSeq(s, dst)
 				if err != nil {
@@ -472,12 +456,23 @@ func (d *decoder) decodeSequential(sc []scanComp) error {
 		}
 		return nil
 	}
+	var blocks [10]dcBlock
 	for my := 0; my < d.mcusY; my++ {
+		var bl []dcBlock
+		if sc[0].skip != nil {
+			bl = mcuBlocks(&blocks, sc, func(c *component) int { return my * c.v * c.stride })
+		}
 		for mx := 0; mx < d.mcusX; mx++ {
 			if d.ri > 0 || d.src != nil {
 				if err := unit(); err != nil {
 					return err
 				}
+			}
+			if bl != nil {
+				if err := d.mcuDC(bl, mx); err != nil {
+					return err
+				}
+				continue
 			}
 			for i := range sc {
 				s := &sc[i]
@@ -580,11 +575,6 @@ func (d *decoder) decodeBlockSeq(s *scanComp, dst *[64]uint8) (int, error) {
 		return 0, nil
 	}
 
-	if s.skip != nil {
-		// At 1/8 scale: the AC coefficients are stepped over, not stored.
-		return 0, d.skipACSeq(s, acc, n)
-	}
-
 	// AC coefficients (F.2.2.2).
 	act := s.ac
 	for k := 1; k < 64; {
@@ -657,77 +647,6 @@ func (d *decoder) decodeBlockSeq(s *scanComp, dst *[64]uint8) (int, error) {
 	}
 	br.acc, br.n = acc, n
 	return last, nil
-}
-
-// skipACSeq steps over the AC coefficients of a sequential block, from the
-// bit reader's state acc, n (left in d.br): what decodeBlockSeq's AC loop
-// reads, symbol for symbol, with the same errors, without extending,
-// dequantising or storing the values. s.skip steps over several codes a
-// lookup where they fit; a code it does not cover is decoded alone, as
-// decodeBlockSeq decodes it.
-func (d *decoder) skipACSeq(s *scanComp, acc uint64, n uint) error {
-	br := &d.br
-	sk, act := s.skip, s.ac
-	for k := uint(1); k < 64; {
-		if n < 32 {
-			if p := br.pos; p+8 <= len(br.data) {
-				w := binary.BigEndian.Uint64(br.data[p:])
-				if (^w-lsbs)&w&msbs == 0 {
-					m := (64 - n) >> 3
-					br.pos = p + int(m)
-					acc |= w >> n
-					n += m << 3
-				} else {
-					acc, n = br.fillSlow(acc, n)
-				}
-			} else {
-				acc, n = br.fillSlow(acc, n)
-			}
-		}
-		e := uint(sk[acc>>(64-skipBits)])
-		if k2 := k + e>>8&127; e != 0 && k2 <= 64 {
-			l := e & 31
-			acc, n = acc<<l, n-l
-			if e&skipEOB != 0 {
-				break
-			}
-			k = k2
-			continue
-		}
-		var rs byte
-		if e := act.lut[acc>>(64-lutBits)]; e != 0 {
-			l := uint(e >> 8)
-			rs, acc, n = byte(e), acc<<l, n-l
-		} else {
-			var l uint
-			var ok bool
-			if rs, l, ok = act.decodeSlow(acc); !ok {
-				return errBadCode
-			}
-			acc, n = acc<<l, n-l
-		}
-		r, sz := uint(rs>>4), uint(rs&15)
-		if sz == 0 {
-			if r == 15 {
-				k += 16
-				continue
-			}
-			if r != 0 {
-				eob := 1<<r + int(acc>>(64-r))
-				acc, n = acc<<r, n-r
-				d.eobrun = eob - 1
-			}
-			break
-		}
-		k += r
-		if k > 63 {
-			break
-		}
-		acc, n = acc<<sz, n-sz
-		k++
-	}
-	br.acc, br.n = acc, n
-	return nil
 }
 
 // decodeSym decodes one Huffman symbol from the bit reader.

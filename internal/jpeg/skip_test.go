@@ -183,7 +183,7 @@ walk:
 		case rs == 0xF0:
 			r, size = 15, 0
 		case size == 0:
-			return uint16(adv<<8 | used) // EOBn: decoded alone
+			break walk // EOBn: decoded alone
 		}
 		if used+l+size > skipBits || adv+r+1 > 64 {
 			break walk
@@ -191,7 +191,7 @@ walk:
 		used, adv, acc = used+l+size, adv+r+1, rest<<size
 	}
 	if used == 0 {
-		return 0
+		return skipNone
 	}
 	return uint16(adv<<8 | used)
 }
