@@ -208,9 +208,9 @@ func extend(v uint64, s uint) int32 {
 
 // skipBits is the number of bits a skipTable looks up at once. Decoding
 // the 1 GP baseline JPEG of bench/make-big.sh in bands at 1/8
-// (BenchmarkBandsFile, interleaved, 4 runs each) took 2.25 CPU s with 12,
-// 1.91 with 13, 1.85 with 14 (32 KiB, most of a level-1 data cache) and
-// 2.05 with 16; 13 keeps the table at 16 KiB.
+// (BenchmarkBandsFile, one lookup a refill, interleaved, medians of 4
+// runs) took 2.30 CPU s with 12, 1.91 with 13, 1.85 with 14 (32 KiB, most
+// of a level-1 data cache) and 2.05 with 15; 13 keeps the table at 16 KiB.
 const skipBits = 13
 
 // skipTable steps over the AC coefficients of a sequential block without
