@@ -76,7 +76,20 @@ func (d *decoder) mcuDC(bl []dcBlock, mx int) error {
 		b := &bl[i]
 		s := b.s
 		if n < 32 {
-			acc, n = br.fill(acc, n)
+			// bitReader.fill, inlined by hand (the compiler does not).
+			if p := br.pos; p+8 <= len(br.data) {
+				w := binary.BigEndian.Uint64(br.data[p:])
+				if (^w-lsbs)&w&msbs == 0 {
+					m := (64 - n) >> 3
+					br.pos = p + int(m)
+					acc |= w >> n
+					n += m << 3
+				} else {
+					acc, n = br.fillSlow(acc, n)
+				}
+			} else {
+				acc, n = br.fillSlow(acc, n)
+			}
 		}
 		dct := s.dc
 		if e := dct.coef[acc>>(64-lutBits)]; e != 0 {
