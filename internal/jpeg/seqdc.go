@@ -6,9 +6,9 @@ import "encoding/binary"
 // DC coefficient's, so the AC coefficients are stepped over, not decoded
 // (skipTable), and the blocks of an MCU are decoded in one call that keeps
 // the bit reader in registers. Decoding the 1 GP baseline JPEG of
-// bench/make-big.sh in bands (BenchmarkBandsFile) took 3.84 CPU s when
+// bench/make-big.sh in bands (BenchmarkBandsFile) took 4.1 CPU s when
 // every AC coefficient was extended, dequantised and stored, as at the
-// other scales, 1.9 s with the skip table, and 1.5 s with the blocks of
+// other scales, 1.9 s with the skip table, and 1.6 s with the blocks of
 // an MCU in one call and two lookups a refill; the result is the same,
 // errors included (skip_test.go holds it to that path).
 
