@@ -216,9 +216,16 @@ func (d *decoder) sequentialRow() error {
 		// One component: non-interleaved, its MCU is a block.
 		s := &sc[0]
 		c := s.c
+		bl := [1]dcBlock{{s: s, pix: c.pix, step: 1}}
 		for bx := 0; bx < c.cbw; bx++ {
 			if err := unit(); err != nil {
 				return err
+			}
+			if s.skip != nil {
+				if err := d.mcuDC(bl[:], bx); err != nil {
+					return err
+				}
+				continue
 			}
 			last, err := d.decodeBlockSeq(s, dst)
 			if err != nil {
@@ -228,9 +235,20 @@ func (d *decoder) sequentialRow() error {
 		}
 		return d.checkOverread()
 	}
+	var blocks [10]dcBlock
+	var bl []dcBlock
+	if sc[0].skip != nil {
+		bl = mcuBlocks(&blocks, sc, func(*component) int { return 0 })
+	}
 	for mx := 0; mx < d.mcusX; mx++ {
 		if err := unit(); err != nil {
 			return err
+		}
+		if bl != nil {
+			if err := d.mcuDC(bl, mx); err != nil {
+				return err
+			}
+			continue
 		}
 		for i := range sc {
 			s := &sc[i]

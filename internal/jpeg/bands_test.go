@@ -5,8 +5,10 @@ import (
 	"errors"
 	"image"
 	"io"
+	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"testing"
 	"testing/iotest"
 )
@@ -256,4 +258,46 @@ func FuzzBands(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte, s uint8) {
 		checkBands(t, data, 1<<(s%4))
 	})
+}
+
+// BenchmarkBandsFile decodes the JPEG named by IMGPIPE_BANDS_JPEG in bands
+// at 1/IMGPIPE_BANDS_SCALE (default 8), reading it from disk as the band
+// reader does: the decoding goroutine of a big image alone, without the
+// resampler beside it (bench/make-big.sh makes such files).
+func BenchmarkBandsFile(b *testing.B) {
+	name := os.Getenv("IMGPIPE_BANDS_JPEG")
+	if name == "" {
+		b.Skip("IMGPIPE_BANDS_JPEG not set")
+	}
+	scale := 8
+	if s := os.Getenv("IMGPIPE_BANDS_SCALE"); s != "" {
+		var err error
+		if scale, err = strconv.Atoi(s); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportAllocs()
+	cpu0 := processCPU()
+	for i := 0; i < b.N; i++ {
+		f, err := os.Open(name)
+		if err != nil {
+			b.Fatal(err)
+		}
+		bands, err := NewBands(f)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for {
+			if _, err = bands.Next(scale); err != nil {
+				break
+			}
+		}
+		f.Close()
+		if err != io.EOF {
+			b.Fatal(err)
+		}
+	}
+	if cpu := processCPU() - cpu0; cpu > 0 {
+		b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/op")
+	}
 }

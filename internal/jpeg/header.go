@@ -89,6 +89,11 @@ type decoder struct {
 	ri    int              // restart interval in MCUs, 0 = none
 	quant [4][64]int32     // zig-zag order
 	huff  [2][4]*huffTable // [class][id]
+	skip  [4]*skipTable    // at 1/8 scale, for the AC tables of a sequential scan
+	// storeAC makes a sequential scan at 1/8 decode its AC coefficients
+	// as at the other scales, instead of stepping over them with skip:
+	// the reference the tests hold skipACSeq to.
+	storeAC bool
 
 	eobrun int
 	nscans int

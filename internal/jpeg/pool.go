@@ -56,6 +56,12 @@ func readData(r io.Reader) (data []byte, done func(), err error) {
 	return buf.Bytes(), done, nil
 }
 
+// skipPool keeps skipTables (16 KiB each) for the next decode at 1/8.
+var skipPool = sync.Pool{New: func() any { return new(skipTable) }}
+
+// newSkipTable returns a table from the pool; buildSkip overwrites all of it.
+func newSkipTable() *skipTable { return skipPool.Get().(*skipTable) }
+
 // newHuffTable returns a table from the pool; build overwrites all of it.
 func newHuffTable() *huffTable { return huffPool.Get().(*huffTable) }
 
@@ -68,6 +74,12 @@ func (d *decoder) release() {
 				huffPool.Put(t)
 				d.huff[i][j] = nil
 			}
+		}
+	}
+	for i, t := range d.skip {
+		if t != nil {
+			skipPool.Put(t)
+			d.skip[i] = nil
 		}
 	}
 }

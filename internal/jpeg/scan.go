@@ -77,6 +77,9 @@ type scanComp struct {
 	ac   *huffTable
 	q    *[64]int32
 	pred int32
+	// skip, for a sequential scan decoded at 1/8 scale, steps over the
+	// AC coefficients (see skipACSeq); nil otherwise.
+	skip *skipTable
 }
 
 // allocate creates the output planes once the first scan starts.
@@ -227,6 +230,9 @@ func (d *decoder) processSOS(seg []byte) error {
 		// (nextMarker steps over it). That is most of a progressive
 		// file's data; the cost is that damage inside it goes unnoticed.
 		return nil
+	}
+	if !d.progressive && d.scale == 8 && !d.storeAC {
+		d.setSkip(sc)
 	}
 	d.br = bitReader{data: d.data, pos: d.pos}
 	d.eobrun = 0
@@ -425,11 +431,18 @@ func (d *decoder) decodeSequential(sc []scanComp) error {
 		c := s.c
 		for by := 0; by < c.cbh; by++ {
 			row := c.pix[by*bs*c.stride:]
+			bl := [1]dcBlock{{s: s, pix: row, step: 1}}
 			for bx := 0; bx < c.cbw; bx++ {
 				if d.ri > 0 || d.src != nil {
 					if err := unit(); err != nil {
 						return err
 					}
+				}
+				if s.skip != nil {
+					if err := d.mcuDC(bl[:], bx); err != nil {
+						return err
+					}
+					continue
 				}
 				last, err := d.decodeBlockSeq(s, dst)
 				if err != nil {
@@ -443,12 +456,23 @@ func (d *decoder) decodeSequential(sc []scanComp) error {
 		}
 		return nil
 	}
+	var blocks [10]dcBlock
 	for my := 0; my < d.mcusY; my++ {
+		var bl []dcBlock
+		if sc[0].skip != nil {
+			bl = mcuBlocks(&blocks, sc, func(c *component) int { return my * c.v * c.stride })
+		}
 		for mx := 0; mx < d.mcusX; mx++ {
 			if d.ri > 0 || d.src != nil {
 				if err := unit(); err != nil {
 					return err
 				}
+			}
+			if bl != nil {
+				if err := d.mcuDC(bl, mx); err != nil {
+					return err
+				}
+				continue
 			}
 			for i := range sc {
 				s := &sc[i]

@@ -1,0 +1,256 @@
+package jpeg
+
+import (
+	"bytes"
+	"fmt"
+	"image"
+	"io"
+	"math/rand"
+	"path/filepath"
+	"testing"
+	"testing/iotest"
+)
+
+// decode8 decodes data whole at 1/8, stepping over the AC coefficients of
+// sequential scans (skipACSeq), or, with store, decoding them as the other
+// scales do (the reference).
+func decode8(data []byte, store bool) (image.Image, error) {
+	d := decoder{data: data, scale: 8, storeAC: store}
+	defer d.release()
+	if err := d.run(); err != nil {
+		return nil, err
+	}
+	return d.finish()
+}
+
+// bands8 decodes data in bands at 1/8 as bandsImage does, with or without
+// storeAC, and returns the bands pasted into one image.
+func bands8(t *testing.T, data []byte, store bool) (image.Image, error) {
+	t.Helper()
+	b, err := NewBands(iotest.HalfReader(bytes.NewReader(data)))
+	if err != nil {
+		return nil, err
+	}
+	b.d.storeAC = store
+	w, h := b.Size()
+	sw, sh := ScaledSize(w, h, 8)
+	var whole image.Image
+	for {
+		band, err := b.Next(8)
+		if err == io.EOF {
+			return whole, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		whole = paste(t, whole, band, image.Rect(0, 0, sw, sh))
+	}
+}
+
+// sameResult reports how two decodes differ: in their error, or in their
+// pixels; "" if they do not.
+func sameResult(got, want image.Image, err, werr error) string {
+	switch {
+	case (err == nil) != (werr == nil) || (err != nil && err.Error() != werr.Error()):
+		return fmt.Sprintf("error %v, want %v", err, werr)
+	case err == nil && (got == nil) != (want == nil):
+		return fmt.Sprintf("image %v, want %v", got != nil, want != nil)
+	case err == nil && got != nil && !samePixels(got, want):
+		return "pixels differ"
+	}
+	return ""
+}
+
+// checkSkip decodes data at 1/8 with the AC coefficients stepped over and
+// stored, whole and in bands, and fails unless both give the same image or
+// the same error.
+func checkSkip(t *testing.T, data []byte) {
+	t.Helper()
+	if cfg, err := DecodeConfig(bytes.NewReader(data)); err == nil && cfg.Width*cfg.Height > 1<<22 {
+		return // the caller refuses such sizes from the header
+	}
+	want, werr := decode8(data, true)
+	got, err := decode8(data, false)
+	if diff := sameResult(got, want, err, werr); diff != "" {
+		t.Fatalf("whole decode, skipping AC: %s", diff)
+	}
+	want, werr = bands8(t, data, true)
+	got, err = bands8(t, data, false)
+	if diff := sameResult(got, want, err, werr); diff != "" {
+		t.Fatalf("bands, skipping AC: %s", diff)
+	}
+}
+
+// TestSkipACMatchesStore holds the 1/8 decode that steps over AC
+// coefficients to the one that decodes them, on every test file: the same
+// pixels, whole and in bands.
+func TestSkipACMatchesStore(t *testing.T) {
+	files := append(testFiles(t), filepath.Join("..", "..", "testdata", "formats", "gray.jpg"),
+		filepath.Join("..", "..", "testdata", "formats", "cmyk.jpeg"))
+	for _, name := range files {
+		data := readFile(t, name)
+		t.Run(filepath.Base(name), func(t *testing.T) {
+			want, err := decode8(data, true)
+			if err == nil && want == nil {
+				t.Fatal("no image and no error")
+			}
+			checkSkip(t, data)
+		})
+	}
+}
+
+// TestSkipACDamaged cuts sequential files short everywhere and damages
+// bytes of their scan data: stepping over the AC coefficients fails with
+// the same error as decoding them, or gives the same pixels.
+func TestSkipACDamaged(t *testing.T) {
+	for _, name := range []string{"testdata/video-001.q50.420.jpeg", "testdata/video-001.restart2.jpeg",
+		"testdata/video-005.gray.q50.jpeg", "testdata/video-001.cmyk.jpeg", "testdata/camera_Canon_40D_100x68.jpg"} {
+		data := readFile(t, name)
+		sos := bytes.Index(data, []byte{0xFF, mSOS})
+		if sos < 0 {
+			t.Fatalf("%s: no SOS", name)
+		}
+		t.Run(filepath.Base(name), func(t *testing.T) {
+			for n := sos; n < len(data); n += 1 + (len(data)-sos)/150 {
+				checkSkip(t, data[:n])
+			}
+			rng := rand.New(rand.NewSource(3))
+			for i := 0; i < 200; i++ {
+				b := bytes.Clone(data)
+				for j := 0; j < 1+i%3; j++ {
+					b[sos+rng.Intn(len(b)-sos)] ^= byte(1 + rng.Intn(255))
+				}
+				checkSkip(t, b)
+			}
+		})
+	}
+}
+
+// acTables returns the AC tables defined by data's DHT segments, as the
+// decoder builds them.
+func acTables(t *testing.T, data []byte) []*huffTable {
+	t.Helper()
+	var tabs []*huffTable
+	for i := 2; i+4 <= len(data) && data[i] == 0xFF; {
+		l := int(data[i+2])<<8 | int(data[i+3])
+		if data[i+1] == mSOS {
+			break
+		}
+		if data[i+1] == mDHT {
+			seg := data[i+4 : i+2+l]
+			for len(seg) >= 17 {
+				var counts [17]int
+				total := 0
+				for k := 1; k <= 16; k++ {
+					counts[k] = int(seg[k])
+					total += counts[k]
+				}
+				tab := new(huffTable)
+				if err := tab.build(&counts, seg[17:17+total], seg[0]>>4 == 1); err != nil {
+					t.Fatal(err)
+				}
+				if seg[0]>>4 == 1 {
+					tabs = append(tabs, tab)
+				}
+				seg = seg[17+total:]
+			}
+		}
+		i += 2 + l
+	}
+	return tabs
+}
+
+// walkSkip is what a skipTable entry for the bits of index i must say,
+// found symbol by symbol with decodeSym: the codes (with their magnitude
+// bits) that fit in skipBits, up to 64 steps of the zig-zag index.
+func walkSkip(tab *huffTable, i uint32) uint16 {
+	acc := uint64(i) << (64 - skipBits)
+	used, adv := uint(0), uint(0)
+walk:
+	for {
+		rs, rest, n, err := tab.decodeSym(acc, 64)
+		l := 64 - n
+		if err != nil || used+l > skipBits {
+			break walk
+		}
+		r, size := uint(rs>>4), uint(rs&15)
+		switch {
+		case rs == 0x00:
+			if adv+1 > 64 {
+				break walk
+			}
+			return uint16(skipEOB | (adv+1)<<8 | (used + l))
+		case rs == 0xF0:
+			r, size = 15, 0
+		case size == 0:
+			break walk // EOBn: decoded alone
+		}
+		if used+l+size > skipBits || adv+r+1 > 64 {
+			break walk
+		}
+		used, adv, acc = used+l+size, adv+r+1, rest<<size
+	}
+	if used == 0 {
+		return skipNone
+	}
+	return uint16(adv<<8 | used)
+}
+
+// TestBuildSkip checks every entry of the skip tables built for the AC
+// tables of the test files and for made-up ones (a 1-bit ZRL, EOBn
+// symbols, codes of 16 bits) against a symbol-by-symbol walk.
+func TestBuildSkip(t *testing.T) {
+	type table struct {
+		name string
+		tab  *huffTable
+	}
+	var tables []table
+	for _, name := range testFiles(t) {
+		for i, tab := range acTables(t, readFile(t, name)) {
+			tables = append(tables, table{fmt.Sprintf("%s/%d", filepath.Base(name), i), tab})
+		}
+	}
+	made := []struct {
+		name   string
+		counts [17]int
+		vals   []byte
+	}{
+		// 0: ZRL, 10: EOB, 110 and 111: a coefficient of 1 and 3 bits.
+		{"short ZRL", [17]int{0, 1, 1, 2}, []byte{0xF0, 0x00, 0x01, 0x13}},
+		// EOBn symbols, and a chain of codes down to 16 bits.
+		{"EOBn and long codes", [17]int{0, 0, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2},
+			[]byte{0x00, 0x01, 0x10, 0xF0, 0x2A, 0x0F, 0x3E, 0xE1, 0x20, 0x05, 0x44, 0x61, 0x7F, 0x12, 0xFA, 0x09, 0x32}},
+	}
+	for _, m := range made {
+		tab := new(huffTable)
+		if err := tab.build(&m.counts, m.vals, true); err != nil {
+			t.Fatalf("%s: %v", m.name, err)
+		}
+		tables = append(tables, table{m.name, tab})
+	}
+	for _, tb := range tables {
+		t.Run(tb.name, func(t *testing.T) {
+			var s skipTable
+			tb.tab.buildSkip(&s)
+			for i := range s {
+				if want := walkSkip(tb.tab, uint32(i)); s[i] != want {
+					t.Fatalf("entry %0*b: %#04x, want %#04x", skipBits, i, s[i], want)
+				}
+			}
+		})
+	}
+}
+
+// FuzzSkipAC holds stepping over AC coefficients at 1/8 to decoding them,
+// whole and in bands, on any data.
+func FuzzSkipAC(f *testing.F) {
+	for _, name := range testFiles(f) {
+		data := readFile(f, name)
+		if len(data) < 64<<10 {
+			f.Add(data)
+		}
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		checkSkip(t, data)
+	})
+}
