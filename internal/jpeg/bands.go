@@ -81,12 +81,15 @@ func (b *Bands) Progressive() bool { return b.d.progressive }
 // window, one MCU row of planes and its conversion to the output type,
 // and for a progressive file the coefficient store (at 1/4 of the size, 4
 // coefficients and a mask a block: 16 bytes; at 1/8 the DC coefficient
-// alone, 2 bytes).
+// alone, 2 bytes), for a sequential one at 1/8 its skip tables.
 func (b *Bands) Holds(scale int) int64 {
 	d := &b.d
 	si := scaleIndex(scale)
 	bs := int64(8 / scale)
 	n := int64(windowSize) + 4*int64(d.mcusX*d.hmax)*bs*int64(d.vmax)*bs
+	if !d.progressive && scale == 8 {
+		n += int64(len(d.skip)) * 2 << skipBits
+	}
 	for i := 0; i < d.ncomp; i++ {
 		c := &d.comp[i]
 		n += int64(c.bw) * bs * int64(c.v) * bs
