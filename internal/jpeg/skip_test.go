@@ -11,11 +11,16 @@ import (
 	"testing/iotest"
 )
 
-// decode8 decodes data whole at 1/8, stepping over the AC coefficients of
-// sequential scans (skipACSeq), or, with store, decoding them as the other
-// scales do (the reference).
-func decode8(data []byte, store bool) (image.Image, error) {
-	d := decoder{data: data, scale: 8, storeAC: store}
+// skipScales are the scales at which a sequential scan steps over AC
+// codes: all of them at 1/8 (mcuDC), those past the 2x2 or 4x4 corner at
+// 1/4 and 1/2 (skipAC).
+var skipScales = []int{2, 4, 8}
+
+// decodeAt decodes data whole at 1/scale, stepping over the AC
+// coefficients of sequential scans that the reduced IDCT does not read,
+// or, with store, decoding them all as at full scale (the reference).
+func decodeAt(data []byte, scale int, store bool) (image.Image, error) {
+	d := decoder{data: data, scale: scale, storeAC: store}
 	defer d.release()
 	if err := d.run(); err != nil {
 		return nil, err
@@ -23,9 +28,9 @@ func decode8(data []byte, store bool) (image.Image, error) {
 	return d.finish()
 }
 
-// bands8 decodes data in bands at 1/8 as bandsImage does, with or without
-// storeAC, and returns the bands pasted into one image.
-func bands8(t *testing.T, data []byte, store bool) (image.Image, error) {
+// bandsAt decodes data in bands at 1/scale as bandsImage does, with or
+// without storeAC, and returns the bands pasted into one image.
+func bandsAt(t *testing.T, data []byte, scale int, store bool) (image.Image, error) {
 	t.Helper()
 	b, err := NewBands(iotest.HalfReader(bytes.NewReader(data)))
 	if err != nil {
@@ -33,10 +38,10 @@ func bands8(t *testing.T, data []byte, store bool) (image.Image, error) {
 	}
 	b.d.storeAC = store
 	w, h := b.Size()
-	sw, sh := ScaledSize(w, h, 8)
+	sw, sh := ScaledSize(w, h, scale)
 	var whole image.Image
 	for {
-		band, err := b.Next(8)
+		band, err := b.Next(scale)
 		if err == io.EOF {
 			return whole, nil
 		}
@@ -61,38 +66,42 @@ func sameResult(got, want image.Image, err, werr error) string {
 	return ""
 }
 
-// checkSkip decodes data at 1/8 with the AC coefficients stepped over and
-// stored, whole and in bands, and fails unless both give the same image or
-// the same error.
+// checkSkip decodes data at 1/2, 1/4 and 1/8 with the AC coefficients
+// stepped over and stored, whole and in bands, and fails unless both give
+// the same image or the same error at each scale.
 func checkSkip(t *testing.T, data []byte) {
 	t.Helper()
 	if cfg, err := DecodeConfig(bytes.NewReader(data)); err == nil && cfg.Width*cfg.Height > 1<<22 {
 		return // the caller refuses such sizes from the header
 	}
-	want, werr := decode8(data, true)
-	got, err := decode8(data, false)
-	if diff := sameResult(got, want, err, werr); diff != "" {
-		t.Fatalf("whole decode, skipping AC: %s", diff)
-	}
-	want, werr = bands8(t, data, true)
-	got, err = bands8(t, data, false)
-	if diff := sameResult(got, want, err, werr); diff != "" {
-		t.Fatalf("bands, skipping AC: %s", diff)
+	for _, scale := range skipScales {
+		want, werr := decodeAt(data, scale, true)
+		got, err := decodeAt(data, scale, false)
+		if diff := sameResult(got, want, err, werr); diff != "" {
+			t.Fatalf("whole decode at 1/%d, skipping AC: %s", scale, diff)
+		}
+		want, werr = bandsAt(t, data, scale, true)
+		got, err = bandsAt(t, data, scale, false)
+		if diff := sameResult(got, want, err, werr); diff != "" {
+			t.Fatalf("bands at 1/%d, skipping AC: %s", scale, diff)
+		}
 	}
 }
 
-// TestSkipACMatchesStore holds the 1/8 decode that steps over AC
-// coefficients to the one that decodes them, on every test file: the same
-// pixels, whole and in bands.
+// TestSkipACMatchesStore holds the decodes at 1/2, 1/4 and 1/8 that step
+// over AC coefficients to the ones that decode them, on every test file:
+// the same pixels, whole and in bands.
 func TestSkipACMatchesStore(t *testing.T) {
 	files := append(testFiles(t), filepath.Join("..", "..", "testdata", "formats", "gray.jpg"),
 		filepath.Join("..", "..", "testdata", "formats", "cmyk.jpeg"))
 	for _, name := range files {
 		data := readFile(t, name)
 		t.Run(filepath.Base(name), func(t *testing.T) {
-			want, err := decode8(data, true)
-			if err == nil && want == nil {
-				t.Fatal("no image and no error")
+			for _, scale := range skipScales {
+				want, err := decodeAt(data, scale, true)
+				if err == nil && want == nil {
+					t.Fatalf("1/%d: no image and no error", scale)
+				}
 			}
 			checkSkip(t, data)
 		})
@@ -241,8 +250,8 @@ func TestBuildSkip(t *testing.T) {
 	}
 }
 
-// FuzzSkipAC holds stepping over AC coefficients at 1/8 to decoding them,
-// whole and in bands, on any data.
+// FuzzSkipAC holds stepping over AC coefficients at 1/2, 1/4 and 1/8 to
+// decoding them, whole and in bands, on any data.
 func FuzzSkipAC(f *testing.F) {
 	for _, name := range testFiles(f) {
 		data := readFile(f, name)
