@@ -263,3 +263,83 @@ func FuzzSkipAC(f *testing.F) {
 		checkSkip(t, data)
 	})
 }
+
+// seqJPEG makes a grey baseline JPEG of 8x8 blocks in one row, all
+// coefficients quantised by 32 (a coefficient of 1 shows), whose entropy-coded data is bits (a
+// string of '0' and '1', padded with ones), with 3-bit AC codes for EOB
+// (000), a coefficient of 1 bit (001), EOB1 (010), ZRL (011), a run of 6
+// then a coefficient of 1 bit (100) and EOB2 (101), and 2-bit DC codes
+// for a difference of 0 (00) or of 1 bit (01).
+func seqJPEG(blocks int, bits string) []byte {
+	var b bytes.Buffer
+	seg := func(m byte, p ...byte) {
+		b.Write([]byte{0xFF, m, byte((len(p) + 2) >> 8), byte(len(p) + 2)})
+		b.Write(p)
+	}
+	b.Write([]byte{0xFF, mSOI})
+	seg(mDQT, append([]byte{0}, bytes.Repeat([]byte{32}, 64)...)...)
+	w := 8 * blocks
+	seg(mSOF0, 8, 0, 8, byte(w>>8), byte(w), 1, 1, 0x11, 0)
+	seg(mDHT, 0x00, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x00, 0x01)
+	seg(mDHT, 0x10, 0, 0, 6, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x00, 0x01, 0x10, 0xF0, 0x61, 0x20)
+	seg(mSOS, 1, 1, 0x00, 0, 63, 0)
+	for len(bits)%8 != 0 {
+		bits += "1"
+	}
+	for i := 0; i < len(bits); i += 8 {
+		var c byte
+		for _, bit := range bits[i : i+8] {
+			c = c<<1 | byte(bit-'0')
+		}
+		b.WriteByte(c)
+		if c == 0xFF {
+			b.WriteByte(0)
+		}
+	}
+	b.Write([]byte{0xFF, mEOI})
+	return b.Bytes()
+}
+
+// TestSkipACEOBRun steps over an end-of-band run (EOBn, corrupt in a
+// sequential scan, but decoded as image/jpeg does) that comes past the
+// corner the reduced IDCT reads at 1/2 and 1/4, and after ZRLs alone past
+// it: the blocks that follow are the same as when every coefficient is
+// decoded.
+func TestSkipACEOBRun(t *testing.T) {
+	const (
+		dc0, dc1      = "00", "01"
+		eob, coef     = "000", "001"
+		eob1, zrl     = "010", "011"
+		run6, eob2    = "100", "101"
+		past25        = coef + "1" + run6 + "1" + run6 + "0" + run6 + "1" + run6 + "0" // k 1, 8, 15, 22, 29
+		noACThenDC1   = dc1 + "1"
+		lastBlockACs1 = coef + "0" + eob
+	)
+	for _, tc := range []struct {
+		name   string
+		blocks int
+		bits   string
+	}{
+		// EOB1 with one more bit: the 2 blocks after have no AC codes.
+		{"EOB1 past index 24", 4, dc0 + past25 + eob1 + "1" + noACThenDC1 + noACThenDC1 + dc0 + lastBlockACs1},
+		{"EOB2 past index 4", 5, dc1 + "0" + coef + "1" + run6 + "1" + eob2 + "00" +
+			noACThenDC1 + noACThenDC1 + noACThenDC1 + dc0 + lastBlockACs1},
+		// Only ZRLs before the corner's end: k 17, 33, then a coefficient.
+		{"ZRLs past the corner", 2, dc1 + "1" + zrl + zrl + coef + "1" + eob1 + "0" + dc0 + lastBlockACs1},
+		{"run past the block's end", 2, dc0 + zrl + zrl + zrl + run6 + "1" + run6 + "1" + run6 + dc0 + lastBlockACs1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			data := seqJPEG(tc.blocks, tc.bits)
+			for _, scale := range skipScales {
+				img, err := decodeAt(data, scale, true)
+				if err != nil {
+					t.Fatalf("1/%d, every coefficient decoded: %v", scale, err)
+				}
+				if w := img.Bounds().Dx(); w != tc.blocks*8/scale {
+					t.Fatalf("1/%d: width %d, want %d", scale, w, tc.blocks*8/scale)
+				}
+			}
+			checkSkip(t, data)
+		})
+	}
+}
