@@ -259,6 +259,9 @@ func FuzzSkipAC(f *testing.F) {
 			f.Add(data)
 		}
 	}
+	for _, tc := range eobRunCases() {
+		f.Add(seqJPEG(tc.blocks, tc.bits))
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		checkSkip(t, data)
 	})
@@ -300,12 +303,16 @@ func seqJPEG(blocks int, bits string) []byte {
 	return b.Bytes()
 }
 
-// TestSkipACEOBRun steps over an end-of-band run (EOBn, corrupt in a
-// sequential scan, but decoded as image/jpeg does) that comes past the
-// corner the reduced IDCT reads at 1/2 and 1/4, and after ZRLs alone past
-// it: the blocks that follow are the same as when every coefficient is
-// decoded.
-func TestSkipACEOBRun(t *testing.T) {
+// An eobRunCase is a file crafted by seqJPEG for TestSkipACEOBRun, also a
+// seed of FuzzSkipAC.
+type eobRunCase struct {
+	name   string
+	blocks int
+	bits   string
+}
+
+// eobRunCases returns the crafted files.
+func eobRunCases() []eobRunCase {
 	const (
 		dc0, dc1      = "00", "01"
 		eob, coef     = "000", "001"
@@ -315,11 +322,7 @@ func TestSkipACEOBRun(t *testing.T) {
 		noACThenDC1   = dc1 + "1"
 		lastBlockACs1 = coef + "0" + eob
 	)
-	for _, tc := range []struct {
-		name   string
-		blocks int
-		bits   string
-	}{
+	return []eobRunCase{
 		// EOB1 with one more bit: the 2 blocks after have no AC codes.
 		{"EOB1 past index 24", 4, dc0 + past25 + eob1 + "1" + noACThenDC1 + noACThenDC1 + dc0 + lastBlockACs1},
 		{"EOB2 past index 4", 5, dc1 + "0" + coef + "1" + run6 + "1" + eob2 + "00" +
@@ -327,7 +330,16 @@ func TestSkipACEOBRun(t *testing.T) {
 		// Only ZRLs before the corner's end: k 17, 33, then a coefficient.
 		{"ZRLs past the corner", 2, dc1 + "1" + zrl + zrl + coef + "1" + eob1 + "0" + dc0 + lastBlockACs1},
 		{"run past the block's end", 2, dc0 + zrl + zrl + zrl + run6 + "1" + run6 + "1" + run6 + dc0 + lastBlockACs1},
-	} {
+	}
+}
+
+// TestSkipACEOBRun steps over an end-of-band run (EOBn, corrupt in a
+// sequential scan, but decoded as image/jpeg does) that comes past the
+// corner the reduced IDCT reads at 1/2 and 1/4, and after ZRLs alone past
+// it: the blocks that follow are the same as when every coefficient is
+// decoded.
+func TestSkipACEOBRun(t *testing.T) {
+	for _, tc := range eobRunCases() {
 		t.Run(tc.name, func(t *testing.T) {
 			data := seqJPEG(tc.blocks, tc.bits)
 			for _, scale := range skipScales {
