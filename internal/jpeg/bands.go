@@ -81,13 +81,13 @@ func (b *Bands) Progressive() bool { return b.d.progressive }
 // window, one MCU row of planes and its conversion to the output type,
 // and for a progressive file the coefficient store (at 1/4 of the size, 4
 // coefficients and a mask a block: 16 bytes; at 1/8 the DC coefficient
-// alone, 2 bytes), for a sequential one at 1/8 its skip tables.
+// alone, 2 bytes), for a sequential one at a reduced scale its skip tables.
 func (b *Bands) Holds(scale int) int64 {
 	d := &b.d
 	si := scaleIndex(scale)
 	bs := int64(8 / scale)
 	n := int64(windowSize) + 4*int64(d.mcusX*d.hmax)*bs*int64(d.vmax)*bs
-	if !d.progressive && scale == 8 {
+	if !d.progressive && scale > 1 {
 		n += int64(len(d.skip)) * 2 << skipBits
 	}
 	for i := 0; i < d.ncomp; i++ {
@@ -224,7 +224,7 @@ func (d *decoder) sequentialRow() error {
 			if err := unit(); err != nil {
 				return err
 			}
-			if s.skip != nil {
+			if d.scale == 8 && s.skip != nil {
 				if err := d.mcuDC(bl[:], bx); err != nil {
 					return err
 				}
@@ -240,7 +240,7 @@ func (d *decoder) sequentialRow() error {
 	}
 	var blocks [10]dcBlock
 	var bl []dcBlock
-	if sc[0].skip != nil {
+	if d.scale == 8 && sc[0].skip != nil {
 		bl = mcuBlocks(&blocks, sc, func(*component) int { return 0 })
 	}
 	for mx := 0; mx < d.mcusX; mx++ {

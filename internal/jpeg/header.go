@@ -89,10 +89,11 @@ type decoder struct {
 	ri    int              // restart interval in MCUs, 0 = none
 	quant [4][64]int32     // zig-zag order
 	huff  [2][4]*huffTable // [class][id]
-	skip  [4]*skipTable    // at 1/8 scale, for the AC tables of a sequential scan
-	// storeAC makes a sequential scan at 1/8 decode its AC coefficients
-	// as at the other scales, instead of stepping over them with skip:
-	// the reference the tests hold skipACSeq to.
+	skip  [4]*skipTable    // at a reduced scale, for the AC tables of a sequential scan
+	// storeAC makes a sequential scan at a reduced scale decode all its
+	// AC coefficients as at full scale, instead of stepping over those
+	// the IDCT does not read with skip: the reference the tests hold
+	// mcuDC and skipAC to.
 	storeAC bool
 
 	eobrun int

@@ -214,8 +214,10 @@ func extend(v uint64, s uint) int32 {
 const skipBits = 13
 
 // skipTable steps over the AC coefficients of a sequential block without
-// their values, for a decode at 1/8 scale, where a block is its DC
-// coefficient alone: each entry covers as many whole coefficients (code
+// their values, for a decode at a reduced scale: all of them at 1/8, where
+// a block is its DC coefficient alone, those past the corner the reduced
+// IDCT reads at 1/2 and 1/4 (the table is the same, only the zig-zag
+// index it starts from differs): each entry covers as many whole coefficients (code
 // and magnitude bits), ZRLs and a final end of block as fit in the next
 // skipBits bits. An entry is eob<<15 | adv<<8 | bits: bits is what they
 // take; adv is how far they move the zig-zag index k (run+1 a

@@ -56,7 +56,8 @@ func readData(r io.Reader) (data []byte, done func(), err error) {
 	return buf.Bytes(), done, nil
 }
 
-// skipPool keeps skipTables (16 KiB each) for the next decode at 1/8.
+// skipPool keeps skipTables (16 KiB each) for the next sequential decode
+// at a reduced scale.
 var skipPool = sync.Pool{New: func() any { return new(skipTable) }}
 
 // newSkipTable returns a table from the pool; buildSkip overwrites all of it.

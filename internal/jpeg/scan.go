@@ -18,9 +18,13 @@ var zigzag [64]uint8
 //   - keepSlot[k]: index of zig-zag coefficient k in a progressive block's
 //     kept coefficients, or -1 if it is not kept;
 //   - keepZig[i]: the zig-zag index of kept slot i;
-//   - nKeep: number of kept coefficients per block.
+//   - nKeep: number of kept coefficients per block;
+//   - seqEnd: one past the last zig-zag index the reduced IDCT reads (25
+//     at 1/2, where (3,3) is index 24; 5 at 1/4; 1 at 1/8; 64 at full
+//     scale).
 var (
 	seqDst   [4][64]uint8
+	seqEnd   [4]int
 	keepSlot [4][64]int8
 	keepZig  [4][64]uint8
 	nKeep    [4]int
@@ -52,6 +56,7 @@ func init() {
 				keepSlot[si][k] = int8(n)
 				keepZig[si][n] = uint8(k)
 				n++
+				seqEnd[si] = k + 1
 			} else {
 				seqDst[si][k] = 64
 				keepSlot[si][k] = -1
@@ -77,9 +82,12 @@ type scanComp struct {
 	ac   *huffTable
 	q    *[64]int32
 	pred int32
-	// skip, for a sequential scan decoded at 1/8 scale, steps over the
-	// AC coefficients (see skipACSeq); nil otherwise.
+	// skip, for a sequential scan decoded at a reduced scale, steps over
+	// the AC coefficients from zig-zag index end on, which the reduced
+	// IDCT does not read (see mcuDC and skipAC); nil otherwise, and end
+	// is 64.
 	skip *skipTable
+	end  int
 }
 
 // allocate creates the output planes once the first scan starts.
@@ -184,7 +192,7 @@ func (d *decoder) processSOS(seg []byte) error {
 		if ta > 3 || (d.baseline && ta > 1) {
 			return FormatError("bad Ta value")
 		}
-		scs[i] = scanComp{c: c, dc: d.huff[0][td], ac: d.huff[1][ta], q: &d.quant[c.tq]}
+		scs[i] = scanComp{c: c, dc: d.huff[0][td], ac: d.huff[1][ta], q: &d.quant[c.tq], end: 64}
 	}
 	if d.ncomp > 1 && totalHV > 10 {
 		return FormatError("total sampling factors too large")
@@ -231,7 +239,7 @@ func (d *decoder) processSOS(seg []byte) error {
 		// file's data; the cost is that damage inside it goes unnoticed.
 		return nil
 	}
-	if !d.progressive && d.scale == 8 && !d.storeAC {
+	if !d.progressive && d.scale > 1 && !d.storeAC {
 		d.setSkip(sc)
 	}
 	d.br = bitReader{data: d.data, pos: d.pos}
@@ -438,7 +446,7 @@ func (d *decoder) decodeSequential(sc []scanComp) error {
 						return err
 					}
 				}
-				if s.skip != nil {
+				if d.scale == 8 && s.skip != nil {
 					if err := d.mcuDC(bl[:], bx); err != nil {
 						return err
 					}
@@ -459,7 +467,7 @@ func (d *decoder) decodeSequential(sc []scanComp) error {
 	var blocks [10]dcBlock
 	for my := 0; my < d.mcusY; my++ {
 		var bl []dcBlock
-		if sc[0].skip != nil {
+		if d.scale == 8 && sc[0].skip != nil {
 			bl = mcuBlocks(&blocks, sc, func(c *component) int { return my * c.v * c.stride })
 		}
 		for mx := 0; mx < d.mcusX; mx++ {
@@ -527,7 +535,12 @@ func (d *decoder) idctBlock(last int, out []byte, stride int) {
 
 // decodeBlockSeq decodes the DC and AC coefficients of one sequential block,
 // dequantised, into d.blk (positions given by dst). It returns the last
-// zig-zag index decoded.
+// zig-zag index decoded. From index s.end on (a reduced scale with a skip
+// table), the block's AC codes are stepped over, not decoded: the IDCT
+// reads none of them, and the index returned is then the last decoded
+// before s.end or the first past it, which picks the same output (at 1/2,
+// idct4 of a block with its DC coefficient alone is fillDC's, sample for
+// sample; idct2 is used whatever the index).
 func (d *decoder) decodeBlockSeq(s *scanComp, dst *[64]uint8) (int, error) {
 	br := &d.br
 	acc, n := br.acc, br.n
@@ -577,7 +590,9 @@ func (d *decoder) decodeBlockSeq(s *scanComp, dst *[64]uint8) (int, error) {
 
 	// AC coefficients (F.2.2.2).
 	act := s.ac
-	for k := 1; k < 64; {
+	end := s.end
+	k := 1
+	for k < end {
 		if n < 32 {
 			// br.fill's fast path, inlined by hand.
 			if p := br.pos; p+8 <= len(br.data) {
@@ -606,7 +621,7 @@ func (d *decoder) decodeBlockSeq(s *scanComp, dst *[64]uint8) (int, error) {
 			}
 			if e>>8&0xFF == coefEOB {
 				acc, n = acc<<l, n-l
-				break
+				goto done
 			}
 		}
 		var rs byte
@@ -632,11 +647,11 @@ func (d *decoder) decodeBlockSeq(s *scanComp, dst *[64]uint8) (int, error) {
 				acc, n = acc<<uint(r), n-uint(r)
 				d.eobrun = eob - 1
 			}
-			break
+			goto done
 		}
 		k += r
 		if k > 63 {
-			break
+			goto done
 		}
 		v := extend(acc>>(64-sz), sz)
 		acc, n = acc<<sz, n-sz
@@ -645,6 +660,13 @@ func (d *decoder) decodeBlockSeq(s *scanComp, dst *[64]uint8) (int, error) {
 		last = k
 		k++
 	}
+	if k < 64 {
+		var err error
+		if acc, n, err = d.skipAC(s, uint(k), acc, n); err != nil {
+			return 0, err
+		}
+	}
+done:
 	br.acc, br.n = acc, n
 	return last, nil
 }

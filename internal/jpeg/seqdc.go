@@ -12,12 +12,15 @@ import "encoding/binary"
 // an MCU in one call and two lookups a refill; the result is the same,
 // errors included (skip_test.go holds it to that path).
 
-// setSkip gives the components of a sequential scan decoded at 1/8 scale
-// the skip tables of their AC tables, built for this scan (a DHT segment
-// may have redefined a table since the last one).
+// setSkip gives the components of a sequential scan decoded at a reduced
+// scale the skip tables of their AC tables, built for this scan (a DHT
+// segment may have redefined a table since the last one), and the index
+// from which they step over the AC codes.
 func (d *decoder) setSkip(sc []scanComp) {
 	var built [4]bool
+	end := seqEnd[scaleIndex(d.scale)]
 	for i := range sc {
+		sc[i].end = end
 		for ta, t := range d.huff[1] {
 			if t != sc[i].ac {
 				continue
@@ -196,4 +199,82 @@ func (d *decoder) mcuDC(bl []dcBlock, mx int) error {
 	}
 	br.acc, br.n = acc, n
 	return nil
+}
+
+// skipAC steps over the AC codes of a sequential block from zig-zag index
+// k on, as mcuDC does after the DC coefficient, with the bits acc, n of
+// the bit reader (returned as they are left). decodeBlockSeq calls it at
+// 1/2 and 1/4 once k is past the coefficients the reduced IDCT reads.
+func (d *decoder) skipAC(s *scanComp, k uint, acc uint64, n uint) (uint64, uint, error) {
+	br := &d.br
+	sk, act := s.skip, s.ac
+	for k < 64 {
+		if n < 32 {
+			if p := br.pos; p+8 <= len(br.data) {
+				w := binary.BigEndian.Uint64(br.data[p:])
+				if (^w-lsbs)&w&msbs == 0 {
+					m := (64 - n) >> 3
+					br.pos = p + int(m)
+					acc |= w >> n
+					n += m << 3
+				} else {
+					acc, n = br.fillSlow(acc, n)
+				}
+			} else {
+				acc, n = br.fillSlow(acc, n)
+			}
+		}
+		e := uint(sk[acc>>(64-skipBits)])
+		if k2 := k + e>>8&127; k2 <= 64 {
+			l := e & 31
+			acc, n = acc<<l, n-l
+			if e&skipEOB != 0 {
+				break
+			}
+			k = k2
+			// No refill needed: see mcuDC.
+			e = uint(sk[acc>>(64-skipBits)])
+			if k2 = k + e>>8&127; k2 <= 64 {
+				l := e & 31
+				acc, n = acc<<l, n-l
+				if e&skipEOB != 0 {
+					break
+				}
+				k = k2
+			}
+			continue
+		}
+		var rs byte
+		if e := act.lut[acc>>(64-lutBits)]; e != 0 {
+			l := uint(e >> 8)
+			rs, acc, n = byte(e), acc<<l, n-l
+		} else {
+			var l uint
+			var ok bool
+			if rs, l, ok = act.decodeSlow(acc); !ok {
+				return acc, n, errBadCode
+			}
+			acc, n = acc<<l, n-l
+		}
+		r, sz := uint(rs>>4), uint(rs&15)
+		if sz == 0 {
+			if r == 15 {
+				k += 16
+				continue
+			}
+			if r != 0 {
+				eob := 1<<r + int(acc>>(64-r))
+				acc, n = acc<<r, n-r
+				d.eobrun = eob - 1
+			}
+			break
+		}
+		k += r
+		if k > 63 {
+			break
+		}
+		acc, n = acc<<sz, n-sz
+		k++
+	}
+	return acc, n, nil
 }

@@ -11,11 +11,16 @@ import (
 	"testing/iotest"
 )
 
-// decode8 decodes data whole at 1/8, stepping over the AC coefficients of
-// sequential scans (skipACSeq), or, with store, decoding them as the other
-// scales do (the reference).
-func decode8(data []byte, store bool) (image.Image, error) {
-	d := decoder{data: data, scale: 8, storeAC: store}
+// skipScales are the scales at which a sequential scan steps over AC
+// codes: all of them at 1/8 (mcuDC), those past the 2x2 or 4x4 corner at
+// 1/4 and 1/2 (skipAC).
+var skipScales = []int{2, 4, 8}
+
+// decodeAt decodes data whole at 1/scale, stepping over the AC
+// coefficients of sequential scans that the reduced IDCT does not read,
+// or, with store, decoding them all as at full scale (the reference).
+func decodeAt(data []byte, scale int, store bool) (image.Image, error) {
+	d := decoder{data: data, scale: scale, storeAC: store}
 	defer d.release()
 	if err := d.run(); err != nil {
 		return nil, err
@@ -23,9 +28,9 @@ func decode8(data []byte, store bool) (image.Image, error) {
 	return d.finish()
 }
 
-// bands8 decodes data in bands at 1/8 as bandsImage does, with or without
-// storeAC, and returns the bands pasted into one image.
-func bands8(t *testing.T, data []byte, store bool) (image.Image, error) {
+// bandsAt decodes data in bands at 1/scale as bandsImage does, with or
+// without storeAC, and returns the bands pasted into one image.
+func bandsAt(t *testing.T, data []byte, scale int, store bool) (image.Image, error) {
 	t.Helper()
 	b, err := NewBands(iotest.HalfReader(bytes.NewReader(data)))
 	if err != nil {
@@ -33,10 +38,10 @@ func bands8(t *testing.T, data []byte, store bool) (image.Image, error) {
 	}
 	b.d.storeAC = store
 	w, h := b.Size()
-	sw, sh := ScaledSize(w, h, 8)
+	sw, sh := ScaledSize(w, h, scale)
 	var whole image.Image
 	for {
-		band, err := b.Next(8)
+		band, err := b.Next(scale)
 		if err == io.EOF {
 			return whole, nil
 		}
@@ -61,38 +66,42 @@ func sameResult(got, want image.Image, err, werr error) string {
 	return ""
 }
 
-// checkSkip decodes data at 1/8 with the AC coefficients stepped over and
-// stored, whole and in bands, and fails unless both give the same image or
-// the same error.
+// checkSkip decodes data at 1/2, 1/4 and 1/8 with the AC coefficients
+// stepped over and stored, whole and in bands, and fails unless both give
+// the same image or the same error at each scale.
 func checkSkip(t *testing.T, data []byte) {
 	t.Helper()
 	if cfg, err := DecodeConfig(bytes.NewReader(data)); err == nil && cfg.Width*cfg.Height > 1<<22 {
 		return // the caller refuses such sizes from the header
 	}
-	want, werr := decode8(data, true)
-	got, err := decode8(data, false)
-	if diff := sameResult(got, want, err, werr); diff != "" {
-		t.Fatalf("whole decode, skipping AC: %s", diff)
-	}
-	want, werr = bands8(t, data, true)
-	got, err = bands8(t, data, false)
-	if diff := sameResult(got, want, err, werr); diff != "" {
-		t.Fatalf("bands, skipping AC: %s", diff)
+	for _, scale := range skipScales {
+		want, werr := decodeAt(data, scale, true)
+		got, err := decodeAt(data, scale, false)
+		if diff := sameResult(got, want, err, werr); diff != "" {
+			t.Fatalf("whole decode at 1/%d, skipping AC: %s", scale, diff)
+		}
+		want, werr = bandsAt(t, data, scale, true)
+		got, err = bandsAt(t, data, scale, false)
+		if diff := sameResult(got, want, err, werr); diff != "" {
+			t.Fatalf("bands at 1/%d, skipping AC: %s", scale, diff)
+		}
 	}
 }
 
-// TestSkipACMatchesStore holds the 1/8 decode that steps over AC
-// coefficients to the one that decodes them, on every test file: the same
-// pixels, whole and in bands.
+// TestSkipACMatchesStore holds the decodes at 1/2, 1/4 and 1/8 that step
+// over AC coefficients to the ones that decode them, on every test file:
+// the same pixels, whole and in bands.
 func TestSkipACMatchesStore(t *testing.T) {
 	files := append(testFiles(t), filepath.Join("..", "..", "testdata", "formats", "gray.jpg"),
 		filepath.Join("..", "..", "testdata", "formats", "cmyk.jpeg"))
 	for _, name := range files {
 		data := readFile(t, name)
 		t.Run(filepath.Base(name), func(t *testing.T) {
-			want, err := decode8(data, true)
-			if err == nil && want == nil {
-				t.Fatal("no image and no error")
+			for _, scale := range skipScales {
+				want, err := decodeAt(data, scale, true)
+				if err == nil && want == nil {
+					t.Fatalf("1/%d: no image and no error", scale)
+				}
 			}
 			checkSkip(t, data)
 		})
@@ -241,8 +250,8 @@ func TestBuildSkip(t *testing.T) {
 	}
 }
 
-// FuzzSkipAC holds stepping over AC coefficients at 1/8 to decoding them,
-// whole and in bands, on any data.
+// FuzzSkipAC holds stepping over AC coefficients at 1/2, 1/4 and 1/8 to
+// decoding them, whole and in bands, on any data.
 func FuzzSkipAC(f *testing.F) {
 	for _, name := range testFiles(f) {
 		data := readFile(f, name)
@@ -250,7 +259,99 @@ func FuzzSkipAC(f *testing.F) {
 			f.Add(data)
 		}
 	}
+	for _, tc := range eobRunCases() {
+		f.Add(seqJPEG(tc.blocks, tc.bits))
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		checkSkip(t, data)
 	})
+}
+
+// seqJPEG makes a grey baseline JPEG of 8x8 blocks in one row, all
+// coefficients quantised by 32 (a coefficient of 1 shows), whose entropy-coded data is bits (a
+// string of '0' and '1', padded with ones), with 3-bit AC codes for EOB
+// (000), a coefficient of 1 bit (001), EOB1 (010), ZRL (011), a run of 6
+// then a coefficient of 1 bit (100) and EOB2 (101), and 2-bit DC codes
+// for a difference of 0 (00) or of 1 bit (01).
+func seqJPEG(blocks int, bits string) []byte {
+	var b bytes.Buffer
+	seg := func(m byte, p ...byte) {
+		b.Write([]byte{0xFF, m, byte((len(p) + 2) >> 8), byte(len(p) + 2)})
+		b.Write(p)
+	}
+	b.Write([]byte{0xFF, mSOI})
+	seg(mDQT, append([]byte{0}, bytes.Repeat([]byte{32}, 64)...)...)
+	w := 8 * blocks
+	seg(mSOF0, 8, 0, 8, byte(w>>8), byte(w), 1, 1, 0x11, 0)
+	seg(mDHT, 0x00, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x00, 0x01)
+	seg(mDHT, 0x10, 0, 0, 6, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x00, 0x01, 0x10, 0xF0, 0x61, 0x20)
+	seg(mSOS, 1, 1, 0x00, 0, 63, 0)
+	for len(bits)%8 != 0 {
+		bits += "1"
+	}
+	for i := 0; i < len(bits); i += 8 {
+		var c byte
+		for _, bit := range bits[i : i+8] {
+			c = c<<1 | byte(bit-'0')
+		}
+		b.WriteByte(c)
+		if c == 0xFF {
+			b.WriteByte(0)
+		}
+	}
+	b.Write([]byte{0xFF, mEOI})
+	return b.Bytes()
+}
+
+// An eobRunCase is a file crafted by seqJPEG for TestSkipACEOBRun, also a
+// seed of FuzzSkipAC.
+type eobRunCase struct {
+	name   string
+	blocks int
+	bits   string
+}
+
+// eobRunCases returns the crafted files.
+func eobRunCases() []eobRunCase {
+	const (
+		dc0, dc1      = "00", "01"
+		eob, coef     = "000", "001"
+		eob1, zrl     = "010", "011"
+		run6, eob2    = "100", "101"
+		past25        = coef + "1" + run6 + "1" + run6 + "0" + run6 + "1" + run6 + "0" // k 1, 8, 15, 22, 29
+		noACThenDC1   = dc1 + "1"
+		lastBlockACs1 = coef + "0" + eob
+	)
+	return []eobRunCase{
+		// EOB1 with one more bit: the 2 blocks after have no AC codes.
+		{"EOB1 past index 24", 4, dc0 + past25 + eob1 + "1" + noACThenDC1 + noACThenDC1 + dc0 + lastBlockACs1},
+		{"EOB2 past index 4", 5, dc1 + "0" + coef + "1" + run6 + "1" + eob2 + "00" +
+			noACThenDC1 + noACThenDC1 + noACThenDC1 + dc0 + lastBlockACs1},
+		// Only ZRLs before the corner's end: k 17, 33, then a coefficient.
+		{"ZRLs past the corner", 2, dc1 + "1" + zrl + zrl + coef + "1" + eob1 + "0" + dc0 + lastBlockACs1},
+		{"run past the block's end", 2, dc0 + zrl + zrl + zrl + run6 + "1" + run6 + "1" + run6 + dc0 + lastBlockACs1},
+	}
+}
+
+// TestSkipACEOBRun steps over an end-of-band run (EOBn, corrupt in a
+// sequential scan, but decoded as image/jpeg does) that comes past the
+// corner the reduced IDCT reads at 1/2 and 1/4, and after ZRLs alone past
+// it: the blocks that follow are the same as when every coefficient is
+// decoded.
+func TestSkipACEOBRun(t *testing.T) {
+	for _, tc := range eobRunCases() {
+		t.Run(tc.name, func(t *testing.T) {
+			data := seqJPEG(tc.blocks, tc.bits)
+			for _, scale := range skipScales {
+				img, err := decodeAt(data, scale, true)
+				if err != nil {
+					t.Fatalf("1/%d, every coefficient decoded: %v", scale, err)
+				}
+				if w := img.Bounds().Dx(); w != tc.blocks*8/scale {
+					t.Fatalf("1/%d: width %d, want %d", scale, w, tc.blocks*8/scale)
+				}
+			}
+			checkSkip(t, data)
+		})
+	}
 }
