@@ -126,75 +126,9 @@ func (d *decoder) mcuDC(bl []dcBlock, mx int) error {
 			continue
 		}
 
-		sk, act := s.skip, s.ac
-		for k := uint(1); k < 64; {
-			if n < 32 {
-				if p := br.pos; p+8 <= len(br.data) {
-					w := binary.BigEndian.Uint64(br.data[p:])
-					if (^w-lsbs)&w&msbs == 0 {
-						m := (64 - n) >> 3
-						br.pos = p + int(m)
-						acc |= w >> n
-						n += m << 3
-					} else {
-						acc, n = br.fillSlow(acc, n)
-					}
-				} else {
-					acc, n = br.fillSlow(acc, n)
-				}
-			}
-			e := uint(sk[acc>>(64-skipBits)])
-			if k2 := k + e>>8&127; k2 <= 64 {
-				l := e & 31
-				acc, n = acc<<l, n-l
-				if e&skipEOB != 0 {
-					break
-				}
-				k = k2
-				// A second lookup needs no refill: the first took
-				// at most skipBits of the 32 bits or more there were.
-				e = uint(sk[acc>>(64-skipBits)])
-				if k2 = k + e>>8&127; k2 <= 64 {
-					l := e & 31
-					acc, n = acc<<l, n-l
-					if e&skipEOB != 0 {
-						break
-					}
-					k = k2
-				}
-				continue
-			}
-			var rs byte
-			if e := act.lut[acc>>(64-lutBits)]; e != 0 {
-				l := uint(e >> 8)
-				rs, acc, n = byte(e), acc<<l, n-l
-			} else {
-				var l uint
-				var ok bool
-				if rs, l, ok = act.decodeSlow(acc); !ok {
-					return errBadCode
-				}
-				acc, n = acc<<l, n-l
-			}
-			r, sz := uint(rs>>4), uint(rs&15)
-			if sz == 0 {
-				if r == 15 {
-					k += 16
-					continue
-				}
-				if r != 0 {
-					eob := 1<<r + int(acc>>(64-r))
-					acc, n = acc<<r, n-r
-					d.eobrun = eob - 1
-				}
-				break
-			}
-			k += r
-			if k > 63 {
-				break
-			}
-			acc, n = acc<<sz, n-sz
-			k++
+		var err error
+		if acc, n, err = d.skipAC(s, 1, acc, n); err != nil {
+			return err
 		}
 	}
 	br.acc, br.n = acc, n
@@ -232,7 +166,8 @@ func (d *decoder) skipAC(s *scanComp, k uint, acc uint64, n uint) (uint64, uint,
 				break
 			}
 			k = k2
-			// No refill needed: see mcuDC.
+			// A second lookup needs no refill: the first took at most
+			// skipBits of the 32 bits or more there were.
 			e = uint(sk[acc>>(64-skipBits)])
 			if k2 = k + e>>8&127; k2 <= 64 {
 				l := e & 31
