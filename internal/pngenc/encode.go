@@ -326,41 +326,35 @@ func (e *encoder) encode(w io.Writer) error {
 		e.recycle(c.out)
 		c.out = nil
 	}
+	// Chunks are made in order, at most window ahead of the one written
+	// next, by submit: in this goroutine for one worker, else on workers
+	// that take them from jobs and close each chunk's done. This goroutine
+	// writes them in order as they finish.
+	var jobs chan *chunk
+	var wg sync.WaitGroup
+	window, submit := 2*workers, func(c *chunk) { jobs <- c }
 	if workers <= 1 {
 		wk := e.newWorker()
 		defer wk.release()
-		for i := 0; i < n; i++ {
-			c := &chunk{y0: i * rows, y1: min(e.l.h, (i+1)*rows)}
-			wk.do(c, i == 0, i == n-1)
-			if c.err != nil {
-				return c.err
-			}
-			last(c, i == n-1)
-			if bw.err != nil {
-				return bw.err
-			}
+		window, submit = 1, func(c *chunk) {
+			wk.doSafe(c, c.y0 == 0, c.y1 == e.l.h)
+			close(c.done)
 		}
-		bw.chunk("IEND", nil)
-		return bw.err
+	} else {
+		jobs = make(chan *chunk)
+		for range workers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				wk := e.newWorker()
+				defer wk.release()
+				for c := range jobs {
+					wk.doSafe(c, c.y0 == 0, c.y1 == e.l.h)
+					close(c.done)
+				}
+			}()
+		}
 	}
-
-	// Workers take chunks in order from jobs; this goroutine writes them
-	// in order as they finish, keeping at most 2 a worker in flight.
-	jobs := make(chan *chunk)
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			wk := e.newWorker()
-			defer wk.release()
-			for c := range jobs {
-				wk.doSafe(c, c.y0 == 0, c.y1 == e.l.h)
-				close(c.done)
-			}
-		}()
-	}
-	window := 2 * workers
 	queue := make([]*chunk, 0, n)
 	err := func() error {
 		next := 0
@@ -368,7 +362,7 @@ func (e *encoder) encode(w io.Writer) error {
 			for ; next < n && next-written < window; next++ {
 				c := &chunk{y0: next * rows, y1: min(e.l.h, (next+1)*rows), done: make(chan struct{})}
 				queue = append(queue, c)
-				jobs <- c
+				submit(c)
 			}
 			c := queue[written]
 			<-c.done
@@ -383,8 +377,10 @@ func (e *encoder) encode(w io.Writer) error {
 		}
 		return nil
 	}()
-	close(jobs)
-	wg.Wait()
+	if jobs != nil {
+		close(jobs)
+		wg.Wait()
+	}
 	if err != nil {
 		return err
 	}
@@ -422,8 +418,9 @@ func (wk *worker) release() {
 }
 
 // doSafe is do, with a panic (an image whose Pix is shorter than its
-// Rect says) turned into the chunk's error: in the caller's goroutine it
-// would reach the caller's recover, in a worker it would end the process.
+// Rect says) turned into the chunk's error: in a worker it would end the
+// process, and the caller's goroutine gets the same error for the same
+// image.
 func (wk *worker) doSafe(c *chunk, first, last bool) {
 	defer func() {
 		if r := recover(); r != nil {
