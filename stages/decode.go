@@ -428,8 +428,8 @@ func (in *input) decode(ctx context.Context, opts *DecodeOptions,
 // turned upright by EXIF orientation o; w x h is the upright full size.
 // The decoder rounds its size up, its last column and row standing for
 // what is left of the image, so the image spans w/scale of b from its left
-// edge, or up to its right edge when turning it upright reversed its rows
-// (and likewise down).
+// edge, or up to its right edge where turning it upright put that partial
+// column or row first (meta.Reverses), and likewise down.
 func shrunkArea(b image.Rectangle, w, h, scale, o int) area {
 	a := whole(b)
 	if scale == 1 {
@@ -437,10 +437,11 @@ func shrunkArea(b image.Rectangle, w, h, scale, o int) area {
 	}
 	a.dx = min(float64(w)/float64(scale), a.dx)
 	a.dy = min(float64(h)/float64(scale), a.dy)
-	if o == 2 || o == 3 || o == 6 || o == 7 { // across, right to left
+	across, down := meta.Reverses(o)
+	if across {
 		a.x0 = float64(b.Dx()) - a.dx
 	}
-	if o == 3 || o == 4 || o == 7 || o == 8 { // down, bottom to top
+	if down {
 		a.y0 = float64(b.Dy()) - a.dy
 	}
 	return a

@@ -57,6 +57,17 @@ func Apply(img image.Image, o int) image.Image {
 	return dst
 }
 
+// Reverses reports how Apply turns the stored image of orientation o:
+// across, whether the upright image's first column comes from the stored
+// image's last column (for 1..4) or last row (for 5..8, where the axes
+// swap); down, whether its first row comes from the stored image's last
+// row (1..4) or last column (5..8). After a decode at a reduced scale the
+// stored image's last column and row stand for part of a block: Reverses
+// says where they end up.
+func Reverses(o int) (across, down bool) {
+	return o == 2 || o == 3 || o == 6 || o == 7, o == 3 || o == 4 || o == 7 || o == 8
+}
+
 // toNRGBA returns img's pixels as an NRGBA image with bounds at (0,0). It
 // may share memory with img (it is only read).
 func toNRGBA(img image.Image) *image.NRGBA {

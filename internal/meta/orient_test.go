@@ -205,3 +205,40 @@ func TestApplyCorpus(t *testing.T) {
 		t.Errorf("Canon SX60: orientation %d, upright size %v", info.Orientation, sz)
 	}
 }
+
+// Reverses agrees with what Apply does: the stored image's last column
+// and last row, marked, end up first or last in the upright image as it
+// says.
+func TestReverses(t *testing.T) {
+	const w, h = 4, 3
+	src := image.NewNRGBA(image.Rect(0, 0, w, h))
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			var c color.NRGBA
+			if x == w-1 {
+				c.R = 255 // the last column
+			}
+			if y == h-1 {
+				c.G = 255 // the last row
+			}
+			src.SetNRGBA(x, y, c)
+		}
+	}
+	for o := 1; o <= 8; o++ {
+		up := Apply(src, o)
+		b := up.Bounds()
+		// The stored axis that becomes the upright x axis, and its mark.
+		markX, markY := func(c color.NRGBA) bool { return c.R == 255 }, func(c color.NRGBA) bool { return c.G == 255 }
+		if o >= 5 {
+			markX, markY = markY, markX
+		}
+		at := func(x, y int) color.NRGBA { return color.NRGBAModel.Convert(up.At(x, y)).(color.NRGBA) }
+		across, down := Reverses(o)
+		if markX(at(b.Min.X, b.Min.Y+1)) != across || markX(at(b.Max.X-1, b.Min.Y+1)) == across {
+			t.Errorf("o=%d: Reverses says across %v, Apply disagrees", o, across)
+		}
+		if markY(at(b.Min.X+1, b.Min.Y)) != down || markY(at(b.Min.X+1, b.Max.Y-1)) == down {
+			t.Errorf("o=%d: Reverses says down %v, Apply disagrees", o, down)
+		}
+	}
+}
