@@ -552,30 +552,15 @@ func (d *decoder) decodeBlockSeq(s *scanComp, dst *[64]uint8) (int, error) {
 
 	// DC coefficient (F.2.2.1): code and magnitude bits in one lookup when
 	// they fit, else symbol then bits.
-	dct := s.dc
-	if e := dct.coef[acc>>(64-lutBits)]; e != 0 {
+	if e := s.dc.coef[acc>>(64-lutBits)]; e != 0 {
 		l := uint(e & 0xFF)
 		s.pred += e >> 16
 		acc, n = acc<<l, n-l
 	} else {
-		var sym byte
-		if e := dct.lut[acc>>(64-lutBits)]; e != 0 {
-			l := uint(e >> 8)
-			sym, acc, n = byte(e), acc<<l, n-l
-		} else {
-			var l uint
-			var ok bool
-			if sym, l, ok = dct.decodeSlow(acc); !ok {
-				return 0, errBadCode
-			}
-			acc, n = acc<<l, n-l
+		var err error
+		if acc, n, err = s.dcSym(acc, n); err != nil {
+			return 0, err
 		}
-		if sym > 16 {
-			return 0, unsupported("excessive DC component")
-		}
-		sz := uint(sym)
-		s.pred += extend(acc>>(64-sz), sz)
-		acc, n = acc<<sz, n-sz
 	}
 	blk[0] = s.pred * q[0]
 
@@ -669,6 +654,30 @@ func (d *decoder) decodeBlockSeq(s *scanComp, dst *[64]uint8) (int, error) {
 done:
 	br.acc, br.n = acc, n
 	return last, nil
+}
+
+// dcSym decodes a DC difference into s.pred whose code and magnitude bits
+// did not fit one lookup of the coef table: the symbol, then its bits,
+// from the bits acc, n (returned as they are left).
+func (s *scanComp) dcSym(acc uint64, n uint) (uint64, uint, error) {
+	dct := s.dc
+	var sym byte
+	if e := dct.lut[acc>>(64-lutBits)]; e != 0 {
+		l := uint(e >> 8)
+		sym, acc, n = byte(e), acc<<l, n-l
+	} else {
+		l, ok := uint(0), false
+		if sym, l, ok = dct.decodeSlow(acc); !ok {
+			return acc, n, errBadCode
+		}
+		acc, n = acc<<l, n-l
+	}
+	if sym > 16 {
+		return acc, n, unsupported("excessive DC component")
+	}
+	sz := uint(sym)
+	s.pred += extend(acc>>(64-sz), sz)
+	return acc << sz, n - sz, nil
 }
 
 // decodeSym decodes one Huffman symbol from the bit reader.

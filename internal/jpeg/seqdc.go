@@ -94,30 +94,15 @@ func (d *decoder) mcuDC(bl []dcBlock, mx int) error {
 				acc, n = br.fillSlow(acc, n)
 			}
 		}
-		dct := s.dc
-		if e := dct.coef[acc>>(64-lutBits)]; e != 0 {
+		if e := s.dc.coef[acc>>(64-lutBits)]; e != 0 {
 			l := uint(e & 0xFF)
 			s.pred += e >> 16
 			acc, n = acc<<l, n-l
 		} else {
-			var sym byte
-			if e := dct.lut[acc>>(64-lutBits)]; e != 0 {
-				l := uint(e >> 8)
-				sym, acc, n = byte(e), acc<<l, n-l
-			} else {
-				var l uint
-				var ok bool
-				if sym, l, ok = dct.decodeSlow(acc); !ok {
-					return errBadCode
-				}
-				acc, n = acc<<l, n-l
+			var err error
+			if acc, n, err = s.dcSym(acc, n); err != nil {
+				return err
 			}
-			if sym > 16 {
-				return unsupported("excessive DC component")
-			}
-			sz := uint(sym)
-			s.pred += extend(acc>>(64-sz), sz)
-			acc, n = acc<<sz, n-sz
 		}
 		b.pix[mx*b.step] = dcValue(s.pred * s.q[0])
 		if d.eobrun > 0 {
